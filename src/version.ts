@@ -3,7 +3,19 @@
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const packageJson: unknown = require('../../package.json');
+
+// Sources run from src/ (tsx) and from dist/src/ (built), so look both ways up.
+function readPackageJson(): unknown {
+  for (const candidate of ['../package.json', '../../package.json']) {
+    try {
+      return require(candidate);
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
+}
+const packageJson = readPackageJson();
 
 function packageVersion(value: unknown): string {
   if (typeof value === 'object' && value !== null && 'version' in value) {
