@@ -1,0 +1,228 @@
+// Write batching shared by every backend: pending writes sit in an ordered
+// overlay that reads see, and commit to the durable store as one atomic batch
+// on a write count, on an interval, or on demand.
+import { assert } from '../util/assert.js';
+import {
+  BACKEND_BATCH_INTERVAL_MS_DEFAULT,
+  BACKEND_BATCH_WRITES_DEFAULT,
+  type Backend,
+  type BackendEntry,
+  type BackendOptions,
+  type BucketName,
+} from './backend.js';
+import { OrderedMap } from './ordered-map.js';
+
+/** A pending write; value null is a delete. */
+export interface PendingWrite {
+  readonly key: Buffer;
+  readonly value: Buffer | null;
+}
+
+/** Pending writes by bucket, each ordered by key bytes ('latin1' strings). */
+export type WriteBatch = Map<BucketName, OrderedMap<PendingWrite>>;
+
+/** What a durable store must offer under the batching layer. */
+export interface CommittedStore {
+  get(bucket: BucketName, key: Buffer): Buffer | undefined;
+  /** Committed entries with start <= key < end, ascending; lazily produced. */
+  scan(bucket: BucketName, start: Buffer, end: Buffer | undefined): Iterable<BackendEntry>;
+  /** Applies the whole batch atomically; resolves when durable. */
+  apply(batch: WriteBatch): Promise<void>;
+  sizeBytes(): number;
+  sizeInUseBytes(): number;
+  copyTo(path: string, compact: boolean): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class BatchingBackend implements Backend {
+  private pending: WriteBatch = new Map();
+  private pendingCount = 0;
+  /** The batch being committed: still visible to reads until it is durable. */
+  private inflight: WriteBatch | null = null;
+  private commitChain: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private failure: unknown = null;
+  private closing: Promise<void> | null = null;
+  private readonly batchWritesMax: number;
+  private readonly batchIntervalMs: number;
+
+  constructor(
+    protected readonly store: CommittedStore,
+    options: BackendOptions = {},
+  ) {
+    this.batchWritesMax = options.batchWritesMax ?? BACKEND_BATCH_WRITES_DEFAULT;
+    this.batchIntervalMs = options.batchIntervalMs ?? BACKEND_BATCH_INTERVAL_MS_DEFAULT;
+    assert(this.batchWritesMax >= 1, 'batchWritesMax must be at least 1');
+    assert(this.batchIntervalMs >= 1, 'batchIntervalMs must be at least 1');
+  }
+
+  get pendingWrites(): number {
+    return this.pendingCount;
+  }
+
+  get(bucket: BucketName, key: Buffer): Buffer | undefined {
+    const k = key.toString('latin1');
+    const p = this.pending.get(bucket)?.get(k) ?? this.inflight?.get(bucket)?.get(k);
+    if (p !== undefined) return p.value ?? undefined;
+    return this.store.get(bucket, key);
+  }
+
+  put(bucket: BucketName, key: Buffer, value: Buffer): void {
+    this.write(bucket, { key, value });
+  }
+
+  delete(bucket: BucketName, key: Buffer): void {
+    this.write(bucket, { key, value: null });
+  }
+
+  range(bucket: BucketName, start: Buffer, end: Buffer | undefined, limit: number): BackendEntry[] {
+    const top = this.pending.get(bucket);
+    const mid = this.inflight?.get(bucket);
+    const committed = this.store.scan(bucket, start, end);
+    const max = limit > 0 ? limit : Number.MAX_SAFE_INTEGER;
+    if ((top === undefined || top.size === 0) && (mid === undefined || mid.size === 0)) {
+      return takeCommitted(committed, max);
+    }
+    const from = start.toString('latin1');
+    const to = end?.toString('latin1');
+    return mergeLayers([top, mid], from, to, committed, max);
+  }
+
+  commit(): Promise<void> {
+    this.commitChain = this.commitChain.then(() => this.flushPending());
+    return this.commitChain;
+  }
+
+  sizeBytes(): number {
+    return this.store.sizeBytes();
+  }
+
+  sizeInUseBytes(): number {
+    return this.store.sizeInUseBytes();
+  }
+
+  async copyTo(path: string, compact: boolean): Promise<void> {
+    await this.commit();
+    await this.store.copyTo(path, compact);
+  }
+
+  close(): Promise<void> {
+    if (this.closing === null) {
+      this.closing = (async () => {
+        try {
+          await this.commit();
+        } finally {
+          this.clearTimer();
+          await this.store.close();
+        }
+      })();
+    }
+    return this.closing;
+  }
+
+  private write(bucket: BucketName, w: PendingWrite): void {
+    assert(this.closing === null, 'backend write after close');
+    let layer = this.pending.get(bucket);
+    if (layer === undefined) {
+      layer = new OrderedMap<PendingWrite>();
+      this.pending.set(bucket, layer);
+    }
+    layer.set(w.key.toString('latin1'), w);
+    this.pendingCount++;
+    if (this.pendingCount >= this.batchWritesMax) {
+      this.commitInBackground();
+    } else if (this.timer === null) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.commitInBackground();
+      }, this.batchIntervalMs);
+    }
+  }
+
+  /** A failed background commit is kept and rethrown by the next commit(). */
+  private commitInBackground(): void {
+    this.commit().catch((error: unknown) => {
+      this.failure ??= error;
+    });
+  }
+
+  private async flushPending(): Promise<void> {
+    if (this.failure !== null) throw this.failure;
+    this.clearTimer();
+    if (this.pendingCount === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    this.pendingCount = 0;
+    this.inflight = batch;
+    try {
+      await this.store.apply(batch);
+      this.inflight = null;
+    } catch (error: unknown) {
+      // The batch stays visible in `inflight`: memory and disk now disagree, so
+      // every later commit fails rather than silently dropping it.
+      this.failure = error;
+      throw error;
+    }
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+}
+
+function takeCommitted(committed: Iterable<BackendEntry>, max: number): BackendEntry[] {
+  const out: BackendEntry[] = [];
+  if (max <= 0) return out;
+  for (const e of committed) {
+    out.push(e);
+    if (out.length >= max) break;
+  }
+  return out;
+}
+
+/** Merges overlays (newest first) over committed entries; newer layers win. */
+function mergeLayers(
+  layers: Array<OrderedMap<PendingWrite> | undefined>,
+  from: string,
+  to: string | undefined,
+  committed: Iterable<BackendEntry>,
+  max: number,
+): BackendEntry[] {
+  const overlay = new OrderedMap<PendingWrite>();
+  // Oldest first so newer layers overwrite; bounded by the batch size limit.
+  for (let i = layers.length - 1; i >= 0; i--) {
+    layers[i]?.forEachInRange(from, to, (k, w) => {
+      overlay.set(k, w);
+    });
+  }
+  const out: BackendEntry[] = [];
+  const over = overlay.range('');
+  let o = over.next();
+  const it = committed[Symbol.iterator]();
+  try {
+    let c = it.next();
+    let cKey = c.done === true ? undefined : c.value.key.toString('latin1');
+    while (out.length < max && (o.done !== true || cKey !== undefined)) {
+      const oKey = o.done === true ? undefined : o.value[0];
+      if (oKey !== undefined && (cKey === undefined || oKey <= cKey)) {
+        const w = (o.value as [string, PendingWrite])[1];
+        if (w.value !== null) out.push({ key: w.key, value: w.value });
+        if (oKey === cKey) {
+          c = it.next();
+          cKey = c.done === true ? undefined : c.value.key.toString('latin1');
+        }
+        o = over.next();
+      } else {
+        out.push(c.value as BackendEntry);
+        c = it.next();
+        cKey = c.done === true ? undefined : c.value.key.toString('latin1');
+      }
+    }
+  } finally {
+    it.return?.();
+  }
+  return out;
+}
