@@ -1,0 +1,74 @@
+// The client-facing gRPC listener: binds every --listen-client-urls address and
+// serves the etcd services there. Graceful close lets in-flight calls finish
+// within a bound; destroy cuts them.
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { ClusterService, KVService, MaintenanceService } from '../../generated/etcdserverpb/rpc.js';
+import type { Logger } from '../../log/logger.js';
+import type { EtcdServer } from '../../server/etcd-server.js';
+import { GRACEFUL_STOP_TIMEOUT_MS, GRPC_OVERHEAD_BYTES } from '../../server/server-options.js';
+import { clusterServiceImplementation } from './cluster-service.js';
+import { kvServiceImplementation } from './kv-service.js';
+import { maintenanceServiceImplementation } from './maintenance-service.js';
+import { withSafeDecoding } from './service-definition.js';
+
+/** grpc-js buffers a message before our decoder sees it; this caps that buffer well above the checked limit. */
+const TRANSPORT_RECEIVE_FACTOR = 2;
+
+export function grpcBindAddress(url: URL): string {
+  if (url.protocol === 'unix:' || url.protocol === 'unixs:') return `unix:${url.host}${url.pathname}`;
+  return url.host;
+}
+
+export class ClientServer {
+  private closed: Promise<void> | null = null;
+
+  private constructor(
+    private readonly grpcServer: Server,
+    readonly boundAddresses: readonly string[],
+  ) {}
+
+  static async listen(server: EtcdServer, urls: readonly URL[], logger: Logger): Promise<ClientServer> {
+    const maxReceiveBytes = server.limits.maxRequestBytes + GRPC_OVERHEAD_BYTES;
+    const grpcServer = new Server({
+      'grpc.max_receive_message_length': maxReceiveBytes * TRANSPORT_RECEIVE_FACTOR,
+      'grpc.max_send_message_length': -1,
+    });
+    grpcServer.addService(withSafeDecoding(KVService, maxReceiveBytes), kvServiceImplementation(server, logger));
+    grpcServer.addService(withSafeDecoding(ClusterService, maxReceiveBytes), clusterServiceImplementation(server, logger));
+    grpcServer.addService(withSafeDecoding(MaintenanceService, maxReceiveBytes), maintenanceServiceImplementation(server, logger));
+    const bound: string[] = [];
+    for (const url of urls) {
+      const address = grpcBindAddress(url);
+      await new Promise<void>((resolve, reject) => {
+        grpcServer.bindAsync(address, ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve()));
+      });
+      bound.push(address);
+      logger.info('serving client traffic insecurely; this is strongly discouraged!', { address: url.toString() });
+    }
+    return new ClientServer(grpcServer, bound);
+  }
+
+  /** Stops accepting calls and waits (bounded) for in-flight ones; safe to call twice. */
+  close(): Promise<void> {
+    if (this.closed === null) this.closed = this.shutdown();
+    return this.closed;
+  }
+
+  /** Cuts every call at once. */
+  destroy(): void {
+    this.grpcServer.forceShutdown();
+  }
+
+  private shutdown(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.grpcServer.forceShutdown();
+        resolve();
+      }, GRACEFUL_STOP_TIMEOUT_MS);
+      this.grpcServer.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}

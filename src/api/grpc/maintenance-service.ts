@@ -1,0 +1,27 @@
+// The Maintenance service: status, alarms, hashes and defragmentation.
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import type {
+  AlarmRequest,
+  AlarmResponse,
+  DefragmentRequest,
+  DefragmentResponse,
+  HashKVRequest,
+  HashKVResponse,
+  HashRequest,
+  HashResponse,
+  StatusRequest,
+  StatusResponse,
+} from '../../generated/etcdserverpb/rpc.js';
+import type { Logger } from '../../log/logger.js';
+import type { EtcdServer } from '../../server/etcd-server.js';
+import { unary } from './unary-handler.js';
+
+export function maintenanceServiceImplementation(server: EtcdServer, logger: Logger): UntypedServiceImplementation {
+  return {
+    status: unary<StatusRequest, StatusResponse>(logger, 'Status', async () => server.status()),
+    alarm: unary<AlarmRequest, AlarmResponse>(logger, 'Alarm', async (request) => server.alarm(request)),
+    hashKV: unary<HashKVRequest, HashKVResponse>(logger, 'HashKV', async (request) => server.hashKV(request)),
+    hash: unary<HashRequest, HashResponse>(logger, 'Hash', async () => server.hash()),
+    defragment: unary<DefragmentRequest, DefragmentResponse>(logger, 'Defragment', async () => server.defragment()),
+  };
+}

@@ -1,0 +1,81 @@
+// The etcd-ts executable: parse etcd's flags, start the member and its client
+// listener, and stop gracefully on SIGTERM/SIGINT (abruptly on a second signal).
+import { parseServerArgs } from '../config/parse-server-args.js';
+import { ClientServer } from '../api/grpc/client-server.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { EtcdServer } from '../server/etcd-server.js';
+import { ETCD_COMPAT_VERSION, ETCD_TS_VERSION } from '../version.js';
+import { serverOptionsFromConfig } from './server-options-from-config.js';
+
+async function main(argv: readonly string[]): Promise<number> {
+  const parsed = parseServerArgs(argv, process.env);
+  switch (parsed.kind) {
+    case 'help':
+      process.stdout.write(parsed.text.endsWith('\n') ? parsed.text : `${parsed.text}\n`);
+      return 0;
+    case 'version':
+      process.stdout.write(parsed.text.endsWith('\n') ? parsed.text : `${parsed.text}\n`);
+      return 0;
+    case 'error':
+      process.stderr.write(parsed.message.endsWith('\n') ? parsed.message : `${parsed.message}\n`);
+      return parsed.exitCode;
+    case 'run':
+      break;
+  }
+  const config = parsed.config;
+  const logger = createLogger({ level: config.logLevel, outputs: config.logOutputs });
+  for (const warning of parsed.warnings) logger.warn(warning);
+  logger.info('starting etcd-ts', {
+    'etcd-version': ETCD_COMPAT_VERSION,
+    'etcd-ts-version': ETCD_TS_VERSION,
+    'node-version': process.version,
+    name: config.name,
+    'data-dir': config.dataDir,
+  });
+  const options = serverOptionsFromConfig(config, logger);
+  const server = await EtcdServer.start(options);
+  const clients = await ClientServer.listen(server, options.listenClientUrls, logger);
+  logger.info('ready to serve client requests', { 'member-id': server.memberId.toString(16) });
+  await waitForStopSignal(logger, server, clients);
+  return 0;
+}
+
+function waitForStopSignal(logger: Logger, server: EtcdServer, clients: ClientServer): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        logger.warn('received second signal; stopping at once', { signal });
+        clients.destroy();
+        logger.flush();
+        process.exit(1);
+      }
+      stopping = true;
+      logger.info('received signal; shutting down', { signal });
+      clients
+        .close()
+        .then(() => server.close())
+        .then(() => {
+          logger.info('stopped serving');
+          logger.flush();
+          resolve();
+        })
+        .catch((error: unknown) => {
+          logger.error('error while stopping', { error: String(error) });
+          logger.flush();
+          process.exit(1);
+        });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(`{"level":"fatal","ts":"${new Date().toISOString()}","msg":"failed to start","error":${JSON.stringify(message)}}\n`);
+    process.exit(1);
+  },
+);

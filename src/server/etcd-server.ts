@@ -1,0 +1,323 @@
+// The server: one member's state machine behind one write path. Every mutation is
+// proposed to raft, persisted in the WAL, applied in log order by the apply loop,
+// and only then answered. Reads are served from the local store, linearizable ones
+// after a ReadIndex round.
+import { applyRange } from '../apply/index.js';
+import type { LeaseLookup } from '../apply/index.js';
+import { EtcdError } from '../errors/etcd-error.js';
+import {
+  AlarmRequest_AlarmAction,
+  AlarmType,
+  type AlarmRequest,
+  type AlarmResponse,
+  type CompactionRequest,
+  type CompactionResponse,
+  type DefragmentResponse,
+  type DeleteRangeRequest,
+  type DeleteRangeResponse,
+  type HashKVRequest,
+  type HashKVResponse,
+  type HashResponse,
+  type MemberListRequest,
+  type MemberListResponse,
+  type PutRequest,
+  type PutResponse,
+  type RangeRequest,
+  type RangeResponse,
+  type ResponseHeader,
+  type StatusResponse,
+  type TxnRequest,
+  type TxnResponse,
+} from '../generated/etcdserverpb/rpc.js';
+import { LogRequest } from '../generated/internalpb/internal.js';
+import type { WriteResult } from '../mvcc/kv-view.js';
+import { ProposalDroppedError } from '../raft/errors.js';
+import { EntryType, type Entry } from '../raft/types.js';
+import { ETCD_COMPAT_VERSION } from '../version.js';
+import { AlarmStore, formatAlarm } from './alarm-store.js';
+import { AppliedIndex } from './applied-index.js';
+import { backendAlarmPersistence } from './backend-alarms.js';
+import { openMemberStorage, type MemberStorage } from './member-storage.js';
+import { applyLogRequest, type ApplyContext, type CompactionOutcome } from './entry-applier.js';
+import { LinearizableReads } from './linearizable-reads.js';
+import { BackendQuota, putCostBytes, txnCostBytes } from './quota.js';
+import { RaftDriver } from './raft-driver.js';
+import { RequestIdGenerator } from './request-id.js';
+import { MAX_COMMITTED_NOT_APPLIED_ENTRIES, PROPOSAL_TIMEOUT_MS, resolvedQuotaBytes, type ServerOptions } from './server-options.js';
+import { txnIsReadOnly, txnIsSerializable } from './txn-shape.js';
+import { Waiters } from './waiters.js';
+
+type LogOp = NonNullable<LogRequest['op']>;
+
+/** Until leases exist (a later issue) no lease is ever granted. */
+const NO_LEASES: LeaseLookup = { has: () => false };
+
+export interface ServerLimits {
+  readonly maxTxnOps: number;
+  readonly maxRequestBytes: number;
+}
+
+export class EtcdServer {
+  readonly limits: ServerLimits;
+  private readonly waiters = new Waiters(PROPOSAL_TIMEOUT_MS);
+  private readonly applied = new AppliedIndex();
+  private readonly reads: LinearizableReads;
+  private readonly requestIds: RequestIdGenerator;
+  private readonly alarms: AlarmStore;
+  private readonly quota: BackendQuota;
+  private readonly applyContext: ApplyContext;
+  private readonly driver: RaftDriver;
+  private readonly writeListeners: Array<(result: WriteResult) => void> = [];
+  private leaderKnown: { resolve(): void; promise: Promise<void> };
+  private stopping = false;
+  private closed: Promise<void> | null = null;
+
+  private constructor(
+    private readonly options: ServerOptions,
+    private readonly storage: MemberStorage,
+  ) {
+    this.limits = { maxTxnOps: options.maxTxnOps, maxRequestBytes: options.maxRequestBytes };
+    this.requestIds = new RequestIdGenerator(storage.identity.memberId, Date.now());
+    this.alarms = new AlarmStore(backendAlarmPersistence(storage.backend));
+    this.quota = new BackendQuota(resolvedQuotaBytes(options.quotaBackendBytes), () => storage.backend.sizeBytes());
+    this.applied.advanceTo(storage.store.consistentIndex().index);
+    this.applyContext = {
+      store: storage.store,
+      alarms: this.alarms,
+      leases: NO_LEASES,
+      header: (revision) => this.header(revision),
+      onWrite: (result) => this.writeListeners.forEach((listener) => listener(result)),
+    };
+    let resolveLeader = (): void => undefined;
+    const promise = new Promise<void>((resolve) => (resolveLeader = resolve));
+    this.leaderKnown = { resolve: resolveLeader, promise };
+    this.driver = new RaftDriver(storage.raftNode, storage.raftStorage, storage.wal, {
+      applyEntries: (entries) => this.applyEntries(entries),
+      send: () => undefined,
+      onReadState: (index, context) => this.reads.onReadState(index, context),
+      onLeaderChange: (leader, term) => this.onLeaderChange(leader, term),
+      onFatal: (error) => this.onFatal(error),
+    }, options.logger);
+    this.reads = new LinearizableReads(
+      {
+        requestReadIndex: (context) => {
+          this.driver.node.readIndex(context);
+          this.driver.schedule();
+        },
+      },
+      this.applied,
+    );
+  }
+
+  static async start(options: ServerOptions): Promise<EtcdServer> {
+    const storage = await openMemberStorage(options);
+    const server = new EtcdServer(options, storage);
+    server.driver.start(options.heartbeatIntervalMs);
+    // A lone voter need not wait an election timeout to lead itself.
+    if (storage.isSingleVoter) server.driver.node.campaign();
+    server.driver.schedule();
+    await server.leaderKnown.promise;
+    await server.applied.waitFor(storage.raftNode.status().commit);
+    return server;
+  }
+
+  get memberId(): bigint {
+    return this.storage.identity.memberId;
+  }
+
+  get clusterId(): bigint {
+    return this.storage.identity.clusterId;
+  }
+
+  /** Listens to every applied write (the watch hub subscribes here). */
+  onWrite(listener: (result: WriteResult) => void): void {
+    this.writeListeners.push(listener);
+  }
+
+  header(revision: number = this.storage.store.currentRevision): ResponseHeader {
+    return {
+      clusterId: this.clusterId,
+      memberId: this.memberId,
+      revision: BigInt(revision),
+      raftTerm: BigInt(this.driver.node.status().term),
+    };
+  }
+
+  // ---- KV -------------------------------------------------------------------
+
+  async range(request: RangeRequest): Promise<RangeResponse> {
+    if (!request.serializable) await this.linearizableBarrier();
+    const view = this.storage.store.read();
+    const response = applyRange(view, request);
+    response.header = this.header(view.revision);
+    return response;
+  }
+
+  async put(request: PutRequest): Promise<PutResponse> {
+    this.checkQuota(putCostBytes(request));
+    return (await this.propose({ $case: 'put', value: request })) as PutResponse;
+  }
+
+  async deleteRange(request: DeleteRangeRequest): Promise<DeleteRangeResponse> {
+    return (await this.propose({ $case: 'deleteRange', value: request })) as DeleteRangeResponse;
+  }
+
+  async txn(request: TxnRequest): Promise<TxnResponse> {
+    if (txnIsReadOnly(request)) {
+      if (!txnIsSerializable(request)) await this.linearizableBarrier();
+      // A read-only txn changes nothing, so applying it locally is a consistent read.
+      const outcome = applyLogRequest(this.applyContext, { id: 0n, op: { $case: 'txn', value: request } });
+      if (!outcome.ok) throw outcome.error;
+      return outcome.value as TxnResponse;
+    }
+    this.checkQuota(txnCostBytes(request));
+    return (await this.propose({ $case: 'txn', value: request })) as TxnResponse;
+  }
+
+  async compact(request: CompactionRequest): Promise<CompactionResponse> {
+    const outcome = (await this.propose({ $case: 'compaction', value: request })) as CompactionOutcome;
+    if (request.physical) await outcome.physical;
+    return outcome.response;
+  }
+
+  // ---- Cluster and maintenance ----------------------------------------------
+
+  async memberList(_request: MemberListRequest): Promise<MemberListResponse> {
+    return { header: this.header(), members: [...this.storage.identity.members] };
+  }
+
+  async status(): Promise<StatusResponse> {
+    const raft = this.driver.node.status();
+    const errors = this.alarms.list().map(formatAlarm);
+    if (raft.lead === 0n) errors.unshift('etcdserver: no leader');
+    return {
+      header: this.header(),
+      version: ETCD_COMPAT_VERSION,
+      dbSize: BigInt(this.storage.backend.sizeBytes()),
+      leader: raft.lead,
+      raftIndex: BigInt(raft.commit),
+      raftTerm: BigInt(raft.term),
+      raftAppliedIndex: BigInt(this.applied.value),
+      errors,
+      dbSizeInUse: BigInt(this.storage.backend.sizeInUseBytes()),
+      isLearner: false,
+    };
+  }
+
+  async alarm(request: AlarmRequest): Promise<AlarmResponse> {
+    if (request.action === AlarmRequest_AlarmAction.GET) {
+      return { header: this.header(), alarms: this.alarms.list(request.alarm) };
+    }
+    return (await this.propose({ $case: 'alarm', value: request })) as AlarmResponse;
+  }
+
+  async hashKV(request: HashKVRequest): Promise<HashKVResponse> {
+    const result = await this.storage.store.hashKV(Number(request.revision));
+    return {
+      header: this.header(),
+      hash: result.hash,
+      compactRevision: BigInt(result.compactRevision),
+      hashRevision: BigInt(result.hashRevision),
+    };
+  }
+
+  async hash(): Promise<HashResponse> {
+    const result = await this.storage.store.hashKV(0);
+    return { header: this.header(), hash: result.hash };
+  }
+
+  async defragment(): Promise<DefragmentResponse> {
+    await this.storage.backend.commit();
+    return { header: this.header() };
+  }
+
+  // ---- Lifecycle --------------------------------------------------------------
+
+  /** Graceful stop: refuse new work, release every waiter, flush and close storage. */
+  close(): Promise<void> {
+    if (this.closed === null) this.closed = this.doClose();
+    return this.closed;
+  }
+
+  private async doClose(): Promise<void> {
+    this.stopping = true;
+    await this.driver.stop();
+    const stopped = new EtcdError('Stopped');
+    this.waiters.failAll(stopped);
+    this.reads.failAll(stopped);
+    this.applied.failAll(stopped);
+    await this.storage.close();
+  }
+
+  // ---- The write path ---------------------------------------------------------
+
+  private async propose(op: LogOp): Promise<unknown> {
+    if (this.stopping) throw new EtcdError('Stopped');
+    const raft = this.driver.node.status();
+    if (raft.lead === 0n) throw new EtcdError('NoLeader');
+    if (raft.commit - this.applied.value > MAX_COMMITTED_NOT_APPLIED_ENTRIES) throw new EtcdError('TooManyRequests');
+    const id = this.requestIds.next();
+    const data = LogRequest.encode({ id, op }).finish();
+    if (data.length > this.options.maxRequestBytes) throw new EtcdError('RequestTooLarge');
+    const result = this.waiters.register(id);
+    try {
+      this.driver.node.propose(data);
+    } catch (error) {
+      if (!(error instanceof ProposalDroppedError)) throw error;
+      this.waiters.trigger(id, { ok: false, error: new EtcdError('NoLeader') });
+    }
+    this.driver.schedule();
+    const outcome = await result;
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+
+  private applyEntries(entries: readonly Entry[]): void {
+    const store = this.storage.store;
+    for (const entry of entries) {
+      if (entry.index <= this.applied.value) continue;
+      if (entry.type === EntryType.ConfChange) {
+        this.storage.applyConfChange(entry);
+      } else if (entry.data.length > 0) {
+        const request = LogRequest.decode(entry.data);
+        const outcome = applyLogRequest(this.applyContext, request);
+        this.waiters.trigger(request.id, outcome);
+      }
+      store.setConsistentIndex(entry.index, entry.term);
+      this.applied.advanceTo(entry.index);
+      this.storage.maybeSnapshot(entry.index);
+    }
+  }
+
+  private async linearizableBarrier(): Promise<void> {
+    if (this.stopping) throw new EtcdError('Stopped');
+    await this.reads.wait();
+  }
+
+  private checkQuota(costBytes: number): void {
+    if (this.quota.available(costBytes)) return;
+    if (!this.alarms.has(AlarmType.NOSPACE)) {
+      this.options.logger.warn('alarm raised', { alarm: 'NOSPACE', 'quota-size-bytes': this.quota.bytes });
+      const activate: AlarmRequest = { action: AlarmRequest_AlarmAction.ACTIVATE, memberID: this.memberId, alarm: AlarmType.NOSPACE };
+      this.propose({ $case: 'alarm', value: activate }).catch(() => undefined);
+    }
+    throw new EtcdError('NoSpace');
+  }
+
+  private onLeaderChange(leader: bigint, term: number): void {
+    const fields = { leader: leader.toString(16), term };
+    if (leader === 0n) this.options.logger.warn('raft lost leader', fields);
+    else {
+      this.options.logger.info('raft elected leader', fields);
+      this.leaderKnown.resolve();
+    }
+  }
+
+  private onFatal(error: Error): void {
+    this.options.logger.error('fatal storage error; stopping to protect acknowledged data', { error: error.message });
+    this.stopping = true;
+    const stopped = new EtcdError('Stopped');
+    this.waiters.failAll(stopped);
+    this.reads.failAll(stopped);
+  }
+}

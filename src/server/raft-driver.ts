@@ -1,0 +1,102 @@
+// Drives the pure raft core: ticks it on a timer, and turns each Ready into I/O in
+// the order raft requires: persist (WAL, one fsync for everything the Ready holds,
+// which is how concurrent proposals share a group commit), then send, then apply,
+// then advance. One Ready is processed at a time; proposals arriving meanwhile
+// accumulate for the next one.
+import type { Logger } from '../log/logger.js';
+import type { Message } from '../raft/message.js';
+import type { RaftNode, Ready } from '../raft/raft-node.js';
+import type { MemoryStorage } from '../raft/storage.js';
+import type { Entry, HardState } from '../raft/types.js';
+
+/** What the driver persists to before acknowledging: the WAL (absent for in-memory servers). */
+export interface RaftPersistence {
+  save(hardState: HardState | null, entries: readonly Entry[]): Promise<void>;
+}
+
+export interface RaftDriverHooks {
+  /** Applies committed entries, in order, synchronously. */
+  applyEntries(entries: readonly Entry[]): void;
+  send(messages: readonly Message[]): void;
+  onReadState(index: number, context: Uint8Array): void;
+  onLeaderChange(leader: bigint, term: number): void;
+  /** A fatal I/O failure: the server must stop; acknowledging more would risk loss. */
+  onFatal(error: Error): void;
+}
+
+export class RaftDriver {
+  private running = false;
+  private scheduled = false;
+  private stopped = false;
+  private ticker: NodeJS.Timeout | null = null;
+  private lastLeader = 0n;
+  private idle: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly node: RaftNode,
+    private readonly storage: MemoryStorage,
+    private readonly persistence: RaftPersistence | null,
+    private readonly hooks: RaftDriverHooks,
+    private readonly logger: Logger,
+  ) {}
+
+  start(tickIntervalMs: number): void {
+    this.ticker = setInterval(() => {
+      this.node.tick();
+      this.schedule();
+    }, tickIntervalMs);
+    this.schedule();
+  }
+
+  /** Something changed inside the node (proposal, message, tick): process its Ready soon. */
+  schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.running) this.idle = this.drain();
+    });
+  }
+
+  /** Stops ticking and waits for the Ready being processed to finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.ticker !== null) clearInterval(this.ticker);
+    this.ticker = null;
+    await this.idle;
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (!this.stopped && this.node.hasReady()) {
+        await this.process(this.node.ready());
+      }
+    } catch (error) {
+      this.stopped = true;
+      if (this.ticker !== null) clearInterval(this.ticker);
+      this.hooks.onFatal(error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async process(ready: Ready): Promise<void> {
+    if (ready.softState !== undefined && ready.softState.lead !== this.lastLeader) {
+      this.lastLeader = ready.softState.lead;
+      this.hooks.onLeaderChange(ready.softState.lead, this.node.status().term);
+    }
+    if (ready.snapshot !== undefined) this.storage.applySnapshot(ready.snapshot);
+    const hardState = ready.hardState ?? null;
+    if (this.persistence !== null && (hardState !== null || ready.entries.length > 0)) {
+      await this.persistence.save(hardState, ready.entries);
+    }
+    if (hardState !== null) this.storage.setHardState(hardState);
+    if (ready.entries.length > 0) this.storage.append(ready.entries);
+    if (ready.messages.length > 0) this.hooks.send(ready.messages);
+    if (ready.committedEntries.length > 0) this.hooks.applyEntries(ready.committedEntries);
+    for (const readState of ready.readStates) this.hooks.onReadState(readState.index, readState.context);
+    this.node.advance(ready);
+    this.logger.debug('raft ready processed', { entries: ready.entries.length, committed: ready.committedEntries.length });
+  }
+}

@@ -1,0 +1,57 @@
+// Everything an EtcdServer needs to start, in units, independent of how it was
+// configured (command line, config file, or the embedded API).
+import type { Logger } from '../log/logger.js';
+
+export interface ClusterMemberSpec {
+  readonly name: string;
+  readonly peerUrls: readonly string[];
+}
+
+export type AutoCompaction =
+  | { readonly mode: 'periodic'; readonly retentionMs: number }
+  | { readonly mode: 'revision'; readonly retentionRevisions: number };
+
+export interface ServerOptions {
+  readonly name: string;
+  /** null keeps everything in memory (embedded test servers). */
+  readonly dataDir: string | null;
+  /** Where the WAL lives; defaults to <dataDir>/member/wal. */
+  readonly walDir: string | null;
+  readonly listenClientUrls: readonly URL[];
+  readonly advertiseClientUrls: readonly string[];
+  readonly listenPeerUrls: readonly URL[];
+  readonly initialAdvertisePeerUrls: readonly string[];
+  readonly initialCluster: readonly ClusterMemberSpec[];
+  readonly initialClusterState: 'new' | 'existing';
+  readonly initialClusterToken: string;
+  readonly snapshotCount: number;
+  readonly heartbeatIntervalMs: number;
+  readonly electionTimeoutMs: number;
+  readonly quotaBackendBytes: number;
+  readonly maxRequestBytes: number;
+  readonly maxTxnOps: number;
+  readonly maxSnapshots: number;
+  readonly maxWals: number;
+  readonly autoCompaction: AutoCompaction | null;
+  readonly compactionBatchLimit: number;
+  readonly backendBatchLimit: number;
+  readonly backendBatchIntervalMs: number;
+  readonly logger: Logger;
+}
+
+/** etcd's defaults. */
+export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
+export const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
+export const DEFAULT_MAX_TXN_OPS = 128;
+/** gRPC accepts this much beyond --max-request-bytes, as etcd, so the server can answer "request is too large". */
+export const GRPC_OVERHEAD_BYTES = 512 * 1024;
+/** Proposals may run at most this far ahead of the apply loop before new ones get "too many requests". */
+export const MAX_COMMITTED_NOT_APPLIED_ENTRIES = 5000;
+/** How long a proposal may wait for its result before "request timed out". */
+export const PROPOSAL_TIMEOUT_MS = 7000;
+/** How long graceful stop waits for in-flight requests. */
+export const GRACEFUL_STOP_TIMEOUT_MS = 5000;
+
+export function resolvedQuotaBytes(quotaBackendBytes: number): number {
+  return quotaBackendBytes <= 0 ? DEFAULT_QUOTA_BACKEND_BYTES : quotaBackendBytes;
+}
