@@ -1,0 +1,89 @@
+// Evaluates a txn's compares against a read view, with etcd's rules for missing
+// keys, empty ranges and mismatched target values.
+import {
+  Compare_CompareResult as CompareResult,
+  Compare_CompareTarget as CompareTarget,
+  type Compare,
+} from '../generated/etcdserverpb/rpc.js';
+import type { KeyValue } from '../generated/mvccpb/kv.js';
+import { isEtcdError } from '../errors/etcd-error.js';
+import type { ReadView } from '../mvcc/kv-view.js';
+import { compareBigints } from './key-range.js';
+
+/** What a missing key compares as: version, revisions and lease all zero. */
+const ABSENT_KV: KeyValue = {
+  key: Buffer.alloc(0),
+  createRevision: 0n,
+  modRevision: 0n,
+  version: 0n,
+  value: Buffer.alloc(0),
+  lease: 0n,
+};
+
+/** True when every compare holds (and so when there are none). */
+export function compareAll(view: ReadView, compares: readonly Compare[]): boolean {
+  return compares.every((compare) => compareHolds(view, compare));
+}
+
+/**
+ * Every key in the compare's range must satisfy it. An empty range (or missing
+ * key) compares as a zeroed key-value, except that a VALUE compare then always
+ * fails: there is no value to compare, and an empty value would be a lie.
+ */
+export function compareHolds(view: ReadView, compare: Compare): boolean {
+  let kvs: readonly KeyValue[];
+  try {
+    kvs = view.range(compare.key, compare.rangeEnd, { revision: 0, limit: 0, countOnly: false }).kvs;
+  } catch (error) {
+    // etcd treats a compare it cannot read as false rather than failing the txn.
+    if (isEtcdError(error)) return false;
+    throw error;
+  }
+  if (kvs.length === 0) {
+    return compare.target === CompareTarget.VALUE ? false : compareKv(compare, ABSENT_KV);
+  }
+  return kvs.every((kv) => compareKv(compare, kv));
+}
+
+function compareKv(compare: Compare, kv: KeyValue): boolean {
+  const order = targetOrder(compare, kv);
+  switch (compare.result) {
+    case CompareResult.EQUAL:
+      return order === 0;
+    case CompareResult.NOT_EQUAL:
+      return order !== 0;
+    case CompareResult.GREATER:
+      return order > 0;
+    case CompareResult.LESS:
+      return order < 0;
+    default:
+      // etcd lets an unknown result pass.
+      return true;
+  }
+}
+
+/**
+ * How the key's field orders against the compare's operand. An operand of another
+ * kind than the target (or none) counts as zero or the empty value, as in etcd; an
+ * unknown target orders as equal.
+ */
+function targetOrder(compare: Compare, kv: KeyValue): number {
+  const operand = compare.targetUnion;
+  switch (compare.target) {
+    case CompareTarget.VALUE:
+      return Buffer.compare(kv.value, operand?.$case === 'value' ? operand.value : Buffer.alloc(0));
+    case CompareTarget.VERSION:
+      return compareBigints(kv.version, operand?.$case === 'version' ? operand.value : 0n);
+    case CompareTarget.CREATE:
+      return compareBigints(
+        kv.createRevision,
+        operand?.$case === 'createRevision' ? operand.value : 0n,
+      );
+    case CompareTarget.MOD:
+      return compareBigints(kv.modRevision, operand?.$case === 'modRevision' ? operand.value : 0n);
+    case CompareTarget.LEASE:
+      return compareBigints(kv.lease, operand?.$case === 'lease' ? operand.value : 0n);
+    default:
+      return 0;
+  }
+}
