@@ -1,0 +1,65 @@
+// Runs every spec on fresh etcd and etcd-ts servers in alternating order for several rounds,
+// so drift in the machine's load hits both, and reduces the rounds to medians and ratios.
+import { runLoad, type RunOptions } from './load-runner.js';
+import { ServerProcess, serverAvailable, type ServerBinaries, type ServerKind } from './server-process.js';
+import { summarize, type RoundResult, type SpecSummary } from './summary.js';
+import type { LoadArgs } from './cli-args.js';
+import type { Spec } from './spec-table.js';
+
+export interface CompareOptions extends LoadArgs {
+  specs: Spec[];
+  servers: ServerKind[];
+  rounds: number;
+  binaries: ServerBinaries;
+  log: (line: string) => void;
+}
+
+export interface CompareOutcome {
+  rounds: RoundResult[];
+  summaries: SpecSummary[];
+  skippedServers: ServerKind[];
+}
+
+/** One fresh server, one spec, then the server and its data are gone. */
+export async function runOnFreshServer(kind: ServerKind, spec: Spec, load: LoadArgs, bins: ServerBinaries): Promise<RoundResult['result']> {
+  if (spec.clusterSize !== 1) throw new Error(`spec ${spec.name} needs ${spec.clusterSize} members; only single members are started today`);
+  const server = await ServerProcess.start(kind, bins);
+  try {
+    const opts: RunOptions = {
+      endpoints: [server.endpoint],
+      spec,
+      durationS: load.durationS,
+      total: load.total,
+      warmupS: load.warmupS,
+      ratePerS: load.ratePerS,
+      connsPerWorker: load.connsPerWorker,
+      serverPid: server.pid,
+    };
+    return await runLoad(opts);
+  } finally {
+    await server.stop();
+  }
+}
+
+export async function compare(opts: CompareOptions): Promise<CompareOutcome> {
+  const skippedServers = opts.servers.filter((k) => !serverAvailable(k, opts.binaries));
+  const servers = opts.servers.filter((k) => !skippedServers.includes(k));
+  for (const k of skippedServers) opts.log(`skipping ${k}: binary not found`);
+  const rounds: RoundResult[] = [];
+  for (const spec of opts.specs) {
+    for (let round = 1; round <= opts.rounds; round += 1) {
+      for (const server of servers) {
+        opts.log(`spec ${spec.name} round ${round}/${opts.rounds}: ${server}`);
+        try {
+          const result = await runOnFreshServer(server, spec, opts, opts.binaries);
+          rounds.push({ spec: spec.name, round, server, result, error: undefined });
+        } catch (err) {
+          const error = err instanceof Error ? err.message : String(err);
+          opts.log(`  failed: ${error.split('\n')[0]}`);
+          rounds.push({ spec: spec.name, round, server, result: undefined, error });
+        }
+      }
+    }
+  }
+  return { rounds, summaries: opts.specs.map((s) => summarize(s.name, rounds)), skippedServers };
+}

@@ -1,0 +1,221 @@
+// Runs one spec against given endpoints: pre-loads keys, spreads connections over worker
+// threads, starts them on one shared timeline, and merges their results with CPU and memory use.
+import { Worker } from 'node:worker_threads';
+import { Histogram, type HistogramData, type Percentiles } from './histogram.js';
+import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS } from './grpc-connection.js';
+import { preload } from './preload.js';
+import { sampleProcess, type ProcSample } from './proc-stats.js';
+import type { WorkerGo, WorkerMessage, WorkerResult, WorkerSetup } from './load-protocol.js';
+import type { Spec } from './spec-table.js';
+
+/** Count mode stops anyway after this long. */
+export const COUNT_MODE_TIME_MAX_MS = 10 * 60_000;
+/** Lead time between telling workers "go" and their common start, so all start together. */
+const START_LEAD_MS = 100;
+/** Slack after the planned stop for in-flight requests and result transfer. */
+const FINISH_SLACK_MS = CALL_TIMEOUT_MS + 5_000;
+export const CONNS_PER_WORKER_DEFAULT = 2;
+
+export interface RunOptions {
+  endpoints: string[];
+  /** The spec with any command-line overrides already applied. */
+  spec: Spec;
+  durationS: number | undefined;
+  total: number | undefined;
+  warmupS: number;
+  ratePerS: number | undefined;
+  connsPerWorker: number;
+  /** Pid of the server when the bench started it, for CPU and memory figures. */
+  serverPid: number | undefined;
+}
+
+export interface ServerUsage {
+  cpuS: number;
+  cpuPerOpUs: number;
+  peakRssBytes: number;
+  rssBytes: number;
+}
+
+export interface RunResult {
+  spec: string;
+  endpoints: string[];
+  clients: number;
+  conns: number;
+  workers: number;
+  mode: 'closed-loop' | 'fixed-rate';
+  ratePerS: number | undefined;
+  measuredS: number;
+  okCount: number;
+  errorCount: number;
+  errors: Record<string, number>;
+  throughputPerS: number;
+  latency: Percentiles;
+  histogram: HistogramData;
+  generator: { cpuS: number; workers: number; eventLoopUtilizationMax: number; lateStarts: number };
+  server: ServerUsage | undefined;
+}
+
+function workerUrl(): URL {
+  // Under tsx (tests) this module is a .ts file and so is its worker; under dist both are .js.
+  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  return new URL(`./load-worker.${ext}`, import.meta.url);
+}
+
+/** Splits clients over connections round-robin and connections over workers in groups. */
+export function planWorkers(opts: RunOptions): WorkerSetup[] {
+  const { spec } = opts;
+  const conns = Math.max(1, Math.min(spec.conns, spec.clients));
+  const workerCount = Math.ceil(conns / Math.max(1, opts.connsPerWorker));
+  const quotaOf = (clientId: number): number | undefined =>
+    opts.total === undefined ? undefined : Math.floor(opts.total / spec.clients) + (clientId < opts.total % spec.clients ? 1 : 0);
+  const setups: WorkerSetup[] = [];
+  for (let w = 0; w < workerCount; w += 1) {
+    const first = w * opts.connsPerWorker;
+    const own = Array.from({ length: Math.min(opts.connsPerWorker, conns - first) }, (_, i) => first + i);
+    const clients = [];
+    for (let c = 0; c < spec.clients; c += 1) {
+      const conn = c % conns;
+      if (conn >= first && conn < first + own.length) clients.push({ clientId: c, connection: conn - first });
+    }
+    setups.push({
+      workerId: w,
+      endpoints: own.map((k) => opts.endpoints[k % opts.endpoints.length] ?? ''),
+      firstConnectionIndex: first,
+      clients,
+      totalClients: spec.clients,
+      operation: spec.operation,
+      valueBytes: spec.valueBytes,
+      keySpace: spec.keySpace,
+      clientRatePerS: opts.ratePerS === undefined ? undefined : opts.ratePerS / spec.clients,
+      clientQuota: opts.total === undefined ? undefined : clients.map((c) => quotaOf(c.clientId) ?? 0),
+    });
+  }
+  return setups;
+}
+
+interface StartedWorker {
+  worker: Worker;
+  ready: Promise<void>;
+  done: Promise<WorkerResult>;
+}
+
+function startWorker(setup: WorkerSetup): StartedWorker {
+  const worker = new Worker(workerUrl(), { workerData: setup });
+  let onReady: () => void = () => undefined;
+  let onFail: (e: Error) => void = () => undefined;
+  const ready = new Promise<void>((resolve, reject) => ((onReady = resolve), (onFail = reject)));
+  const done = new Promise<WorkerResult>((resolve, reject) => {
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'ready') onReady();
+      else if (m.type === 'done') resolve(m.result);
+      else {
+        const err = new Error(`load worker ${setup.workerId}: ${m.message}`);
+        onFail(err);
+        reject(err);
+      }
+    });
+    worker.on('error', (e) => (onFail(e), reject(e)));
+    worker.on('exit', (code) => {
+      const err = new Error(`load worker ${setup.workerId} exited with ${code}`);
+      onFail(err);
+      reject(err);
+    });
+  });
+  ready.catch(() => undefined);
+  done.catch(() => undefined);
+  return { worker, ready, done };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms)));
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+interface Measured {
+  results: WorkerResult[];
+  generatorCpuS: number;
+  serverBefore: ProcSample | undefined;
+  serverAfter: ProcSample | undefined;
+}
+
+async function runWorkers(opts: RunOptions, setups: WorkerSetup[]): Promise<Measured> {
+  const started = setups.map(startWorker);
+  try {
+    await withTimeout(Promise.all(started.map((s) => s.ready)), CONNECT_TIMEOUT_MS + 5_000, 'connecting load workers');
+    const startEpochMs = Date.now() + START_LEAD_MS;
+    const measureEpochMs = startEpochMs + opts.warmupS * 1000;
+    const runMs = opts.durationS !== undefined && opts.total === undefined ? opts.durationS * 1000 : COUNT_MODE_TIME_MAX_MS;
+    const go: WorkerGo = { type: 'go', startEpochMs, measureEpochMs, stopEpochMs: measureEpochMs + runMs };
+    let cpuBefore = process.cpuUsage();
+    let serverBefore: ProcSample | undefined;
+    const sampleTimer = setTimeout(() => {
+      cpuBefore = process.cpuUsage();
+      if (opts.serverPid !== undefined) serverBefore = sampleProcess(opts.serverPid);
+    }, measureEpochMs - Date.now());
+    for (const s of started) s.worker.postMessage(go);
+    const results = await withTimeout(Promise.all(started.map((s) => s.done)), go.stopEpochMs - Date.now() + FINISH_SLACK_MS, 'load run');
+    clearTimeout(sampleTimer);
+    const cpu = process.cpuUsage(cpuBefore);
+    const serverAfter = opts.serverPid === undefined ? undefined : sampleProcess(opts.serverPid);
+    return { results, generatorCpuS: (cpu.user + cpu.system) / 1e6, serverBefore, serverAfter };
+  } finally {
+    await Promise.all(started.map((s) => s.worker.terminate()));
+  }
+}
+
+export async function runLoad(opts: RunOptions): Promise<RunResult> {
+  await preload(opts.endpoints[0] ?? '', opts.spec);
+  const setups = planWorkers(opts);
+  const measured = await runWorkers(opts, setups);
+  return mergeResults(opts, setups.length, measured);
+}
+
+function mergeResults(opts: RunOptions, workers: number, m: Measured): RunResult {
+  const histogram = new Histogram();
+  const errors: Record<string, number> = {};
+  let okCount = 0;
+  let startMs = Number.POSITIVE_INFINITY;
+  let endMs = 0;
+  for (const r of m.results) {
+    histogram.merge(r.histogram);
+    okCount += r.okCount;
+    for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+    startMs = Math.min(startMs, r.measuredStartEpochMs);
+    endMs = Math.max(endMs, r.lastEndEpochMs);
+  }
+  const countMode = opts.total !== undefined;
+  const measuredS = countMode || opts.durationS === undefined ? Math.max(0.001, (endMs - startMs) / 1000) : opts.durationS;
+  const serverCpuS = m.serverBefore && m.serverAfter ? m.serverAfter.cpuS - m.serverBefore.cpuS : undefined;
+  return {
+    spec: opts.spec.name,
+    endpoints: opts.endpoints,
+    clients: opts.spec.clients,
+    conns: Math.min(opts.spec.conns, opts.spec.clients),
+    workers,
+    mode: opts.ratePerS === undefined ? 'closed-loop' : 'fixed-rate',
+    ratePerS: opts.ratePerS,
+    measuredS,
+    okCount,
+    errorCount: Object.values(errors).reduce((a, b) => a + b, 0),
+    errors,
+    throughputPerS: okCount / measuredS,
+    latency: histogram.percentiles(),
+    histogram: histogram.toData(),
+    generator: {
+      cpuS: m.generatorCpuS,
+      workers,
+      eventLoopUtilizationMax: Math.max(0, ...m.results.map((r) => r.eventLoopUtilization)),
+      lateStarts: m.results.reduce((a, r) => a + r.lateStarts, 0),
+    },
+    server:
+      serverCpuS === undefined || !m.serverAfter
+        ? undefined
+        : {
+            cpuS: serverCpuS,
+            cpuPerOpUs: okCount > 0 ? (serverCpuS * 1e6) / okCount : 0,
+            peakRssBytes: m.serverAfter.peakRssBytes,
+            rssBytes: m.serverAfter.rssBytes,
+          },
+  };
+}
