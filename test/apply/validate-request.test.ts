@@ -36,7 +36,11 @@ describe('checkRangeRequest', () => {
   });
 
   it('lets unknown sort enums through, as etcd 3.5 does', () => {
-    checkRangeRequest(range('a', { sortOrder: 7, sortTarget: 9 }));
+    // Numbers outside the enums, as they would arrive from the wire.
+    const request = range('a');
+    request.sortOrder = Number('7');
+    request.sortTarget = Number('9');
+    checkRangeRequest(request);
   });
 });
 
