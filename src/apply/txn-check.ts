@@ -46,20 +46,16 @@ export function checkPlannedRanges(view: ReadView, plan: TxnPlan): void {
 
 /**
  * Judged against the revision before the txn, so a range cannot ask for the
- * revision the txn itself is writing. etcd compares a negative revision with its
- * compact revision, which is -1 before the first compaction.
+ * revision the txn itself is writing. As in etcd, the compact revision itself is
+ * readable, and a negative revision is compared with the compact revision, which
+ * etcd holds as -1 before the first compaction (so only -1 passes then).
  */
 function checkRangeRevision(view: ReadView, revision: bigint): void {
   if (revision === 0n) return;
   if (revision > BigInt(view.revision)) throw new EtcdError('FutureRev');
   const compacted = BigInt(view.compactRevision);
-  if (revision < 0n) {
-    const firstRevision = compacted === 0n ? -1n : compacted;
-    if (revision < firstRevision) throw new EtcdError('Compacted');
-    return;
-  }
-  // The view refuses its compact revision itself, so the check must too.
-  if (compacted !== 0n && revision <= compacted) throw new EtcdError('Compacted');
+  const firstRevision = compacted === 0n ? -1n : compacted;
+  if (revision < firstRevision) throw new EtcdError('Compacted');
 }
 
 function existsAfter(view: ReadView, writes: readonly PlannedWrite[], key: Buffer): boolean {
