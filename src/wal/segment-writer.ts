@@ -1,0 +1,166 @@
+// Appends framed records to the current segment with one write and one fdatasync
+// per batch, and cuts a new segment (from the file pipeline) once the current one
+// is full. Every segment opens with a prologue: header, metadata, latest hard state.
+import { open, rename, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { HardState } from '../raft/types.js';
+import type { FilePipeline, PreparedFile } from './file-pipeline.js';
+import { paddedFrameBytes, writeFrame } from './record-frame.js';
+import { encodePayload, RecordType, type WalRecord } from './record-payloads.js';
+import { segmentFileName, type SegmentName } from './segment-name.js';
+import type { WalStatsRecorder } from './wal-stats.js';
+
+export interface EncodedRecord {
+  readonly record: WalRecord;
+  readonly payload: Uint8Array;
+}
+
+export function encodeRecord(record: WalRecord): EncodedRecord {
+  return { record, payload: encodePayload(record) };
+}
+
+export function framedBytes(records: readonly EncodedRecord[]): number {
+  let total = 0;
+  for (const r of records) total += paddedFrameBytes(r.payload.length);
+  return total;
+}
+
+export interface OpenSegment {
+  readonly handle: FileHandle;
+  readonly name: SegmentName;
+  offsetBytes: number;
+}
+
+export interface WriterPosition {
+  /** CRC of the last record written: the next segment header carries it. */
+  lastCrc: number;
+  nextWriteSeq: number;
+  /** The last entry (or snapshot) index written: names the next segment. */
+  lastIndex: number;
+  lastHardState: HardState | null;
+}
+
+export interface WriterContext {
+  readonly dir: string;
+  readonly walId: bigint;
+  readonly metadata: Uint8Array;
+  readonly segmentSizeBytes: number;
+  readonly pipeline: FilePipeline;
+  readonly stats: WalStatsRecorder;
+}
+
+export class SegmentWriter {
+  constructor(
+    private readonly context: WriterContext,
+    private current: OpenSegment,
+    private readonly position: WriterPosition,
+    /** Every segment on disk, oldest first; the last one is `current`. */
+    readonly segments: SegmentName[],
+  ) {}
+
+  get currentSegment(): SegmentName {
+    return this.current.name;
+  }
+
+  async writeBatch(records: readonly EncodedRecord[]): Promise<void> {
+    if (this.current.offsetBytes >= this.context.segmentSizeBytes) await this.cut();
+    const frames = frameRecords(records, this.position);
+    await writeFully(this.current.handle, frames, this.current.offsetBytes);
+    this.current.offsetBytes += frames.length;
+    this.context.stats.recordWrite(frames.length);
+    await timedDatasync(this.current.handle, this.context.stats);
+  }
+
+  async close(): Promise<void> {
+    await this.current.handle.close();
+  }
+
+  private async cut(): Promise<void> {
+    const { dir, walId, metadata } = this.context;
+    const prepared = await this.context.pipeline.take();
+    const seq = this.current.name.seq + 1;
+    const firstIndex = this.position.lastIndex + 1;
+    const name: SegmentName = { seq, firstIndex, fileName: segmentFileName(seq, firstIndex) };
+    // The preallocated space after the last record is not needed in a finished segment.
+    await this.current.handle.truncate(this.current.offsetBytes);
+    await this.current.handle.close();
+    const prologue = prologueRecords(
+      { walId, seq, firstIndex, prevCrc: this.position.lastCrc },
+      metadata,
+      this.position.lastHardState,
+    );
+    this.current = await installSegment(dir, prepared, name, prologue, this.position, this.context.stats);
+    this.segments.push(name);
+  }
+}
+
+export function prologueRecords(
+  header: { walId: bigint; seq: number; firstIndex: number; prevCrc: number },
+  metadata: Uint8Array,
+  hardState: HardState | null,
+): EncodedRecord[] {
+  const records = [
+    encodeRecord({ type: RecordType.SegmentHeader, header }),
+    encodeRecord({ type: RecordType.Metadata, metadata }),
+  ];
+  if (hardState !== null) records.push(encodeRecord({ type: RecordType.HardState, hardState }));
+  return records;
+}
+
+/** Writes a prologue into a prepared file, syncs it, then gives it its segment name durably. */
+export async function installSegment(
+  dir: string,
+  prepared: PreparedFile,
+  name: SegmentName,
+  prologue: readonly EncodedRecord[],
+  position: WriterPosition,
+  stats: WalStatsRecorder,
+): Promise<OpenSegment> {
+  const frames = frameRecords(prologue, position);
+  await writeFully(prepared.handle, frames, 0);
+  stats.recordWrite(frames.length);
+  await timedDatasync(prepared.handle, stats);
+  await rename(prepared.path, join(dir, name.fileName));
+  await syncDirectory(dir);
+  return { handle: prepared.handle, name, offsetBytes: frames.length };
+}
+
+function frameRecords(records: readonly EncodedRecord[], position: WriterPosition): Uint8Array {
+  const frames = Buffer.allocUnsafe(framedBytes(records));
+  const writeSeq = position.nextWriteSeq;
+  position.nextWriteSeq = (writeSeq + 1) >>> 0;
+  let offset = 0;
+  for (const { record, payload } of records) {
+    position.lastCrc = writeFrame(frames, offset, record.type, writeSeq, payload);
+    offset += paddedFrameBytes(payload.length);
+    if (record.type === RecordType.Entry) position.lastIndex = record.entry.index;
+    if (record.type === RecordType.Snapshot) position.lastIndex = Math.max(position.lastIndex, record.snapshot.index);
+    if (record.type === RecordType.HardState) position.lastHardState = record.hardState;
+  }
+  return frames;
+}
+
+async function writeFully(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  // Each pass writes at least one byte or throws, so the length bounds the loop.
+  for (let written = 0; written < bytes.length; ) {
+    const { bytesWritten } = await handle.write(bytes, written, bytes.length - written, position + written);
+    if (bytesWritten <= 0) throw new Error(`wal: write made no progress at byte ${position + written}`);
+    written += bytesWritten;
+  }
+}
+
+async function timedDatasync(handle: FileHandle, stats: WalStatsRecorder): Promise<void> {
+  const startMs = performance.now();
+  await handle.datasync();
+  stats.recordFsync((performance.now() - startMs) / 1000);
+}
+
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
