@@ -1,0 +1,83 @@
+// The in-memory ordered index from key bytes to each key's revision history,
+// a B+tree keyed by 'latin1' strings (which compare in byte order).
+import { OrderedMap } from '../backend/ordered-map.js';
+import { KeyHistory, type KeyAt } from './key-history.js';
+
+/** A key range in index form: `to` undefined means no upper bound. */
+export interface IndexRange {
+  readonly from: string;
+  readonly to: string | undefined;
+  /** The range is the single key `from`. */
+  readonly single: boolean;
+}
+
+const ALL_FROM_KEY = 0x00;
+
+/** etcd's range convention: empty end is one key, [0x00] is "from key onwards". */
+export function toIndexRange(key: Buffer, rangeEnd: Buffer): IndexRange {
+  const from = key.toString('latin1');
+  if (rangeEnd.length === 0) return { from, to: undefined, single: true };
+  if (rangeEnd.length === 1 && rangeEnd[0] === ALL_FROM_KEY) return { from, to: undefined, single: false };
+  return { from, to: rangeEnd.toString('latin1'), single: false };
+}
+
+export class KeyIndex {
+  private readonly tree = new OrderedMap<KeyHistory>();
+
+  get keyCount(): number {
+    return this.tree.size;
+  }
+
+  history(k: string): KeyHistory | undefined {
+    return this.tree.get(k);
+  }
+
+  /** The history for key, created if new. */
+  historyFor(key: Buffer, k: string): KeyHistory {
+    let h = this.tree.get(k);
+    if (h === undefined) {
+      h = new KeyHistory(key);
+      this.tree.set(k, h);
+    }
+    return h;
+  }
+
+  /**
+   * Visits keys in the range that are live at atRev, ascending, until visit
+   * returns false.
+   */
+  forEachLive(range: IndexRange, atRev: number, visit: (h: KeyHistory, at: KeyAt) => boolean | void): void {
+    if (range.single) {
+      const h = this.tree.get(range.from);
+      const at = h?.get(atRev);
+      if (h !== undefined && at !== undefined) visit(h, at);
+      return;
+    }
+    if (range.to !== undefined && range.from >= range.to) return;
+    this.tree.forEachInRange(range.from, range.to, (_k, h) => {
+      const at = h.get(atRev);
+      return at === undefined ? true : visit(h, at);
+    });
+  }
+
+  /** Compacts every key at atRev; returns the revision ids to keep on disk. */
+  compact(atRev: number): Set<string> {
+    const available = new Set<string>();
+    const emptied: string[] = [];
+    this.tree.forEachInRange('', undefined, (k, h) => {
+      h.compact(atRev, available);
+      if (h.isEmpty()) emptied.push(k);
+    });
+    for (const k of emptied) this.tree.delete(k);
+    return available;
+  }
+
+  /** The revision ids compact(atRev) would keep. */
+  keep(atRev: number): Set<string> {
+    const available = new Set<string>();
+    this.tree.forEachInRange('', undefined, (_k, h) => {
+      h.keep(atRev, available);
+    });
+    return available;
+  }
+}

@@ -1,0 +1,195 @@
+// The multi-version key-value store: an in-memory key index over revisioned
+// records in the backend's `key` bucket, with compaction, hashing, watch
+// history and the applied raft index kept atomically with the state.
+import type { Backend } from '../backend/backend.js';
+import { EtcdError } from '../errors/etcd-error.js';
+import { assert } from '../util/assert.js';
+import { readHistory, type HistoryBatch } from './history-reader.js';
+import { hashKeyBucket } from './hash-kv.js';
+import { KeyIndex } from './key-index.js';
+import type { HashKVResult, RangeOptions, RangeResult, ReadView, WriteTxn } from './kv-view.js';
+import { COMPACTION_BATCH_REVISIONS_DEFAULT, removeCompactedHistory } from './physical-compaction.js';
+import { rangeAt } from './range-reader.js';
+import { restoreIndex } from './restore-index.js';
+import {
+  readConsistentIndex,
+  readFinishedCompact,
+  readScheduledCompact,
+  writeConsistentIndex,
+  writeScheduledCompact,
+} from './store-meta.js';
+import { StoreWriteTxn, type WritableStore } from './write-txn.js';
+
+export interface MvccStoreOptions {
+  /** Revisions examined per physical compaction batch (etcd's default 1,000). */
+  readonly compactionBatchLimit?: number;
+}
+
+/** A store with no writes is at revision 1, as etcd: the first write is revision 2. */
+const EMPTY_STORE_REVISION = 1;
+
+class StoreReadView implements ReadView {
+  constructor(
+    private readonly store: MvccStore,
+    readonly revision: number,
+  ) {}
+
+  get compactRevision(): number {
+    return this.store.compactRevision;
+  }
+
+  range(key: Buffer, rangeEnd: Buffer, options: RangeOptions): RangeResult {
+    return rangeAt(this.store, this.revision, key, rangeEnd, options);
+  }
+}
+
+export class MvccStore implements WritableStore {
+  readonly index = new KeyIndex();
+  private revision = EMPTY_STORE_REVISION;
+  private compactRev = 0;
+  private writeOpen = false;
+  private applied = { index: 0, term: 0 };
+  private compactions: Promise<void> = Promise.resolve();
+  private closing: Promise<void> | null = null;
+  private readonly compactionBatchLimit: number;
+
+  private constructor(
+    readonly backend: Backend,
+    options: MvccStoreOptions,
+  ) {
+    this.compactionBatchLimit = options.compactionBatchLimit ?? COMPACTION_BATCH_REVISIONS_DEFAULT;
+    assert(this.compactionBatchLimit >= 1, 'compactionBatchLimit must be at least 1');
+  }
+
+  /**
+   * Rebuilds the key index from the backend and resumes a compaction that was
+   * scheduled but not finished (see physicalCompaction()).
+   */
+  static open(backend: Backend, options: MvccStoreOptions = {}): MvccStore {
+    const store = new MvccStore(backend, options);
+    store.compactRev = readFinishedCompact(backend);
+    const scheduled = readScheduledCompact(backend);
+    const newest = restoreIndex(backend, store.index);
+    // History up to the compact revision may be entirely gone; the revision
+    // never goes backwards past it.
+    store.revision = Math.max(newest, store.compactRev, EMPTY_STORE_REVISION);
+    store.applied = readConsistentIndex(backend);
+    if (scheduled > store.compactRev) {
+      store.compact(scheduled).physical.catch(() => undefined);
+    }
+    return store;
+  }
+
+  get currentRevision(): number {
+    return this.revision;
+  }
+
+  get compactRevision(): number {
+    return this.compactRev;
+  }
+
+  read(): ReadView {
+    assert(this.closing === null, 'read after close');
+    return new StoreReadView(this, this.revision);
+  }
+
+  write(): WriteTxn {
+    assert(this.closing === null, 'write after close');
+    assert(!this.writeOpen, 'a write txn is already open');
+    this.writeOpen = true;
+    return new StoreWriteTxn(this);
+  }
+
+  finishWrite(revision: number): void {
+    assert(this.writeOpen, 'finishWrite without an open write txn');
+    assert(revision === this.revision || revision === this.revision + 1, 'write txn skipped a revision');
+    this.revision = revision;
+    this.writeOpen = false;
+  }
+
+  /**
+   * Logically immediate: reads below `revision` fail from now on. The returned
+   * promise resolves once the history is gone from the backend.
+   */
+  compact(revision: number): { physical: Promise<void> } {
+    assert(this.closing === null, 'compact after close');
+    if (revision <= this.compactRev) throw new EtcdError('Compacted');
+    if (revision > this.revision) throw new EtcdError('FutureRev');
+    this.compactRev = revision;
+    writeScheduledCompact(this.backend, revision);
+    const keep = this.index.compact(revision);
+    const run = async (): Promise<void> => {
+      // The scheduled mark is on disk before any history goes, so a crash
+      // mid-way resumes the compaction at the next start-up.
+      await this.backend.commit();
+      if (this.closing !== null) return;
+      await removeCompactedHistory(this.backend, revision, keep, this.compactionBatchLimit, () => this.closing !== null);
+    };
+    const physical = this.compactions.then(run);
+    this.compactions = physical.catch(() => undefined);
+    return { physical };
+  }
+
+  /** Resolves when every compaction scheduled so far has left the backend. */
+  physicalCompaction(): Promise<void> {
+    return this.compactions;
+  }
+
+  /** etcd's HashByRev (revision 0: current). */
+  async hashKV(revision: number): Promise<HashKVResult> {
+    this.checkHashRevision(revision);
+    await this.compactions;
+    this.checkHashRevision(revision);
+    return hashKeyBucket(this, revision);
+  }
+
+  setConsistentIndex(index: number, term: number): void {
+    this.applied = { index, term };
+    writeConsistentIndex(this.backend, index, term);
+  }
+
+  consistentIndex(): { index: number; term: number } {
+    return { ...this.applied };
+  }
+
+  /**
+   * Events with revision in [fromRevision, toRevision] for keys in the range,
+   * in revision order; a revision is never split across calls. Continue from
+   * `nextRevision`.
+   */
+  eventsBetween(
+    fromRevision: number,
+    toRevision: number,
+    key: Buffer,
+    rangeEnd: Buffer,
+    maxEvents: number,
+    withPrevKv = false,
+  ): HistoryBatch {
+    if (fromRevision <= this.compactRev) throw new EtcdError('Compacted');
+    return readHistory(this, fromRevision, Math.min(toRevision, this.revision), key, rangeEnd, maxEvents, withPrevKv);
+  }
+
+  commit(): Promise<void> {
+    return this.backend.commit();
+  }
+
+  /**
+   * Stops compaction at its next batch boundary and commits. The backend
+   * belongs to the caller, who closes it after the store.
+   */
+  close(): Promise<void> {
+    if (this.closing === null) {
+      this.closing = (async () => {
+        await this.compactions;
+        await this.backend.commit();
+      })();
+    }
+    return this.closing;
+  }
+
+  private checkHashRevision(revision: number): void {
+    if (revision > 0 && revision <= this.compactRev) throw new EtcdError('Compacted');
+    if (revision > this.revision) throw new EtcdError('FutureRev');
+  }
+}
+

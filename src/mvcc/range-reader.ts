@@ -1,0 +1,58 @@
+// Serving a range at a revision: the key index picks the live revisions, the
+// backend's `key` bucket holds their values.
+import type { Backend } from '../backend/backend.js';
+import { EtcdError } from '../errors/etcd-error.js';
+import { KeyValue } from '../generated/mvccpb/kv.js';
+import { assert } from '../util/assert.js';
+import { toIndexRange, type KeyIndex } from './key-index.js';
+import type { RangeOptions, RangeResult } from './kv-view.js';
+import { revisionBytes, type Revision } from './revision.js';
+
+/** What a range needs from the store, read at call time. */
+export interface StoreState {
+  readonly index: KeyIndex;
+  readonly backend: Backend;
+  readonly compactRevision: number;
+}
+
+export function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The stored record of a live put; the index guarantees it exists. */
+export function readKv(backend: Backend, rev: Revision): KeyValue {
+  const value = backend.get('key', revisionBytes(rev.main, rev.sub));
+  assert(value !== undefined, `key index points at missing revision ${rev.main}.${rev.sub}`);
+  return KeyValue.decode(value);
+}
+
+/** Like readKv, but undefined if the record is gone (compacted history). */
+export function tryReadKv(backend: Backend, rev: Revision): KeyValue | undefined {
+  const value = backend.get('key', revisionBytes(rev.main, rev.sub));
+  return value === undefined ? undefined : KeyValue.decode(value);
+}
+
+/**
+ * Reads at options.revision (0: viewRevision). As etcd, reading exactly at the
+ * compact revision is allowed: the compaction kept every key's version there.
+ */
+export function rangeAt(
+  state: StoreState,
+  viewRevision: number,
+  key: Buffer,
+  rangeEnd: Buffer,
+  options: RangeOptions,
+): RangeResult {
+  if (options.revision > viewRevision) throw new EtcdError('FutureRev');
+  const rev = options.revision <= 0 ? viewRevision : options.revision;
+  if (rev < state.compactRevision) throw new EtcdError('Compacted');
+  const limit = options.limit > 0 ? options.limit : Number.MAX_SAFE_INTEGER;
+  const revs: Revision[] = [];
+  let count = 0;
+  state.index.forEachLive(toIndexRange(key, rangeEnd), rev, (_h, at) => {
+    count++;
+    if (!options.countOnly && revs.length < limit) revs.push(at.modified);
+  });
+  const kvs = revs.map((r) => readKv(state.backend, r));
+  return { kvs, count, revision: viewRevision };
+}
