@@ -77,6 +77,7 @@ export async function openMemberStorage(options: ServerOptions): Promise<MemberS
     checkQuorum: true,
     readOnlyOption: 'safe',
     maxUncommittedEntriesBytes: 0,
+    applied: store.consistentIndex().index,
   });
   return new OpenedMemberStorage(identity, backend, store, wal, raftStorage, raftNode, voters.length === 1, options, marker);
 }
@@ -134,7 +135,7 @@ class OpenedMemberStorage implements MemberStorage {
     await this.backend.commit();
     if (this.wal !== null) {
       await this.wal.saveSnapshot({ index, term });
-      this.wal.releaseBefore(index);
+      await this.wal.releaseBefore(index);
     }
     const compactTo = index - SNAPSHOT_CATCH_UP_ENTRIES;
     if (compactTo > this.raftStorage.firstIndex()) this.raftStorage.compact(compactTo);

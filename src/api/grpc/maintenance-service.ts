@@ -20,7 +20,7 @@ export function maintenanceServiceImplementation(server: EtcdServer, logger: Log
   return {
     status: unary<StatusRequest, StatusResponse>(logger, 'Status', async () => server.status()),
     alarm: unary<AlarmRequest, AlarmResponse>(logger, 'Alarm', async (request) => server.alarm(request)),
-    hashKV: unary<HashKVRequest, HashKVResponse>(logger, 'HashKV', async (request) => server.hashKV(request)),
+    hashKv: unary<HashKVRequest, HashKVResponse>(logger, 'HashKV', async (request) => server.hashKV(request)),
     hash: unary<HashRequest, HashResponse>(logger, 'Hash', async () => server.hash()),
     defragment: unary<DefragmentRequest, DefragmentResponse>(logger, 'Defragment', async () => server.defragment()),
   };
