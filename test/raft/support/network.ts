@@ -79,6 +79,8 @@ export class Network {
   readonly random: () => number;
   private dropRate: number;
   private readonly reorder: boolean;
+  /** Messages this predicate matches are lost in transit. */
+  dropWhere: ((m: Message) => boolean) | undefined;
   /** Observers of every Ready, for invariant checks. */
   readonly onReady: ((m: SimMember, rd: Ready) => void)[] = [];
   /** Committed entries by index, as first applied anywhere. */
@@ -204,6 +206,7 @@ export class Network {
       const to = this.members.get(msg.to);
       if (to === undefined || !to.up || this.cutLinks.has(`${msg.from}->${msg.to}`)) continue;
       if (this.dropRate > 0 && this.random() < this.dropRate) continue;
+      if (this.dropWhere !== undefined && this.dropWhere(msg)) continue;
       to.node.step(msg);
       this.process(to);
     }
