@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { SERVER_KINDS, type ServerKind } from './server-process.js';
 import { findSpec, type Spec } from './spec-table.js';
 import { CONNS_PER_WORKER_DEFAULT } from './load-runner.js';
+import { TRANSPORTS, TRANSPORT_DEFAULT, type Transport } from './load-connection.js';
 
 export const DURATION_S_DEFAULT = 10;
 export const WARMUP_S_DEFAULT = 2;
@@ -33,6 +34,7 @@ const OPTIONS = {
   rate: { type: 'string' },
   rounds: { type: 'string' },
   json: { type: 'string' },
+  transport: { type: 'string' },
   'etcd-bin': { type: 'string' },
   'etcd-ts-bin': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -44,6 +46,7 @@ export interface LoadArgs {
   warmupS: number;
   ratePerS: number | undefined;
   connsPerWorker: number;
+  transport: Transport;
   json: string | undefined;
   etcdBin: string | undefined;
   etcdTsBin: string | undefined;
@@ -94,6 +97,12 @@ function serverKind(name: string): ServerKind {
   return kind;
 }
 
+function transportNamed(name: string): Transport {
+  const t = TRANSPORTS.find((x) => x === name);
+  if (!t) throw new UsageError(`unknown transport ${name}; expected one of ${TRANSPORTS.join(', ')}`);
+  return t;
+}
+
 function loadArgs(values: Values): LoadArgs {
   const total = int(values, 'total', 1, 1e9);
   return {
@@ -102,6 +111,7 @@ function loadArgs(values: Values): LoadArgs {
     warmupS: num(values, 'warmup-s', 0, DURATION_S_MAX) ?? WARMUP_S_DEFAULT,
     ratePerS: num(values, 'rate', 0.1, 1e7),
     connsPerWorker: int(values, 'conns-per-worker', 1, CONNS_MAX) ?? CONNS_PER_WORKER_DEFAULT,
+    transport: transportNamed(values.transport ?? TRANSPORT_DEFAULT),
     json: values.json,
     etcdBin: values['etcd-bin'],
     etcdTsBin: values['etcd-ts-bin'],
@@ -146,8 +156,8 @@ export const USAGE = `usage:
   npm run bench -- list
   npm run bench -- run (--endpoints 127.0.0.1:2379[,..] | --server etcd|etcd-ts) --spec NAME
         [--clients N] [--conns N] [--duration-s S | --total N] [--warmup-s S] [--value-bytes B]
-        [--key-space N] [--rate N] [--conns-per-worker N] [--json out.json]
+        [--key-space N] [--rate N] [--conns-per-worker N] [--transport http2|grpc-js] [--json out.json]
   npm run bench -- compare [--specs put-1,put-64,range-lin-64] [--servers etcd,etcd-ts] [--rounds 3]
-        [--duration-s S | --total N] [--warmup-s S] [--rate N] [--json out.json]
+        [--duration-s S | --total N] [--warmup-s S] [--rate N] [--transport http2|grpc-js] [--json out.json]
         [--etcd-bin /usr/bin/etcd] [--etcd-ts-bin bin/etcd-ts]
 Results also go to bench-results/ unless --json names a file.`;

@@ -33,6 +33,7 @@ export async function runOnFreshServer(kind: ServerKind, spec: Spec, load: LoadA
       warmupS: load.warmupS,
       ratePerS: load.ratePerS,
       connsPerWorker: load.connsPerWorker,
+      transport: load.transport,
       serverPid: server.pid,
     };
     return await runLoad(opts);

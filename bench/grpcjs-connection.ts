@@ -1,20 +1,11 @@
-// One load connection: its own grpc-js channel (a local subchannel pool forces a separate TCP
-// connection) sending pre-encoded unary requests and counting, not decoding, the replies.
+// A load connection over grpc-js: its own channel (a local subchannel pool forces a separate
+// TCP connection) sending pre-encoded unary requests and counting, not decoding, the replies.
 import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
-
-/** How long a connection may take to become ready before the run is abandoned. */
-export const CONNECT_TIMEOUT_MS = 10_000;
-/** Deadline of one request; a request slower than this counts as DEADLINE_EXCEEDED. */
-export const CALL_TIMEOUT_MS = 10_000;
-/** etcd's default server receive limit is 1.5 MiB; range replies can be larger. */
-const MESSAGE_BYTES_MAX = 64 * 1024 * 1024;
-
-/** Outcome of one call: 'OK' or the gRPC status name. */
-export type CallOutcome = string;
+import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS, MESSAGE_BYTES_MAX, type CallOutcome, type LoadConnection } from './load-connection.js';
 
 const identity = (b: Buffer): Buffer => b;
 
-export class LoadConnection {
+export class GrpcJsConnection implements LoadConnection {
   private readonly client: Client;
   private closed = false;
 
@@ -34,29 +25,22 @@ export class LoadConnection {
     });
   }
 
-  /** Sends one request; resolves with the outcome, never rejects. */
-  call(path: string, payload: Buffer, timeoutMs: number = CALL_TIMEOUT_MS): Promise<CallOutcome> {
+  call(path: string, payload: Buffer): Promise<CallOutcome> {
     return new Promise((resolve) => {
-      this.client.makeUnaryRequest<Buffer, Buffer>(
-        path,
-        identity,
-        identity,
-        payload,
-        { deadline: Date.now() + timeoutMs },
-        (err: ServiceError | null) => resolve(err ? statusName(err.code) : 'OK'),
+      this.client.makeUnaryRequest<Buffer, Buffer>(path, identity, identity, payload, { deadline: Date.now() + CALL_TIMEOUT_MS }, (err: ServiceError | null) =>
+        resolve(err ? statusName(err.code) : 'OK'),
       );
     });
   }
 
-  /** Like call, but returns the raw reply for the few callers that decode it. */
-  callRaw(path: string, payload: Buffer, timeoutMs: number = CALL_TIMEOUT_MS): Promise<Buffer> {
+  callRaw(path: string, payload: Buffer): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       this.client.makeUnaryRequest<Buffer, Buffer>(
         path,
         identity,
         identity,
         payload,
-        { deadline: Date.now() + timeoutMs },
+        { deadline: Date.now() + CALL_TIMEOUT_MS },
         (err: ServiceError | null, reply?: Buffer) => (err || !reply ? reject(err ?? new Error('empty reply')) : resolve(reply)),
       );
     });

@@ -1,5 +1,6 @@
 // Messages between the load runner (main thread) and its load workers (worker_threads).
 import type { HistogramData } from './histogram.js';
+import type { Transport } from './load-connection.js';
 import type { Operation } from './spec-table.js';
 
 export interface WorkerClient {
@@ -10,6 +11,7 @@ export interface WorkerClient {
 
 export interface WorkerSetup {
   workerId: number;
+  transport: Transport;
   /** One endpoint per connection of this worker. */
   endpoints: string[];
   firstConnectionIndex: number;

@@ -2,7 +2,7 @@
 // threads, starts them on one shared timeline, and merges their results with CPU and memory use.
 import { Worker } from 'node:worker_threads';
 import { Histogram, type HistogramData, type Percentiles } from './histogram.js';
-import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS } from './grpc-connection.js';
+import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS, type Transport } from './load-connection.js';
 import { preload } from './preload.js';
 import { sampleProcess, type ProcSample } from './proc-stats.js';
 import type { WorkerGo, WorkerMessage, WorkerResult, WorkerSetup } from './load-protocol.js';
@@ -25,6 +25,7 @@ export interface RunOptions {
   warmupS: number;
   ratePerS: number | undefined;
   connsPerWorker: number;
+  transport: Transport;
   /** Pid of the server when the bench started it, for CPU and memory figures. */
   serverPid: number | undefined;
 }
@@ -42,6 +43,7 @@ export interface RunResult {
   clients: number;
   conns: number;
   workers: number;
+  transport: Transport;
   mode: 'closed-loop' | 'fixed-rate';
   ratePerS: number | undefined;
   measuredS: number;
@@ -55,10 +57,16 @@ export interface RunResult {
   server: ServerUsage | undefined;
 }
 
-function workerUrl(): URL {
-  // Under tsx (tests) this module is a .ts file and so is its worker; under dist both are .js.
-  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-  return new URL(`./load-worker.${ext}`, import.meta.url);
+/** Under tsx (tests) this module is a .ts file and so is its worker. */
+const RUNNING_FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+function newLoadWorker(setup: WorkerSetup): Worker {
+  const url = new URL(`./load-worker.${RUNNING_FROM_SOURCE ? 'ts' : 'js'}`, import.meta.url);
+  if (!RUNNING_FROM_SOURCE) return new Worker(url, { workerData: setup });
+  // Node 20 does not apply tsx's loader to a worker's entry file, so a bootstrap registers it first.
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData: setup });
 }
 
 /** Splits clients over connections round-robin and connections over workers in groups. */
@@ -79,6 +87,7 @@ export function planWorkers(opts: RunOptions): WorkerSetup[] {
     }
     setups.push({
       workerId: w,
+      transport: opts.transport,
       endpoints: own.map((k) => opts.endpoints[k % opts.endpoints.length] ?? ''),
       firstConnectionIndex: first,
       clients,
@@ -100,7 +109,7 @@ interface StartedWorker {
 }
 
 function startWorker(setup: WorkerSetup): StartedWorker {
-  const worker = new Worker(workerUrl(), { workerData: setup });
+  const worker = newLoadWorker(setup);
   let onReady: () => void = () => undefined;
   let onFail: (e: Error) => void = () => undefined;
   const ready = new Promise<void>((resolve, reject) => ((onReady = resolve), (onFail = reject)));
@@ -165,7 +174,7 @@ async function runWorkers(opts: RunOptions, setups: WorkerSetup[]): Promise<Meas
 }
 
 export async function runLoad(opts: RunOptions): Promise<RunResult> {
-  await preload(opts.endpoints[0] ?? '', opts.spec);
+  await preload(opts.endpoints[0] ?? '', opts.spec, opts.transport);
   const setups = planWorkers(opts);
   const measured = await runWorkers(opts, setups);
   return mergeResults(opts, setups.length, measured);
@@ -193,6 +202,7 @@ function mergeResults(opts: RunOptions, workers: number, m: Measured): RunResult
     clients: opts.spec.clients,
     conns: Math.min(opts.spec.conns, opts.spec.clients),
     workers,
+    transport: opts.transport,
     mode: opts.ratePerS === undefined ? 'closed-loop' : 'fixed-rate',
     ratePerS: opts.ratePerS,
     measuredS,

@@ -3,7 +3,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { Histogram } from './histogram.js';
-import { LoadConnection } from './grpc-connection.js';
+import type { LoadConnection } from './load-connection.js';
+import { openConnection } from './open-connection.js';
 import { requestFactory } from './request-factory.js';
 import type { WorkerGo, WorkerMessage, WorkerResult, WorkerSetup } from './load-protocol.js';
 
@@ -99,7 +100,7 @@ function post(message: WorkerMessage): void {
 
 async function main(): Promise<void> {
   const setup = workerData as WorkerSetup;
-  const connections = setup.endpoints.map((ep, i) => new LoadConnection(ep, setup.firstConnectionIndex + i));
+  const connections = setup.endpoints.map((ep, i) => openConnection(setup.transport, ep, setup.firstConnectionIndex + i));
   try {
     await Promise.all(connections.map((c) => c.waitReady()));
     const go = await new Promise<WorkerGo>((resolve) => {

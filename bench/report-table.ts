@@ -17,7 +17,7 @@ function table(rows: string[][]): string {
 export function formatRun(r: RunResult): string {
   const errors = Object.entries(r.errors).map(([k, v]) => `${k}=${v}`).join(' ') || 'none';
   const lines = [
-    `spec ${r.spec}: ${r.clients} clients, ${r.conns} conns, ${r.workers} workers, ${r.mode}${r.ratePerS ? ` at ${r.ratePerS}/s` : ''}, ${fmt(r.measuredS)} s measured`,
+    `spec ${r.spec}: ${r.clients} clients, ${r.conns} conns, ${r.workers} workers, ${r.transport}, ${r.mode}${r.ratePerS ? ` at ${r.ratePerS}/s` : ''}, ${fmt(r.measuredS)} s measured`,
     table([
       ['throughput/s', 'ok', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'mean ms'],
       [fmt(r.throughputPerS, 1), String(r.okCount), fmt(r.latency.p50Ms, 3), fmt(r.latency.p90Ms, 3), fmt(r.latency.p99Ms, 3), fmt(r.latency.p999Ms, 3), fmt(r.latency.maxMs, 3), fmt(r.latency.meanMs, 3)],

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KVService, RangeRequest } from '../src/generated/etcdserverpb/rpc.js';
 import { freePorts } from './free-port.js';
-import { LoadConnection } from './grpc-connection.js';
+import { GrpcJsConnection } from './grpcjs-connection.js';
 
 export type ServerKind = 'etcd' | 'etcd-ts';
 export const SERVER_KINDS: readonly ServerKind[] = ['etcd', 'etcd-ts'];
@@ -146,9 +146,9 @@ export class ServerProcess {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
-/** One real request proves the client port answers gRPC, not just that a line was logged. */
+/** One real grpc-js request proves the client port answers gRPC, not just that a line was logged. */
 async function probe(endpoint: string): Promise<void> {
-  const connection = new LoadConnection(endpoint, -2);
+  const connection = new GrpcJsConnection(endpoint, -2);
   try {
     await connection.waitReady();
     const payload = KVService.range.requestSerialize(RangeRequest.fromPartial({ key: Buffer.from('bench/probe') }));

@@ -31,6 +31,7 @@ import {
 } from '../generated/etcdserverpb/rpc.js';
 import { LogRequest } from '../generated/internalpb/internal.js';
 import type { WriteResult } from '../mvcc/kv-view.js';
+import type { MvccStore } from '../mvcc/mvcc-store.js';
 import { ProposalDroppedError } from '../raft/errors.js';
 import { EntryType, type Entry } from '../raft/types.js';
 import { ETCD_COMPAT_VERSION } from '../version.js';
@@ -129,7 +130,12 @@ export class EtcdServer {
     return this.storage.identity.clusterId;
   }
 
-  /** Listens to every applied write (the watch hub subscribes here). */
+  /** The member's MVCC store, for readers that need history (watch catch-up, hashes). */
+  get store(): MvccStore {
+    return this.storage.store;
+  }
+
+  /** Listens to every applied write (the watch hub subscribes here). Called synchronously in the apply loop: keep it cheap. */
   onWrite(listener: (result: WriteResult) => void): void {
     this.writeListeners.push(listener);
   }

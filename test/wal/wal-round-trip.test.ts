@@ -18,7 +18,7 @@ test('metadata, the latest hard state and entries of many sizes survive close an
     await wal.save({ term: 2, vote: 0n, commit: 9 }, [conf]);
     await wal.close();
 
-    const reopened = await Wal.open(dir);
+    const reopened = await Wal.open(dir, SMALL_SEGMENTS);
     try {
       assert.deepEqual(reopened.metadata, METADATA);
       assert.deepEqual(reopened.hardState, { term: 2, vote: 0n, commit: 9 });
@@ -36,12 +36,12 @@ test('a reopened WAL appends after what it read, and the next open sees both', a
     await first.save({ term: 1, vote: 1n, commit: 2 }, makeEntries(1, 3, 1));
     await first.close();
 
-    const second = await Wal.open(dir);
+    const second = await Wal.open(dir, SMALL_SEGMENTS);
     assert.equal(second.entries.length, 3);
     await second.wal.save({ term: 1, vote: 1n, commit: 5 }, makeEntries(4, 3, 1));
     await second.wal.close();
 
-    const third = await Wal.open(dir);
+    const third = await Wal.open(dir, SMALL_SEGMENTS);
     try {
       assert.deepEqual(third.entries, makeEntries(1, 6, 1));
       assert.deepEqual(third.hardState, { term: 1, vote: 1n, commit: 5 });
@@ -54,7 +54,7 @@ test('a reopened WAL appends after what it read, and the next open sees both', a
 test('a new WAL with nothing saved opens with no hard state and no entries', async () => {
   await withTempDir(async (dir) => {
     await (await Wal.create(dir, METADATA, SMALL_SEGMENTS)).close();
-    const opened = await Wal.open(dir);
+    const opened = await Wal.open(dir, SMALL_SEGMENTS);
     try {
       assert.equal(opened.hardState, null);
       assert.deepEqual(opened.entries, []);
@@ -73,7 +73,7 @@ test('an entry at an index already written replaces it and everything after it',
     await wal.save(null, makeEntries(5, 1, 2));
     await wal.close();
 
-    const reopened = await Wal.open(dir);
+    const reopened = await Wal.open(dir, SMALL_SEGMENTS);
     try {
       assert.deepEqual(reopened.entries, [...makeEntries(1, 3, 1), ...makeEntries(4, 2, 2)]);
     } finally {
@@ -90,13 +90,13 @@ test('opening at a snapshot returns only the entries after it', async () => {
     await wal.save(null, makeEntries(11, 2, 1));
     await wal.close();
 
-    const opened = await Wal.open(dir, { snapshot: { index: 7, term: 1 } });
+    const opened = await Wal.open(dir, { ...SMALL_SEGMENTS, snapshot: { index: 7, term: 1 } });
     try {
       assert.deepEqual(opened.entries, makeEntries(8, 5, 1));
     } finally {
       await opened.wal.close();
     }
-    await assert.rejects(Wal.open(dir, { snapshot: { index: 7, term: 2 } }), (error: unknown) => {
+    await assert.rejects(Wal.open(dir, { ...SMALL_SEGMENTS, snapshot: { index: 7, term: 2 } }), (error: unknown) => {
       return isWalError(error) && error.code === 'WalSnapshotNotFound';
     });
   });
@@ -109,7 +109,7 @@ test('close is safe twice, and saving after close is refused', async () => {
     await Promise.all([wal.close(), wal.close()]);
     await pending;
     await assert.rejects(wal.save(null, makeEntries(2, 1, 1)), (e: unknown) => isWalError(e) && e.code === 'WalClosed');
-    const reopened = await Wal.open(dir);
+    const reopened = await Wal.open(dir, SMALL_SEGMENTS);
     try {
       assert.deepEqual(reopened.entries, makeEntries(1, 1, 1));
     } finally {
