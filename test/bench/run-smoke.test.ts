@@ -1,0 +1,64 @@
+// Runs the load generator for about a second against a real etcd the bench itself starts,
+// and checks what a user reads first: requests succeeded and the percentiles are sane.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { runLoad } from '../../bench/load-runner.js';
+import { defaultBinaries, ServerProcess } from '../../bench/server-process.js';
+import { findSpec } from '../../bench/spec-table.js';
+
+const bins = defaultBinaries();
+const skip = existsSync(bins.etcd) ? false : `no etcd binary at ${bins.etcd}`;
+
+for (const transport of ['http2', 'grpc-js'] as const) {
+  test(`put-64 over ${transport} for one second against a real etcd`, { skip, timeout: 60_000 }, async () => {
+    const spec = findSpec('put-64');
+    assert.ok(spec);
+    const server = await ServerProcess.start('etcd', bins);
+    try {
+      const r = await runLoad({
+        endpoints: [server.endpoint],
+        spec: { ...spec, clients: 8, conns: 4 },
+        durationS: 1,
+        total: undefined,
+        warmupS: 0.2,
+        ratePerS: undefined,
+        connsPerWorker: 2,
+        transport,
+        serverPid: server.pid,
+      });
+      assert.equal(r.errorCount, 0, `errors: ${JSON.stringify(r.errors)}`);
+      assert.ok(r.okCount > 0 && r.throughputPerS > 0, `throughput ${r.throughputPerS}`);
+      assert.ok(r.latency.p50Ms > 0, `p50 ${r.latency.p50Ms}`);
+      assert.ok(r.latency.p50Ms <= r.latency.p99Ms && r.latency.p99Ms <= r.latency.maxMs, JSON.stringify(r.latency));
+      assert.equal(r.workers, 2);
+      assert.ok(r.server && r.server.cpuS > 0 && r.server.peakRssBytes > 0, JSON.stringify(r.server));
+    } finally {
+      await server.stop();
+    }
+    assert.equal(existsSync(server.dataDir), false, 'data dir removed');
+  });
+}
+
+test('a count-mode run on a pre-loaded prefix sends exactly the requested total', { skip, timeout: 60_000 }, async () => {
+  const spec = findSpec('range-prefix-1000');
+  assert.ok(spec);
+  const server = await ServerProcess.start('etcd', bins);
+  try {
+    const r = await runLoad({
+      endpoints: [server.endpoint],
+      spec: { ...spec, clients: 3, conns: 2 },
+      durationS: undefined,
+      total: 50,
+      warmupS: 0,
+      ratePerS: undefined,
+      connsPerWorker: 1,
+      transport: 'http2',
+      serverPid: undefined,
+    });
+    assert.equal(r.okCount + r.errorCount, 50);
+    assert.equal(r.errorCount, 0, `errors: ${JSON.stringify(r.errors)}`);
+  } finally {
+    await server.stop();
+  }
+});
