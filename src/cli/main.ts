@@ -1,11 +1,12 @@
 // The etcd-ts executable: parse etcd's flags, start the member and its client
 // listener, and stop gracefully on SIGTERM/SIGINT (abruptly on a second signal).
 import { parseServerArgs } from '../config/parse-server-args.js';
+import { CONFIG_ERROR_LOG_MESSAGE } from '../config/server-config.js';
 import { ClientServer } from '../api/grpc/client-server.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { EtcdServer } from '../server/etcd-server.js';
 import { ETCD_COMPAT_VERSION, ETCD_TS_VERSION } from '../version.js';
-import { serverOptionsFromConfig } from './server-options-from-config.js';
+import { logOutputTargets, serverOptionsFromConfig } from './server-options-from-config.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseServerArgs(argv, process.env);
@@ -17,13 +18,20 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(parsed.text.endsWith('\n') ? parsed.text : `${parsed.text}\n`);
       return 0;
     case 'error':
-      process.stderr.write(parsed.message.endsWith('\n') ? parsed.message : `${parsed.message}\n`);
+      if (parsed.exitCode === 1) {
+        // A rejected configuration is logged like etcd does, as a structured line.
+        const logger = createLogger({ level: 'info', outputs: ['stderr'] });
+        logger.warn(CONFIG_ERROR_LOG_MESSAGE, { error: parsed.message });
+        logger.flush();
+      } else {
+        process.stderr.write(parsed.message.endsWith('\n') ? parsed.message : `${parsed.message}\n`);
+      }
       return parsed.exitCode;
     case 'run':
       break;
   }
   const config = parsed.config;
-  const logger = createLogger({ level: config.logLevel, outputs: config.logOutputs });
+  const logger = createLogger({ level: config.logLevel, outputs: logOutputTargets(config.logOutputs) });
   for (const warning of parsed.warnings) logger.warn(warning);
   logger.info('starting etcd-ts', {
     'etcd-version': ETCD_COMPAT_VERSION,

@@ -10,6 +10,7 @@ import { EtcdServer } from '../server/etcd-server.js';
 import {
   DEFAULT_MAX_REQUEST_BYTES,
   DEFAULT_MAX_TXN_OPS,
+  DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL_MS,
   type ServerOptions,
 } from '../server/server-options.js';
 
@@ -76,6 +77,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     compactionBatchLimit: 1000,
     backendBatchLimit: 10_000,
     backendBatchIntervalMs: 100,
+    watchProgressNotifyIntervalMs: DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL_MS,
     ...options.overrides,
     logger: options.logger ?? SILENT_LOGGER,
   };

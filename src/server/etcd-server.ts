@@ -37,6 +37,7 @@ import { EntryType, type Entry } from '../raft/types.js';
 import { ETCD_COMPAT_VERSION } from '../version.js';
 import { AlarmStore, formatAlarm } from './alarm-store.js';
 import { AppliedIndex } from './applied-index.js';
+import { AutoCompactor, type CompactionTarget } from './auto-compactor.js';
 import { backendAlarmPersistence } from './backend-alarms.js';
 import { openMemberStorage, type MemberStorage } from './member-storage.js';
 import { applyLogRequest, type ApplyContext, type CompactionOutcome } from './entry-applier.js';
@@ -70,6 +71,7 @@ export class EtcdServer {
   private readonly driver: RaftDriver;
   private readonly writeListeners: Array<(result: WriteResult) => void> = [];
   private leaderKnown: { resolve(): void; promise: Promise<void> };
+  private readonly compactor: AutoCompactor | null;
   private stopping = false;
   private closed: Promise<void> | null = null;
 
@@ -99,6 +101,10 @@ export class EtcdServer {
       onLeaderChange: (leader, term) => this.onLeaderChange(leader, term),
       onFatal: (error) => this.onFatal(error),
     }, options.logger);
+    this.compactor =
+      options.autoCompaction === null
+        ? null
+        : new AutoCompactor(options.autoCompaction, this.compactionTarget(), options.logger);
     this.reads = new LinearizableReads(
       {
         requestReadIndex: (context) => {
@@ -114,6 +120,7 @@ export class EtcdServer {
     const storage = await openMemberStorage(options);
     const server = new EtcdServer(options, storage);
     server.driver.start(options.heartbeatIntervalMs);
+    server.compactor?.start();
     // A lone voter need not wait an election timeout to lead itself.
     if (storage.isSingleVoter) server.driver.node.campaign();
     server.driver.schedule();
@@ -247,6 +254,7 @@ export class EtcdServer {
 
   private async doClose(): Promise<void> {
     this.stopping = true;
+    this.compactor?.stop();
     await this.driver.stop();
     const stopped = new EtcdError('Stopped');
     this.waiters.failAll(stopped);
@@ -308,6 +316,16 @@ export class EtcdServer {
       this.propose({ $case: 'alarm', value: activate }).catch(() => undefined);
     }
     throw new EtcdError('NoSpace');
+  }
+
+  private compactionTarget(): CompactionTarget {
+    return {
+      currentRevision: () => this.storage.store.currentRevision,
+      isLeader: () => this.driver.node.status().lead === this.memberId,
+      compact: async (revision) => {
+        await this.compact({ revision: BigInt(revision), physical: false });
+      },
+    };
   }
 
   private onLeaderChange(leader: bigint, term: number): void {

@@ -27,7 +27,8 @@ export interface ServerOptions {
   readonly snapshotCount: number;
   readonly heartbeatIntervalMs: number;
   readonly electionTimeoutMs: number;
-  readonly quotaBackendBytes: number;
+  /** Bytes the backend may grow to before writes raise NOSPACE; null disables the quota. */
+  readonly quotaBackendBytes: number | null;
   readonly maxRequestBytes: number;
   readonly maxTxnOps: number;
   readonly maxSnapshots: number;
@@ -36,13 +37,19 @@ export interface ServerOptions {
   readonly compactionBatchLimit: number;
   readonly backendBatchLimit: number;
   readonly backendBatchIntervalMs: number;
+  /** How often watchers that asked for progress notifications get one. */
+  readonly watchProgressNotifyIntervalMs: number;
   readonly logger: Logger;
 }
 
-/** etcd's defaults. */
-export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
-export const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
-export const DEFAULT_MAX_TXN_OPS = 128;
+import { DEFAULT_QUOTA_BACKEND_BYTES } from '../config/server-config.js';
+
+export {
+  DEFAULT_MAX_REQUEST_BYTES,
+  DEFAULT_MAX_TXN_OPS,
+  DEFAULT_QUOTA_BACKEND_BYTES,
+  DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL_MS,
+} from '../config/server-config.js';
 /** gRPC accepts this much beyond --max-request-bytes, as etcd, so the server can answer "request is too large". */
 export const GRPC_OVERHEAD_BYTES = 512 * 1024;
 /** Proposals may run at most this far ahead of the apply loop before new ones get "too many requests". */
@@ -52,6 +59,8 @@ export const PROPOSAL_TIMEOUT_MS = 7000;
 /** How long graceful stop waits for in-flight requests. */
 export const GRACEFUL_STOP_TIMEOUT_MS = 5000;
 
-export function resolvedQuotaBytes(quotaBackendBytes: number): number {
+/** etcd: 0 means the default quota; a negative value (null here) disables it. */
+export function resolvedQuotaBytes(quotaBackendBytes: number | null): number {
+  if (quotaBackendBytes === null) return Number.POSITIVE_INFINITY;
   return quotaBackendBytes <= 0 ? DEFAULT_QUOTA_BACKEND_BYTES : quotaBackendBytes;
 }
