@@ -203,13 +203,27 @@ export class Network {
       const at = this.reorder ? Math.floor(this.random() * this.queue.length) : 0;
       const [msg] = this.queue.splice(at, 1);
       if (msg === undefined) break;
-      const to = this.members.get(msg.to);
-      if (to === undefined || !to.up || this.cutLinks.has(`${msg.from}->${msg.to}`)) continue;
-      if (this.dropRate > 0 && this.random() < this.dropRate) continue;
-      if (this.dropWhere !== undefined && this.dropWhere(msg)) continue;
-      to.node.step(msg);
-      this.process(to);
+      const delivered = this.deliver(msg);
+      // As a transport does: tell the leader how its snapshot send went.
+      if (msg.type === MessageType.MsgSnap) this.reportSnapshot(msg, delivered);
     }
+  }
+
+  private deliver(msg: Message): boolean {
+    const to = this.members.get(msg.to);
+    if (to === undefined || !to.up || this.cutLinks.has(`${msg.from}->${msg.to}`)) return false;
+    if (this.dropRate > 0 && this.random() < this.dropRate) return false;
+    if (this.dropWhere !== undefined && this.dropWhere(msg)) return false;
+    to.node.step(msg);
+    this.process(to);
+    return true;
+  }
+
+  private reportSnapshot(msg: Message, delivered: boolean): void {
+    const from = this.members.get(msg.from);
+    if (from === undefined || !from.up) return;
+    from.node.reportSnapshot(msg.to, delivered);
+    this.process(from);
   }
 
   /** Drops every message in flight (as a network outage would). */
