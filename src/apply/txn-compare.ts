@@ -20,6 +20,8 @@ const ABSENT_KV: KeyValue = {
   lease: 0n,
 };
 
+const READ_ALL_CURRENT = { revision: 0, limit: 0, countOnly: false } as const;
+
 /** True when every compare holds (and so when there are none). */
 export function compareAll(view: ReadView, compares: readonly Compare[]): boolean {
   return compares.every((compare) => compareHolds(view, compare));
@@ -33,7 +35,7 @@ export function compareAll(view: ReadView, compares: readonly Compare[]): boolea
 export function compareHolds(view: ReadView, compare: Compare): boolean {
   let kvs: readonly KeyValue[];
   try {
-    kvs = view.range(compare.key, compare.rangeEnd, { revision: 0, limit: 0, countOnly: false }).kvs;
+    kvs = view.range(compare.key, compare.rangeEnd, READ_ALL_CURRENT).kvs;
   } catch (error) {
     // etcd treats a compare it cannot read as false rather than failing the txn.
     if (isEtcdError(error)) return false;

@@ -11,7 +11,8 @@ function seedKeys(kv: KvFixture, keys: readonly string[]): void {
 }
 
 function liveKeys(kv: KvFixture): string[] {
-  return keysOf(applyRange(kv.read(), { ...range('x'), key: Buffer.from([0]), rangeEnd: FROM_KEY }).kvs);
+  const everything = { ...range('x'), key: Buffer.from([0]), rangeEnd: FROM_KEY };
+  return keysOf(applyRange(kv.read(), everything).kvs);
 }
 
 describe('applyDeleteRange', () => {
@@ -38,7 +39,8 @@ describe('applyDeleteRange', () => {
   it('deletes [key, range_end) and counts what it deleted', () =>
     withKv((kv) => {
       seedKeys(kv, ['a', 'b', 'c', 'd']);
-      const response = kv.write((view) => applyDeleteRange(view, del('b', { rangeEnd: bytes('d') })));
+      const request = del('b', { rangeEnd: bytes('d') });
+      const response = kv.write((view) => applyDeleteRange(view, request));
       assert.equal(response.deleted, 2n);
       assert.deepEqual(liveKeys(kv), ['a', 'd']);
       // The whole delete is one revision.
@@ -48,10 +50,12 @@ describe('applyDeleteRange', () => {
   it('deletes a prefix, and every key >= key with a range_end of "\\0"', () =>
     withKv((kv) => {
       seedKeys(kv, ['a', 'foo', 'foo/1', 'foo/2', 'fop', 'z']);
-      const prefix = kv.write((view) => applyDeleteRange(view, del('foo/', { rangeEnd: prefixEnd('foo/') })));
+      const prefixRequest = del('foo/', { rangeEnd: prefixEnd('foo/') });
+      const prefix = kv.write((view) => applyDeleteRange(view, prefixRequest));
       assert.equal(prefix.deleted, 2n);
       assert.deepEqual(liveKeys(kv), ['a', 'foo', 'fop', 'z']);
-      const fromKey = kv.write((view) => applyDeleteRange(view, del('fop', { rangeEnd: FROM_KEY })));
+      const fromKeyRequest = del('fop', { rangeEnd: FROM_KEY });
+      const fromKey = kv.write((view) => applyDeleteRange(view, fromKeyRequest));
       assert.equal(fromKey.deleted, 2n);
       assert.deepEqual(liveKeys(kv), ['a', 'foo']);
     }));
@@ -72,7 +76,8 @@ describe('applyDeleteRange', () => {
       kv.seed('b', 'v');
       kv.seed('c', 'v', 6n);
       const leases = new RecordingLeases();
-      const response = kv.write((view) => applyDeleteRange(view, del('a', { rangeEnd: FROM_KEY }), leases));
+      const request = del('a', { rangeEnd: FROM_KEY });
+      const response = kv.write((view) => applyDeleteRange(view, request, leases));
       assert.equal(response.deleted, 3n);
       assert.deepEqual(response.prevKvs, []);
       assert.deepEqual(leases.calls, ['detach 5 a', 'detach 6 c']);

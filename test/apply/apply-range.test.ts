@@ -38,8 +38,8 @@ describe('applyRange: which keys', () => {
       assert.equal(response.kvs.length, 1);
       const [c] = response.kvs;
       assert.deepEqual(
-        { value: c?.value.toString(), create: c?.createRevision, mod: c?.modRevision, version: c?.version },
-        { value: 'u', create: 3n, mod: 10n, version: 4n },
+        [c?.value.toString(), c?.createRevision, c?.modRevision, c?.version],
+        ['u', 3n, 10n, 4n],
       );
       assert.equal(response.count, 1n);
       assert.equal(response.more, false);
@@ -173,9 +173,11 @@ describe('applyRange: sorting', () => {
       withKv((kv) => {
         seedSortable(kv);
         const expected = ascending[name] ?? [];
-        const up = applyRange(kv.read(), range('a', { ...ALL, sortTarget, sortOrder: SortOrder.ASCEND }));
+        const sorted = (sortOrder: SortOrder) =>
+          applyRange(kv.read(), range('a', { ...ALL, sortTarget, sortOrder }));
+        const up = sorted(SortOrder.ASCEND);
         assert.deepEqual(keysOf(up.kvs), expected);
-        const down = applyRange(kv.read(), range('a', { ...ALL, sortTarget, sortOrder: SortOrder.DESCEND }));
+        const down = sorted(SortOrder.DESCEND);
         assert.deepEqual(keysOf(down.kvs), [...expected].reverse());
       }));
   }

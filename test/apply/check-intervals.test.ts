@@ -79,8 +79,9 @@ describe('duplicate keys across nested txns', () => {
   });
 
   it('rejects two sibling nested txns putting the same key', () => {
-    rejectsDuplicate([txnOp({ success: [putOp('k', '1')] }), txnOp({ success: [putOp('k', '2')] })]);
-    rejectsDuplicate([txnOp({ success: [putOp('k', '1')] }), txnOp({ failure: [putOp('k', '2')] })]);
+    const first = txnOp({ success: [putOp('k', '1')] });
+    rejectsDuplicate([first, txnOp({ success: [putOp('k', '2')] })]);
+    rejectsDuplicate([first, txnOp({ failure: [putOp('k', '2')] })]);
   });
 
   it('rejects a later sibling putting what an earlier sibling deletes', () => {
@@ -92,6 +93,7 @@ describe('duplicate keys across nested txns', () => {
   });
 
   it('finds duplicates two levels deep', () => {
-    rejectsDuplicate([txnOp({ success: [txnOp({ failure: [putOp('k', '1')] })] }), putOp('k', '2')]);
+    const deep = txnOp({ success: [txnOp({ failure: [putOp('k', '1')] })] });
+    rejectsDuplicate([deep, putOp('k', '2')]);
   });
 });

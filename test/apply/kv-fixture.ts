@@ -42,8 +42,8 @@ export class KvFixture {
   }
 
   get(key: string): KeyValue | undefined {
-    return this.read().range(bytes(key), Buffer.alloc(0), { revision: 0, limit: 0, countOnly: false })
-      .kvs[0];
+    const options = { revision: 0, limit: 0, countOnly: false };
+    return this.read().range(bytes(key), Buffer.alloc(0), options).kvs[0];
   }
 
   async close(): Promise<void> {

@@ -40,7 +40,10 @@ export function put(key: string, value: string, options: DeepPartial<PutRequest>
   return PutRequest.fromPartial({ key: bytes(key), value: bytes(value), ...options });
 }
 
-export function del(key: string, options: DeepPartial<DeleteRangeRequest> = {}): DeleteRangeRequest {
+export function del(
+  key: string,
+  options: DeepPartial<DeleteRangeRequest> = {},
+): DeleteRangeRequest {
   return DeleteRangeRequest.fromPartial({ key: bytes(key), ...options });
 }
 
@@ -52,7 +55,11 @@ export function rangeOp(key: string, options: DeepPartial<RangeRequest> = {}): R
   return { request: { $case: 'requestRange', value: range(key, options) } };
 }
 
-export function putOp(key: string, value: string, options: DeepPartial<PutRequest> = {}): RequestOp {
+export function putOp(
+  key: string,
+  value: string,
+  options: DeepPartial<PutRequest> = {},
+): RequestOp {
   return { request: { $case: 'requestPut', value: put(key, value, options) } };
 }
 
