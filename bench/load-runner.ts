@@ -1,5 +1,6 @@
 // Runs one spec against given endpoints: pre-loads keys, spreads connections over worker
 // threads, starts them on one shared timeline, and merges their results with CPU and memory use.
+import { loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Histogram, type HistogramData, type Percentiles } from './histogram.js';
 import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS, type Transport } from './load-connection.js';
@@ -55,6 +56,8 @@ export interface RunResult {
   histogram: HistogramData;
   generator: { cpuS: number; workers: number; eventLoopUtilizationMax: number; lateStarts: number };
   server: ServerUsage | undefined;
+  /** One-minute load average when the run ended: other work on the machine skews every figure. */
+  hostLoad1m: number;
 }
 
 /** Under tsx (tests) this module is a .ts file and so is its worker. */
@@ -218,6 +221,7 @@ function mergeResults(opts: RunOptions, workers: number, m: Measured): RunResult
       eventLoopUtilizationMax: Math.max(0, ...m.results.map((r) => r.eventLoopUtilization)),
       lateStarts: m.results.reduce((a, r) => a + r.lateStarts, 0),
     },
+    hostLoad1m: loadavg()[0] ?? 0,
     server:
       serverCpuS === undefined || !m.serverAfter
         ? undefined

@@ -29,7 +29,7 @@ async function runCommand(c: Extract<Command, { kind: 'run' }>): Promise<void> {
     const result = await runLoad({ ...c, endpoints, serverPid: server?.pid });
     console.log(formatRun(result));
     const path = writeResults('run', { command: 'run', startedBy: c.server ?? 'external', host: hostInfo(), result }, c.json);
-    log(`results: ${path}`);
+    console.log(`results: ${path}`);
   } finally {
     await server?.stop();
   }
@@ -41,7 +41,7 @@ async function compareCommand(c: Extract<Command, { kind: 'compare' }>): Promise
   for (const s of outcome.summaries) console.log('\n' + formatSummary(s));
   const options = { specs: c.specs, servers: c.servers, rounds: c.rounds, durationS: c.durationS, total: c.total, warmupS: c.warmupS, ratePerS: c.ratePerS };
   const path = writeResults('compare', { command: 'compare', startedAt, host: hostInfo(), options, ...outcome }, c.json);
-  log(`\nresults: ${path}`);
+  console.log(`\nresults: ${path}`);
   if (outcome.rounds.some((r) => r.error)) process.exitCode = 1;
 }
 

@@ -1,4 +1,5 @@
 // Formats run results and compare summaries as plain-text tables for the terminal.
+import { cpus } from 'node:os';
 import type { RunResult } from './load-runner.js';
 import type { MetricName, SpecSummary } from './summary.js';
 
@@ -23,6 +24,7 @@ export function formatRun(r: RunResult): string {
       [fmt(r.throughputPerS, 1), String(r.okCount), fmt(r.latency.p50Ms, 3), fmt(r.latency.p90Ms, 3), fmt(r.latency.p99Ms, 3), fmt(r.latency.p999Ms, 3), fmt(r.latency.maxMs, 3), fmt(r.latency.meanMs, 3)],
     ]),
     `errors: ${errors}`,
+    `host load average (1 min) ${fmt(r.hostLoad1m)} on ${cpus().length} cpus`,
     `generator: cpu ${fmt(r.generator.cpuS)} s, worker event-loop utilisation max ${fmt(r.generator.eventLoopUtilizationMax)}, late starts ${r.generator.lateStarts}`,
   ];
   if (r.server) {
@@ -43,6 +45,7 @@ const COMPARED: Array<[MetricName, string, number]> = [
   ['serverPeakRssMiB', 'server peak rss MiB', 1],
   ['generatorCpuS', 'generator cpu s', 2],
   ['generatorEluMax', 'generator elu max', 2],
+  ['hostLoad1m', 'host load avg 1m', 2],
 ];
 
 export function formatSummary(s: SpecSummary): string {

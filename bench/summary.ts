@@ -24,6 +24,7 @@ export interface MedianSet {
   serverPeakRssMiB: number;
   generatorCpuS: number;
   generatorEluMax: number;
+  hostLoad1m: number;
 }
 
 export type MetricName = Exclude<keyof MedianSet, 'rounds'>;
@@ -58,6 +59,7 @@ function metricsOf(r: RunResult): Record<MetricName, number> {
     serverPeakRssMiB: (r.server?.peakRssBytes ?? Number.NaN) / MIB,
     generatorCpuS: r.generator.cpuS,
     generatorEluMax: r.generator.eventLoopUtilizationMax,
+    hostLoad1m: r.hostLoad1m,
   };
 }
 
