@@ -76,6 +76,59 @@ describe('etcdctl put', () => {
   });
 });
 
+describe('etcdctl put with leases and output formats', () => {
+  // -w fields prints int64s as exact decimals, where JSON numbers lose lease ids' low bits.
+  async function fields(key: string): Promise<Record<string, string>> {
+    const text = await etcdctlOk(server.endpoint, ['get', key, '-w', 'fields']);
+    return Object.fromEntries([...text.matchAll(/^"(\w+)" : (.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+  }
+
+  test('--lease attaches a lease, --ignore-lease keeps it, a plain put detaches it', async () => {
+    const granted = await etcdctlOk(server.endpoint, ['lease', 'grant', '60']);
+    const match = /^lease ([0-9a-f]+) granted with TTL\(60s\)\n$/.exec(granted);
+    assert.ok(match, granted);
+    const leaseHex = match[1]!;
+    const leaseDecimal = BigInt(`0x${leaseHex}`).toString();
+    assert.equal(await put('pl/k', 'v1', `--lease=${leaseHex}`), 'OK\n');
+    assert.equal((await fields('pl/k'))['Lease'], leaseDecimal);
+    assert.equal(await put('pl/k', 'v2', '--ignore-lease'), 'OK\n');
+    const kept = await fields('pl/k');
+    assert.equal(kept['Lease'], leaseDecimal);
+    assert.equal(kept['Value'], '"v2"');
+    assert.equal(kept['Version'], '2');
+    assert.equal(await put('pl/k', 'v3'), 'OK\n');
+    assert.equal((await fields('pl/k'))['Lease'], '0');
+  });
+
+  test('-w fields shows every field of a key with quoted strings', async () => {
+    await put('pf/k', 'val');
+    const f = await fields('pf/k');
+    const revision = f['Revision'];
+    assert.deepEqual(
+      { ...f, ClusterID: 'x', MemberID: 'x', RaftTerm: 'x' },
+      {
+        ClusterID: 'x', MemberID: 'x', RaftTerm: 'x', Revision: revision, Key: '"pf/k"',
+        CreateRevision: revision, ModRevision: revision, Version: '1', Value: '"val"', Lease: '0',
+        More: 'false', Count: '1',
+      },
+    );
+  });
+
+  test('put -w json --prev-kv shows the new revision and the previous key', async () => {
+    await put('pj/k', 'old');
+    const json = await etcdctlJson(server.endpoint, ['put', 'pj/k', 'new', '--prev-kv']);
+    const revision = pickNumber(json, 'header', 'revision');
+    const prev = decodeKvs([pick(json, 'prev_kv')])[0];
+    assert.deepEqual(prev, { key: 'pj/k', value: 'old', create_revision: revision - 1, mod_revision: revision - 1, version: 1, lease: 0 });
+  });
+
+  // argv is UTF-8 from Node, so non-UTF-8 keys are covered by the raw gRPC tests.
+  test('control and multi-byte keys round trip and --hex prints every byte as an escape', async () => {
+    assert.equal(await put('pb/\u00e9\x01', 'bin'), 'OK\n');
+    assert.equal(await etcdctlOk(server.endpoint, ['get', 'pb/\u00e9\x01', '--hex']), '\\x70\\x62\\x2f\\xc3\\xa9\\x01\n\\x62\\x69\\x6e\n');
+  });
+});
+
 describe('etcdctl get', () => {
   let firstRevision = 0;
   before(async () => {
