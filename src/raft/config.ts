@@ -29,7 +29,11 @@ export interface RaftConfig {
   readonly maxUncommittedEntriesBytes: number;
   /** Bound on committed entries handed out in one Ready; defaults to maxSizePerMsgBytes. */
   readonly maxCommittedSizePerReadyBytes?: number;
-  /** Last index the application already applied before a restart (0 if unknown). */
+  /**
+   * Last index the application already applied before a restart (0 if unknown).
+   * The storage's ConfState must then include every conf change up to it, since
+   * those entries are not handed out (and so not re-applied) again.
+   */
   readonly applied?: number;
   readonly logger?: RaftLogger;
 }
