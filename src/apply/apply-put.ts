@@ -21,7 +21,10 @@ export function applyPut(
 ): PutResponse {
   // etcd checks the lease before looking at the key, so that error wins.
   if (req.lease !== NO_LEASE && !leases.has(req.lease)) throw new EtcdError('LeaseNotFound');
-  const previous = currentKv(view, req.key);
+  // The current key is read only when the request or the leases need it.
+  const needsPrevious =
+    req.ignoreValue || req.ignoreLease || req.prevKv || attachments !== undefined;
+  const previous = needsPrevious ? currentKv(view, req.key) : undefined;
   if ((req.ignoreValue || req.ignoreLease) && previous === undefined) {
     throw new EtcdError('KeyNotFound');
   }
