@@ -2,7 +2,7 @@
 // proposed to raft, persisted in the WAL, applied in log order by the apply loop,
 // and only then answered. Reads are served from the local store, linearizable ones
 // after a ReadIndex round.
-import { applyRange } from '../apply/index.js';
+import { applyRange, applyReadOnlyTxn, isTxnReadOnly } from '../apply/index.js';
 import type { LeaseLookup } from '../apply/index.js';
 import { EtcdError } from '../errors/etcd-error.js';
 import {
@@ -46,7 +46,7 @@ import { BackendQuota, putCostBytes, txnCostBytes } from './quota.js';
 import { RaftDriver } from './raft-driver.js';
 import { RequestIdGenerator } from './request-id.js';
 import { MAX_COMMITTED_NOT_APPLIED_ENTRIES, PROPOSAL_TIMEOUT_MS, resolvedQuotaBytes, type ServerOptions } from './server-options.js';
-import { txnIsReadOnly, txnIsSerializable } from './txn-shape.js';
+import { txnIsSerializable } from './txn-shape.js';
 import { Waiters } from './waiters.js';
 
 type LogOp = NonNullable<LogRequest['op']>;
@@ -176,12 +176,13 @@ export class EtcdServer {
   }
 
   async txn(request: TxnRequest): Promise<TxnResponse> {
-    if (txnIsReadOnly(request)) {
+    if (isTxnReadOnly(request)) {
       if (!txnIsSerializable(request)) await this.linearizableBarrier();
-      // A read-only txn changes nothing, so applying it locally is a consistent read.
-      const outcome = applyLogRequest(this.applyContext, { id: 0n, op: { $case: 'txn', value: request } });
-      if (!outcome.ok) throw outcome.error;
-      return outcome.value as TxnResponse;
+      // A read-only txn changes nothing, so it is served from the local store like a range.
+      const view = this.storage.store.read();
+      const response = applyReadOnlyTxn(view, request);
+      response.header = this.header(view.revision);
+      return response;
     }
     this.checkQuota(txnCostBytes(request));
     return (await this.propose({ $case: 'txn', value: request })) as TxnResponse;

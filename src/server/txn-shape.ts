@@ -15,10 +15,6 @@ export function txnHasPut(request: TxnRequest): boolean {
   return someOp(request, (op) => op.request?.$case === 'requestPut');
 }
 
-export function txnIsReadOnly(request: TxnRequest): boolean {
-  return !someOp(request, (op) => op.request?.$case === 'requestPut' || op.request?.$case === 'requestDeleteRange');
-}
-
 /** A read-only txn may skip the ReadIndex round only when every range in it is serializable. */
 export function txnIsSerializable(request: TxnRequest): boolean {
   return !someOp(request, (op) => op.request?.$case === 'requestRange' && !op.request.value.serializable);
