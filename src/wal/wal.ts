@@ -142,7 +142,8 @@ export class Wal {
 
   /** Resolves once the hard state and entries are on disk (written and fdatasync'ed). */
   save(hardState: HardState | null, entries: readonly Entry[]): Promise<void> {
-    if (hardState === null && entries.length === 0) return Promise.resolve();
+    // Nothing to write, but the caller may rely on earlier saves being durable.
+    if (hardState === null && entries.length === 0) return this.afterEarlierSaves();
     const records: EncodedRecord[] = [];
     for (const entry of entries) {
       assert(entry.data.length < MAX_RECORD_PAYLOAD_BYTES, 'entry larger than the request size limit allows');
@@ -197,6 +198,11 @@ export class Wal {
     if (this.closing !== null) return Promise.reject(new WalError('WalClosed', 'wal: closed'));
     this.parts.stats.recordSave();
     return this.queue.submit(records, framedBytes(records));
+  }
+
+  private async afterEarlierSaves(): Promise<void> {
+    await this.queue.drain();
+    if (this.queue.failed !== null) throw this.queue.failed;
   }
 
   private async shutdown(): Promise<void> {
