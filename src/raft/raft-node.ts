@@ -94,7 +94,6 @@ export class RaftNode {
   }
 
   private stepProposal(entry: Entry): void {
-    if (this.raft.isLearner) throw new ProposalDroppedError('learners cannot propose');
     this.raft.step(makeMessage({ type: MessageType.MsgProp, from: this.raft.id, entries: [entry] }));
   }
 

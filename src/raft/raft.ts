@@ -791,6 +791,13 @@ export class Raft {
   }
 
   private afterLeaderConfChange(): void {
+    if (!this.tracker.voters.has(this.id)) {
+      // Removed or demoted: a leader outside the voters would hold the cluster with no way to
+      // make progress on its own behalf, so it steps down and lets the voters elect one of them.
+      this.logger.info('stepping down: no longer a voter', { term: this.term });
+      this.becomeFollower(this.term, NO_MEMBER);
+      return;
+    }
     if (this.leadTransferee !== NO_MEMBER && !this.tracker.progress.has(this.leadTransferee)) {
       this.leadTransferee = NO_MEMBER;
     }

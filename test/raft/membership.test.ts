@@ -140,3 +140,20 @@ test('a transfer that cannot finish within an election timeout is abandoned', ()
   assert.equal(st.raftState, RaftState.Leader);
   assert.equal(st.leadTransferee, 0n);
 });
+
+test('a leader that removes itself steps down and the remaining voters elect a leader', () => {
+  const net = new Network({ voters: [1n, 2n, 3n], checkQuorum: true, preVote: true });
+  net.campaign(1n);
+  net.member(1n).node.proposeConfChange({ type: ConfChangeType.RemoveNode, memberId: 1n, context: NO_CONTEXT });
+  net.settle();
+  assert.equal(net.member(1n).state(), RaftState.Follower);
+  net.tick(40);
+  const leader = net.leader();
+  assert.ok(leader !== undefined && leader.id !== 1n, 'a remaining voter leads');
+  net.propose(leader.id, 'after-removal');
+  net.tick(2);
+  assert.deepEqual(net.appliedData(2n), ['after-removal']);
+  assert.deepEqual(net.appliedData(3n), ['after-removal']);
+  // The removed member never campaigns again.
+  assert.equal(net.member(1n).state(), RaftState.Follower);
+});

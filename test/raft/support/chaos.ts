@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { ProposalDroppedError } from '../../../src/raft/errors.js';
 import { RaftState } from '../../../src/raft/raft-state.js';
-import type { MemberId } from '../../../src/raft/types.js';
+import { ConfChangeType, type MemberId } from '../../../src/raft/types.js';
 import { Network, type SimMember } from './network.js';
 
 const STEPS_PER_RUN = 120;
@@ -27,6 +27,20 @@ function tryPropose(net: Network, m: SimMember, data: string): void {
   net.process(m);
 }
 
+/** The member some seeds start as a learner and randomly promote and demote. */
+const SPARE_ID = 4n;
+
+function tryConfChange(net: Network, m: SimMember): void {
+  if (!m.up) return;
+  const type = net.random() < 0.5 ? ConfChangeType.AddNode : ConfChangeType.AddLearnerNode;
+  try {
+    m.node.proposeConfChange({ type, memberId: SPARE_ID, context: new Uint8Array(0) });
+  } catch (e) {
+    if (!(e instanceof ProposalDroppedError)) throw e;
+  }
+  net.process(m);
+}
+
 function chaosStep(net: Network, ids: readonly MemberId[], step: number): void {
   const r = net.random();
   const m = net.member(pick(net.random, ids));
@@ -40,18 +54,22 @@ function chaosStep(net: Network, ids: readonly MemberId[], step: number): void {
     if (!m.up) m.restart();
   } else if (r < 0.98) {
     if (m.up && m.appliedIndex > m.storage.firstIndex() - 1) net.compact(m.id);
-  } else {
+  } else if (r < 0.99 || !ids.includes(SPARE_ID)) {
     m.node.transferLeadership(pick(net.random, ids));
     net.process(m);
+  } else {
+    tryConfChange(net, m);
   }
   net.deliverAll();
 }
 
 /** Runs one seeded history; `trace` prints the final state of every member. */
 export function runSeed(seed: number, trace = false): void {
-  const ids: MemberId[] = seed % 4 === 0 ? [1n, 2n, 3n, 4n, 5n] : [1n, 2n, 3n];
+  const voters: MemberId[] = seed % 4 === 0 ? [1n, 2n, 3n, 4n, 5n] : [1n, 2n, 3n];
+  const learners: MemberId[] = seed % 4 === 1 ? [SPARE_ID] : [];
+  const ids = [...voters, ...learners];
   const net = new Network({
-    voters: ids, seed, preVote: seed % 2 === 0, checkQuorum: seed % 3 !== 0,
+    voters, learners, seed, preVote: seed % 2 === 0, checkQuorum: seed % 3 !== 0,
     dropRate: 0.1, reorder: true,
   });
   const leaderOfTerm = new Map<number, MemberId>();
