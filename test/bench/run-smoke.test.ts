@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { compare } from '../../bench/compare.js';
 import { runLoad } from '../../bench/load-runner.js';
 import { defaultBinaries, ServerProcess } from '../../bench/server-process.js';
 import { findSpec } from '../../bench/spec-table.js';
@@ -61,4 +62,35 @@ test('a count-mode run on a pre-loaded prefix sends exactly the requested total'
   } finally {
     await server.stop();
   }
+});
+
+test('compare on etcd alone runs every round on a fresh server and reports medians', { skip, timeout: 60_000 }, async () => {
+  const spec = findSpec('range-lin-64');
+  assert.ok(spec);
+  const lines: string[] = [];
+  const outcome = await compare({
+    specs: [{ ...spec, clients: 4, conns: 2 }],
+    servers: ['etcd'],
+    rounds: 2,
+    binaries: bins,
+    log: (line) => lines.push(line),
+    durationS: 0.5,
+    total: undefined,
+    warmupS: 0.2,
+    ratePerS: undefined,
+    connsPerWorker: 2,
+    transport: 'http2',
+    json: undefined,
+    etcdBin: undefined,
+    etcdTsBin: undefined,
+  });
+  assert.deepEqual(outcome.rounds.map((r) => [r.round, r.server, r.error]), [
+    [1, 'etcd', undefined],
+    [2, 'etcd', undefined],
+  ]);
+  const [summary] = outcome.summaries;
+  assert.equal(summary?.medians.etcd?.rounds, 2);
+  assert.ok((summary?.medians.etcd?.throughputPerS ?? 0) > 0);
+  assert.deepEqual(summary?.ratios, {});
+  assert.equal(lines.length, 2);
 });
