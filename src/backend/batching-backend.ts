@@ -23,7 +23,8 @@ export type WriteBatch = Map<BucketName, OrderedMap<PendingWrite>>;
 
 /** What a durable store must offer under the batching layer. */
 export interface CommittedStore {
-  get(bucket: BucketName, key: Buffer): Buffer | undefined;
+  /** `k` is `key` as a 'latin1' string, passed so it is converted once. */
+  get(bucket: BucketName, key: Buffer, k: string): Buffer | undefined;
   /** Committed entries with start <= key < end, ascending; lazily produced. */
   scan(bucket: BucketName, start: Buffer, end: Buffer | undefined): Iterable<BackendEntry>;
   /** Applies the whole batch atomically; resolves when durable. */
@@ -64,7 +65,7 @@ export class BatchingBackend implements Backend {
     const k = key.toString('latin1');
     const p = this.pending.get(bucket)?.get(k) ?? this.inflight?.get(bucket)?.get(k);
     if (p !== undefined) return p.value ?? undefined;
-    return this.store.get(bucket, key);
+    return this.store.get(bucket, key, k);
   }
 
   put(bucket: BucketName, key: Buffer, value: Buffer): void {

@@ -12,8 +12,8 @@ class MemoryStore implements CommittedStore {
   readonly buckets = new Map<BucketName, OrderedMap<BackendEntry>>();
   private bytes = 0;
 
-  get(bucket: BucketName, key: Buffer): Buffer | undefined {
-    return this.buckets.get(bucket)?.get(key.toString('latin1'))?.value;
+  get(bucket: BucketName, _key: Buffer, k: string): Buffer | undefined {
+    return this.buckets.get(bucket)?.get(k)?.value;
   }
 
   *scan(bucket: BucketName, start: Buffer, end: Buffer | undefined): Iterable<BackendEntry> {

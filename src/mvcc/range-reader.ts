@@ -15,8 +15,12 @@ export interface StoreState {
   readonly compactRevision: number;
 }
 
+/**
+ * Copies an encoder's output into a Buffer; small copies share Node's buffer
+ * pool instead of each keeping its own ArrayBuffer alive for years.
+ */
 export function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Buffer.from(bytes);
 }
 
 /** The stored record of a live put; the index guarantees it exists. */

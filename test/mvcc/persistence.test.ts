@@ -89,3 +89,21 @@ test('writes and the applied index that were not committed are absent after a cr
     assert.equal(clean.read().range(b('b'), b(''), { revision: 0, limit: 0, countOnly: false }).count, 1);
     await closeStore(clean);
   }));
+
+test('a batch that fills up mid-txn commits only after the txn and its applied index', async () => {
+  const { MemoryBackend } = await import('../../src/backend/memory-backend.js');
+  const backend = MemoryBackend.open({ batchWritesMax: 3 });
+  const store = MvccStore.open(backend);
+  const txn = store.write();
+  for (let i = 0; i < 5; i++) txn.put(b(`k${i}`), b('v'), 0n);
+  txn.end();
+  store.setConsistentIndex(7, 1);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(backend.pendingWrites, 0, 'the batch limit committed it');
+  const crashed = MvccStore.open(backend.committedCopy());
+  assert.equal(crashed.currentRevision, 2);
+  assert.equal(crashed.read().range(ALL.key, ALL.end, { revision: 0, limit: 0, countOnly: true }).count, 5);
+  assert.deepEqual(crashed.consistentIndex(), { index: 7, term: 1 });
+  await closeStore(crashed);
+  await closeStore(store);
+});
