@@ -2,7 +2,7 @@
 // fails the way etcd's does (real etcd outputs are recorded below as the expectation).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseServerArgs, type ServerConfig } from '../../src/config/index.js';
+import { FLAG_DEFINITIONS, parseServerArgs, type ServerConfig } from '../../src/config/index.js';
 import { failure, hrefs, run } from './helpers.js';
 
 interface FlagCase {
@@ -181,4 +181,13 @@ test('the command line is checked before --version acts, as in etcd', () => {
   assert.equal(failure(['--version', '--bogus']).exitCode, 2);
   assert.deepEqual(failure(['--version', 'extra']), { message: "'extra' is not a valid flag", exitCode: 1 });
   assert.equal(parseServerArgs(['-version=false', '--name', 'x'], {}).kind, 'run');
+});
+
+test('--help lists every flag of the registry, and only real flags', () => {
+  const result = parseServerArgs(['--help'], {});
+  assert.equal(result.kind, 'help');
+  if (result.kind !== 'help') return;
+  for (const def of FLAG_DEFINITIONS) assert.ok(result.text.includes(`\n  --${def.name} '`), def.name);
+  const listed = [...result.text.matchAll(/\n {2}--([a-z-]+) '/g)].map((match) => match[1]);
+  assert.equal(listed.length, FLAG_DEFINITIONS.length);
 });
