@@ -64,8 +64,9 @@ export class ProgressTracker {
     return pr;
   }
 
+  /** One voter decides everything alone; learners do not change that. */
   isSingleton(): boolean {
-    return this.voters.size === 1 && this.learners.size === 0;
+    return this.voters.size === 1;
   }
 
   committed(): number {

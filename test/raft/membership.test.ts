@@ -157,3 +157,13 @@ test('a leader that removes itself steps down and the remaining voters elect a l
   // The removed member never campaigns again.
   assert.equal(net.member(1n).state(), RaftState.Follower);
 });
+
+test('a lone voter answers reads at once even when its learner is down', () => {
+  const net = new Network({ voters: [1n], learners: [2n] });
+  net.campaign(1n);
+  net.crash(2n);
+  const leader = net.member(1n);
+  leader.node.readIndex(new TextEncoder().encode('solo'));
+  net.process(leader);
+  assert.deepEqual(leader.readStates, [{ index: 1, context: 'solo' }]);
+});

@@ -80,8 +80,33 @@ export function runSeed(seed: number, trace = false): void {
     assert.ok(seen === undefined || seen === m.id, `seed ${seed}: two leaders (${seen}, ${m.id}) in term ${st.term}`);
     leaderOfTerm.set(st.term, m.id);
   });
+  const lastHard = new Map<MemberId, { term: number; commit: number }>();
+  net.onReady.push((m, rd) => {
+    if (rd.hardState === undefined) return;
+    const prev = lastHard.get(m.id) ?? { term: 0, commit: 0 };
+    const { term, commit } = rd.hardState;
+    assert.ok(term >= prev.term && commit >= prev.commit, `seed ${seed}: member ${m.id} hard state went back`);
+    lastHard.set(m.id, { term, commit });
+  });
   for (let step = 0; step < STEPS_PER_RUN; step++) chaosStep(net, ids, step);
   recover(net, ids, seed, trace);
+  checkLogsMatchCommitted(net, ids, seed);
+}
+
+/** Every persisted entry at or below a member's commit index is the committed one. */
+function checkLogsMatchCommitted(net: Network, ids: readonly MemberId[], seed: number): void {
+  for (const id of ids) {
+    const m = net.member(id);
+    const commit = m.node.status().commit;
+    const first = m.storage.firstIndex();
+    const last = Math.min(commit, m.storage.lastIndex());
+    if (last < first) continue;
+    for (const e of m.storage.entries(first, last + 1, Number.MAX_SAFE_INTEGER)) {
+      const committed = net.committed.get(e.index);
+      if (committed === undefined) continue;
+      assert.equal(e.term, committed.term, `seed ${seed}: member ${id} holds a different entry at ${e.index}`);
+    }
+  }
 }
 
 /** Heals everything and checks the cluster commits again and every member converges. */
