@@ -13,7 +13,8 @@ const DURATION_S_MAX = 3600;
 const CLIENTS_MAX = 10_000;
 const CONNS_MAX = 1_000;
 const ROUNDS_MAX = 100;
-const VALUE_BYTES_MAX = 1024 * 1024;
+/** Above etcd's 1.5 MiB request limit on purpose, so the limit itself can be exercised. */
+const VALUE_BYTES_MAX = 16 * 1024 * 1024;
 
 export class UsageError extends Error {}
 

@@ -94,3 +94,30 @@ test('compare on etcd alone runs every round on a fresh server and reports media
   assert.deepEqual(summary?.ratios, {});
   assert.equal(lines.length, 2);
 });
+
+test('rejected requests are counted by status name, the same over both transports', { skip, timeout: 60_000 }, async () => {
+  const spec = findSpec('put-1');
+  assert.ok(spec);
+  const server = await ServerProcess.start('etcd', bins);
+  try {
+    for (const transport of ['http2', 'grpc-js'] as const) {
+      // 2,000,000 bytes is over etcd's 1.5 MiB request limit: "etcdserver: request is too large".
+      const r = await runLoad({
+        endpoints: [server.endpoint],
+        spec: { ...spec, valueBytes: 2_000_000 },
+        durationS: undefined,
+        total: 3,
+        warmupS: 0,
+        ratePerS: undefined,
+        connsPerWorker: 1,
+        transport,
+        serverPid: undefined,
+      });
+      assert.equal(r.okCount, 0);
+      assert.deepEqual(r.errors, { INVALID_ARGUMENT: 3 }, transport);
+      assert.deepEqual(r.latency, { p50Ms: 0, p90Ms: 0, p99Ms: 0, p999Ms: 0, maxMs: 0, meanMs: 0 });
+    }
+  } finally {
+    await server.stop();
+  }
+});
