@@ -90,8 +90,20 @@ export class BatchingBackend implements Backend {
   }
 
   commit(): Promise<void> {
-    this.commitChain = this.commitChain.then(() => this.flushPending());
-    return this.commitChain;
+    // A failed commit is remembered in `failure`, so the chain itself may go on.
+    const run = this.commitChain.then(() => this.flushPending());
+    this.commitChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Commits, then runs `fn` with no commit in flight and none starting until it
+   * ends; writes meanwhile stay pending and readable.
+   */
+  protected exclusive(fn: () => Promise<void>): Promise<void> {
+    const run = this.commitChain.then(() => this.flushPending()).then(fn);
+    this.commitChain = run.catch(() => undefined);
+    return run;
   }
 
   sizeBytes(): number {

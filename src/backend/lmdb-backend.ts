@@ -1,7 +1,7 @@
 // The durable backend: one lmdb environment (a single file, like etcd's bbolt
 // db) with one named database per bucket; each batch commits in one lmdb
 // write transaction, so it lands whole or not at all.
-import { statSync } from 'node:fs';
+import { renameSync, rmSync, statSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { assert } from '../util/assert.js';
 import { BUCKET_NAMES, type BackendEntry, type BackendOptions, type BucketName } from './backend.js';
@@ -9,6 +9,10 @@ import { BatchingBackend, type CommittedStore, type WriteBatch } from './batchin
 
 /** Named databases the environment may hold: the buckets plus room to grow. */
 const LMDB_DATABASES_MAX = 32;
+/** Where defragment() builds the compacted copy, next to the file. */
+const DEFRAG_SUFFIX = '.defrag';
+/** lmdb-js keeps its lock file beside a no-subdir database under this suffix. */
+const LOCK_SUFFIX = '-lock';
 /** LMDB's two meta pages, counted in the in-use size. */
 const LMDB_META_PAGES = 2;
 
@@ -18,16 +22,14 @@ type BinaryDb = Database<Buffer, Buffer>;
 // prefix arithmetic, keys stay byte-identical to etcd's, and per-bucket page
 // statistics come for free.
 class LmdbStore implements CommittedStore {
-  private readonly dbs = new Map<BucketName, BinaryDb>();
+  private dbs = new Map<BucketName, BinaryDb>();
   private closed = false;
 
   constructor(
     private readonly path: string,
-    private readonly root: RootDatabase<Buffer, Buffer>,
+    private root: RootDatabase<Buffer, Buffer>,
   ) {
-    for (const name of BUCKET_NAMES) {
-      this.dbs.set(name, root.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' }));
-    }
+    this.dbs = openBuckets(root);
   }
 
   get(bucket: BucketName, key: Buffer): Buffer | undefined {
@@ -71,6 +73,24 @@ class LmdbStore implements CommittedStore {
     await this.root.backup(path, compact);
   }
 
+  /**
+   * Rewrites the file without free pages: a compacting copy is opened, swapped
+   * in, then renamed over the original. Reads keep working throughout; the
+   * caller guarantees no commit runs meanwhile.
+   */
+  async defragment(): Promise<void> {
+    const copyPath = `${this.path}${DEFRAG_SUFFIX}`;
+    rmSync(copyPath, { force: true });
+    await this.root.backup(copyPath, true);
+    const old = this.root;
+    this.root = openRoot(copyPath);
+    this.dbs = openBuckets(this.root);
+    await old.close();
+    // The open environment follows the inode, so the rename is invisible to it.
+    renameSync(copyPath, this.path);
+    rmSync(`${copyPath}${LOCK_SUFFIX}`, { force: true });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -84,6 +104,25 @@ class LmdbStore implements CommittedStore {
   }
 }
 
+function openRoot(path: string): RootDatabase<Buffer, Buffer> {
+  return open<Buffer, Buffer>({
+    path,
+    // A single file, as etcd's member/snap/db, whatever the name looks like.
+    noSubdir: true,
+    keyEncoding: 'binary',
+    encoding: 'binary',
+    maxDbs: LMDB_DATABASES_MAX,
+  });
+}
+
+function openBuckets(root: RootDatabase<Buffer, Buffer>): Map<BucketName, BinaryDb> {
+  const dbs = new Map<BucketName, BinaryDb>();
+  for (const name of BUCKET_NAMES) {
+    dbs.set(name, root.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' }));
+  }
+  return dbs;
+}
+
 function readStats(stats: unknown): { pages: number; pageSize: number } {
   const s = (typeof stats === 'object' && stats !== null ? stats : {}) as Record<string, unknown>;
   const num = (name: string): number => (typeof s[name] === 'number' ? (s[name] as number) : 0);
@@ -94,16 +133,20 @@ function readStats(stats: unknown): { pages: number; pageSize: number } {
 }
 
 export class LmdbBackend extends BatchingBackend {
+  private constructor(
+    private readonly lmdb: LmdbStore,
+    options: BackendOptions,
+  ) {
+    super(lmdb, options);
+  }
+
   /** Opens (creating if needed) the database file at `path`, e.g. <data-dir>/member/snap/db. */
   static open(path: string, options: BackendOptions = {}): LmdbBackend {
-    const root = open<Buffer, Buffer>({
-      path,
-      // A single file, as etcd's member/snap/db, whatever the name looks like.
-      noSubdir: true,
-      keyEncoding: 'binary',
-      encoding: 'binary',
-      maxDbs: LMDB_DATABASES_MAX,
-    });
-    return new LmdbBackend(new LmdbStore(path, root), options);
+    return new LmdbBackend(new LmdbStore(path, openRoot(path)), options);
+  }
+
+  /** etcd's defragment: commits, then shrinks the file to the pages in use. */
+  defragment(): Promise<void> {
+    return this.exclusive(() => this.lmdb.defragment());
   }
 }

@@ -52,7 +52,7 @@ class MemoryStore implements CommittedStore {
     return this.bytes;
   }
 
-  async copyTo(path: string, compact: boolean): Promise<void> {
+  async copyTo(path: string, _compact: boolean): Promise<void> {
     // Written as an lmdb file so a snapshot of the embedded server restores like
     // one taken from a server on disk.
     const { LmdbBackend } = await import('./lmdb-backend.js');
@@ -64,7 +64,6 @@ class MemoryStore implements CommittedStore {
     } finally {
       await target.close();
     }
-    void compact;
   }
 
   close(): Promise<void> {
