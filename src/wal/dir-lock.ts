@@ -2,10 +2,16 @@
 // holds the owner's pid. Node has no flock, so a lock left by a dead process is
 // detected by its pid and taken over.
 import { open, readFile, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { WalError } from './wal-errors.js';
 
 export const LOCK_FILE_NAME = 'LOCK';
+
+/**
+ * Locks this process holds. A LOCK naming our own pid that is not in here was left
+ * by an earlier incarnation with the same pid (a container's pid 1 restarting).
+ */
+const heldByThisProcess = new Set<string>();
 
 export class DirLock {
   private released = false;
@@ -13,39 +19,53 @@ export class DirLock {
   private constructor(readonly path: string) {}
 
   static async acquire(dir: string): Promise<DirLock> {
-    const path = join(dir, LOCK_FILE_NAME);
-    // Two attempts: the second only after removing a lock whose owner is gone.
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const handle = await open(path, 'wx');
-        try {
-          await handle.writeFile(`${process.pid}\n`);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        return new DirLock(path);
-      } catch (error) {
-        if (!isCode(error, 'EEXIST')) throw error;
-        const owner = await readOwnerPid(path);
-        if (owner !== null && isAlive(owner)) {
-          throw new WalError('WalLocked', `wal: ${dir} is locked by process ${owner}`);
-        }
-        await unlink(path).catch((e: unknown) => {
-          if (!isCode(e, 'ENOENT')) throw e;
-        });
-      }
+    const path = resolve(join(dir, LOCK_FILE_NAME));
+    if (heldByThisProcess.has(path)) throw new WalError('WalLocked', `wal: ${dir} is already open in this process`);
+    // Claimed before the first await, so a concurrent acquire in this process sees it.
+    heldByThisProcess.add(path);
+    try {
+      await createLockFile(dir, path);
+    } catch (error) {
+      heldByThisProcess.delete(path);
+      throw error;
     }
-    throw new WalError('WalLocked', `wal: could not take the lock on ${dir}`);
+    return new DirLock(path);
   }
 
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    heldByThisProcess.delete(this.path);
     await unlink(this.path).catch((e: unknown) => {
       if (!isCode(e, 'ENOENT')) throw e;
     });
   }
+}
+
+async function createLockFile(dir: string, path: string): Promise<void> {
+  // Two attempts: the second only after removing a lock whose owner is gone.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(path, 'wx');
+      try {
+        await handle.writeFile(`${process.pid}\n`);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      return;
+    } catch (error) {
+      if (!isCode(error, 'EEXIST')) throw error;
+      const owner = await readOwnerPid(path);
+      if (owner !== null && owner !== process.pid && isAlive(owner)) {
+        throw new WalError('WalLocked', `wal: ${dir} is locked by process ${owner}`);
+      }
+      await unlink(path).catch((e: unknown) => {
+        if (!isCode(e, 'ENOENT')) throw e;
+      });
+    }
+  }
+  throw new WalError('WalLocked', `wal: could not take the lock on ${dir}`);
 }
 
 async function readOwnerPid(path: string): Promise<number | null> {

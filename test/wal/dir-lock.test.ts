@@ -36,3 +36,25 @@ test('a lock left behind by a dead process is taken over', async () => {
     await opened.wal.close();
   });
 });
+
+test('a lock naming our own pid, left by an earlier process that had the same pid, is taken over', async () => {
+  await withTempDir(async (dir) => {
+    await (await Wal.create(dir, METADATA, SMALL_SEGMENTS)).close();
+    await writeFile(join(dir, 'LOCK'), `${process.pid}\n`);
+    const opened = await Wal.open(dir, SMALL_SEGMENTS);
+    await assert.rejects(Wal.open(dir, SMALL_SEGMENTS), isLocked);
+    await opened.wal.close();
+  });
+});
+
+test('of two opens racing in one process, exactly one gets the WAL', async () => {
+  await withTempDir(async (dir) => {
+    await (await Wal.create(dir, METADATA, SMALL_SEGMENTS)).close();
+    const outcomes = await Promise.allSettled([Wal.open(dir, SMALL_SEGMENTS), Wal.open(dir, SMALL_SEGMENTS)]);
+    const winners = outcomes.filter((o) => o.status === 'fulfilled');
+    const losers = outcomes.filter((o) => o.status === 'rejected');
+    assert.equal(winners.length, 1);
+    assert.ok(losers.every((o) => isLocked(o.reason)));
+    for (const o of winners) await o.value.wal.close();
+  });
+});

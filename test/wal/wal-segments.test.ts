@@ -142,3 +142,20 @@ test('a missing middle segment is fatal', async () => {
     });
   });
 });
+
+test('a segment of another WAL, even under the right name, is refused', async () => {
+  await withTempDir(async (dir) => {
+    const ours = join(dir, 'ours');
+    const theirs = join(dir, 'theirs');
+    await (await writeManySegments(ours)).close();
+    await (await writeManySegments(theirs)).close();
+    const [, second] = await segmentFiles(ours);
+    assert.ok(second !== undefined);
+    // Same writes, so the same names: only the WAL identity in the header tells them apart.
+    assert.deepEqual(await segmentFiles(theirs), await segmentFiles(ours));
+    await writeFile(join(ours, second), await readFile(join(theirs, second)));
+    await assert.rejects(Wal.open(ours, SMALL_SEGMENTS), (error: unknown) => {
+      return error instanceof WalCorruptError && error.file === second && /different WAL/.test(error.message);
+    });
+  });
+});
