@@ -29,8 +29,9 @@ const GROUP_TITLES: readonly (readonly [FlagGroup, string])[] = [
 ];
 
 const ENVIRONMENT_NOTE = `Environment:
-  Every flag above can also be given as ETCD_<FLAG_NAME_IN_UPPER_SNAKE_CASE>, for example
-  ETCD_DATA_DIR for --data-dir. A flag on the command line must not also be set that way.
+  Every flag above but --version can also be given as ETCD_<FLAG_NAME_IN_UPPER_SNAKE_CASE>,
+  for example ETCD_DATA_DIR for --data-dir. A flag on the command line must not also be set
+  that way. Unknown ETCD_* variables are reported as warnings.
 `;
 
 function groupSection(group: FlagGroup, title: string): string {

@@ -39,8 +39,9 @@ function fromConfigFile(path: string, readFile: ReadFile): ConfigParseResult {
 }
 
 /**
- * Parses etcd's command line. Flags may be written -flag or --flag, with =value or a separate
- * value. With --config-file (or ETCD_CONFIG_FILE) the file is the whole configuration.
+ * Parses etcd's command line (argv without the program name, e.g. process.argv.slice(2)).
+ * Flags may be written -flag or --flag, with =value or a separate value. With --config-file
+ * (or ETCD_CONFIG_FILE) the file is the whole configuration. readFile defaults to UTF-8 fs reads.
  */
 export function parseServerArgs(
   argv: readonly string[],

@@ -2,6 +2,10 @@
 // and bad files fail with the texts etcd 3.4.23 printed for the same files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseServerArgs } from '../../src/config/index.js';
 import { failure, hrefs, run } from './helpers.js';
 
 const FULL_FILE = `
@@ -135,4 +139,20 @@ test('unparsable YAML is refused with the line it breaks on', () => {
   const { message, exitCode } = failure(['--config-file=/c.yaml'], {}, { '/c.yaml': 'name: a\nfoo: [\n' });
   assert.equal(exitCode, 1);
   assert.match(message, /^error converting YAML to JSON: yaml: line \d+: /);
+});
+
+test('a real file on disk is read with the default reader, and a missing one is reported', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'etcd-ts-config-'));
+  try {
+    const path = join(dir, 'etcd.yaml');
+    await writeFile(path, 'name: on-disk\n');
+    const result = parseServerArgs(['--config-file', path], {});
+    assert.equal(result.kind === 'run' ? result.config.name : result.kind, 'on-disk');
+    const missing = join(dir, 'missing.yaml');
+    assert.deepEqual(parseServerArgs(['--config-file', missing], {}), {
+      kind: 'error', message: `open ${missing}: no such file or directory`, exitCode: 1,
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
