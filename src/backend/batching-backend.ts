@@ -196,7 +196,59 @@ function takeCommitted(committed: Iterable<BackendEntry>, max: number): BackendE
   return out;
 }
 
-/** Merges overlays (newest first) over committed entries; newer layers win. */
+/** One ascending source in a merge; `value` null is a delete. */
+interface MergeHead {
+  k: string | undefined;
+  key: Buffer | undefined;
+  value: Buffer | null;
+  advance(): void;
+}
+
+function overlayHead(layer: OrderedMap<PendingWrite> | undefined, from: string, to: string | undefined): MergeHead {
+  const it = layer === undefined ? undefined : layer.range(from, to);
+  const head: MergeHead = {
+    k: undefined,
+    key: undefined,
+    value: null,
+    advance: () => {
+      const r = it?.next();
+      if (r === undefined || r.done === true) {
+        head.k = undefined;
+        return;
+      }
+      head.k = r.value[0];
+      head.key = r.value[1].key;
+      head.value = r.value[1].value;
+    },
+  };
+  head.advance();
+  return head;
+}
+
+function committedHead(it: Iterator<BackendEntry>): MergeHead {
+  const head: MergeHead = {
+    k: undefined,
+    key: undefined,
+    value: null,
+    advance: () => {
+      const r = it.next();
+      if (r.done === true) {
+        head.k = undefined;
+        return;
+      }
+      head.k = r.value.key.toString('latin1');
+      head.key = r.value.key;
+      head.value = r.value.value;
+    },
+  };
+  head.advance();
+  return head;
+}
+
+/**
+ * Merges overlays (newest first) over committed entries without copying
+ * them; for a key in several sources the newest wins.
+ */
 function mergeLayers(
   layers: Array<OrderedMap<PendingWrite> | undefined>,
   from: string,
@@ -204,35 +256,18 @@ function mergeLayers(
   committed: Iterable<BackendEntry>,
   max: number,
 ): BackendEntry[] {
-  const overlay = new OrderedMap<PendingWrite>();
-  // Oldest first so newer layers overwrite; bounded by the batch size limit.
-  for (let i = layers.length - 1; i >= 0; i--) {
-    layers[i]?.forEachInRange(from, to, (k, w) => {
-      overlay.set(k, w);
-    });
-  }
-  const out: BackendEntry[] = [];
-  const over = overlay.range('');
-  let o = over.next();
   const it = committed[Symbol.iterator]();
+  const out: BackendEntry[] = [];
   try {
-    let c = it.next();
-    let cKey = c.done === true ? undefined : c.value.key.toString('latin1');
-    while (out.length < max && (o.done !== true || cKey !== undefined)) {
-      const oKey = o.done === true ? undefined : o.value[0];
-      if (oKey !== undefined && (cKey === undefined || oKey <= cKey)) {
-        const w = (o.value as [string, PendingWrite])[1];
-        if (w.value !== null) out.push({ key: w.key, value: w.value });
-        if (oKey === cKey) {
-          c = it.next();
-          cKey = c.done === true ? undefined : c.value.key.toString('latin1');
-        }
-        o = over.next();
-      } else {
-        out.push(c.value as BackendEntry);
-        c = it.next();
-        cKey = c.done === true ? undefined : c.value.key.toString('latin1');
-      }
+    const heads = [...layers.map((l) => overlayHead(l, from, to)), committedHead(it)];
+    // Every pass advances at least one source, so the loop ends with them.
+    while (out.length < max) {
+      let min: MergeHead | undefined;
+      for (const h of heads) if (h.k !== undefined && (min === undefined || h.k < (min.k as string))) min = h;
+      if (min === undefined) break;
+      const k = min.k;
+      if (min.value !== null) out.push({ key: min.key as Buffer, value: min.value });
+      for (const h of heads) if (h.k === k) h.advance();
     }
   } finally {
     it.return?.();

@@ -70,9 +70,9 @@ export class MvccStore implements WritableStore {
     store.compactRev = readFinishedCompact(backend);
     const scheduled = readScheduledCompact(backend);
     const newest = restoreIndex(backend, store.index);
-    // History up to the compact revision may be entirely gone; the revision
-    // never goes backwards past it.
-    store.revision = Math.max(newest, store.compactRev, EMPTY_STORE_REVISION);
+    // History up to a compaction may be entirely gone, yet the revision never
+    // goes backwards past it (a scheduled one was at most the revision then).
+    store.revision = Math.max(newest, store.compactRev, scheduled, EMPTY_STORE_REVISION);
     store.applied = readConsistentIndex(backend);
     if (scheduled > store.compactRev) {
       store.compact(scheduled).physical.catch(() => undefined);

@@ -157,3 +157,38 @@ test('lmdb: defragment shrinks the file and keeps every entry, including ones wr
     assert.equal(reopened.range('key', b('k'), b('l'), 0).length, 20);
     await reopened.close();
   }));
+
+test('memory: ranges over pending, committing and committed layers match a simple model', async () => {
+  let seed = 11;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % n;
+  };
+  const be = MemoryBackend.open({ batchWritesMax: 1_000_000, batchIntervalMs: 60_000 });
+  const model = new Map<string, string>();
+  const commits: Array<Promise<void>> = [];
+  for (let step = 0; step < 3000; step++) {
+    const k = `k${String(rand(300)).padStart(3, '0')}`;
+    const op = rand(10);
+    if (op < 6) {
+      be.put('key', b(k), b(String(step)));
+      model.set(k, String(step));
+    } else if (op < 9) {
+      be.delete('key', b(k));
+      model.delete(k);
+    } else {
+      commits.push(be.commit());
+    }
+    if (step % 100 === 0) {
+      const from = `k${String(rand(300)).padStart(3, '0')}`;
+      const expected = [...model.keys()].filter((x) => x >= from).sort().slice(0, 25);
+      assert.deepEqual(keysOf(be.range('key', b(from), undefined, 25)), expected, `step ${step}`);
+      await Promise.resolve();
+    }
+  }
+  await Promise.all(commits);
+  await be.commit();
+  const all = be.range('key', b(''), undefined, 0);
+  assert.deepEqual(all.map((e) => `${e.key.toString()}=${e.value.toString()}`), [...model].sort().map(([k, v]) => `${k}=${v}`));
+  await be.close();
+});
