@@ -54,6 +54,7 @@ export class GrpcJsConnection implements LoadConnection {
 }
 
 export function statusName(code: number): string {
-  const name: unknown = (status as unknown as Record<number, unknown>)[code];
-  return typeof name === 'string' ? name : `CODE_${code}`;
+  // A numeric enum maps numbers back to names; codes outside it get a readable fallback.
+  const name: string | undefined = status[code];
+  return name ?? `CODE_${code}`;
 }

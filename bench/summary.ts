@@ -29,6 +29,11 @@ export interface MedianSet {
 
 export type MetricName = Exclude<keyof MedianSet, 'rounds'>;
 
+const METRIC_NAMES: readonly MetricName[] = [
+  'throughputPerS', 'p50Ms', 'p90Ms', 'p99Ms', 'maxMs', 'errors',
+  'serverCpuS', 'serverCpuPerOpUs', 'serverPeakRssMiB', 'generatorCpuS', 'generatorEluMax', 'hostLoad1m',
+];
+
 export interface SpecSummary {
   spec: string;
   medians: Partial<Record<ServerKind, MedianSet>>;
@@ -64,13 +69,12 @@ function metricsOf(r: RunResult): Record<MetricName, number> {
 }
 
 function mediansOf(results: RunResult[]): MedianSet | undefined {
-  if (results.length === 0) return undefined;
   const all = results.map(metricsOf);
-  const first = all[0];
+  const [first] = all;
   if (!first) return undefined;
-  const out: Partial<Record<MetricName, number>> = {};
-  for (const key of Object.keys(first) as MetricName[]) out[key] = median(all.map((m) => m[key]));
-  return { rounds: results.length, ...(out as Record<MetricName, number>) };
+  const out = { ...first };
+  for (const key of METRIC_NAMES) out[key] = median(all.map((m) => m[key]));
+  return { rounds: results.length, ...out };
 }
 
 export function summarize(spec: string, rounds: RoundResult[]): SpecSummary {
@@ -84,8 +88,8 @@ export function summarize(spec: string, rounds: RoundResult[]): SpecSummary {
   const base = medians.etcd;
   const ours = medians['etcd-ts'];
   if (base && ours) {
-    for (const key of Object.keys(base) as Array<keyof MedianSet>) {
-      if (key !== 'rounds' && base[key] !== 0) ratios[key] = ours[key] / base[key];
+    for (const key of METRIC_NAMES) {
+      if (base[key] !== 0) ratios[key] = ours[key] / base[key];
     }
   }
   return { spec, medians, ratios };
