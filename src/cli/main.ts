@@ -7,8 +7,10 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { EtcdServer } from '../server/etcd-server.js';
 import { ETCD_COMPAT_VERSION, ETCD_TS_VERSION } from '../version.js';
 import { logOutputTargets, serverOptionsFromConfig } from './server-options-from-config.js';
+import { snapshotCommand } from './snapshot-command.js';
 
 async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'snapshot') return runSnapshotCommand(argv.slice(1));
   const parsed = parseServerArgs(argv, process.env);
   switch (parsed.kind) {
     case 'help':
@@ -46,6 +48,15 @@ async function main(argv: readonly string[]): Promise<number> {
   logger.info('ready to serve client requests', { 'member-id': server.memberId.toString(16) });
   await waitForStopSignal(logger, server, clients);
   return 0;
+}
+
+async function runSnapshotCommand(args: readonly string[]): Promise<number> {
+  try {
+    return await snapshotCommand(args);
+  } catch (error) {
+    process.stderr.write(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
 }
 
 function waitForStopSignal(logger: Logger, server: EtcdServer, clients: ClientServer): Promise<void> {

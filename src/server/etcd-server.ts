@@ -25,6 +25,7 @@ import {
   type RangeRequest,
   type RangeResponse,
   type ResponseHeader,
+  type SnapshotResponse,
   type StatusResponse,
   type TxnRequest,
   type TxnResponse,
@@ -34,6 +35,7 @@ import type { WriteResult } from '../mvcc/kv-view.js';
 import type { MvccStore } from '../mvcc/mvcc-store.js';
 import { ProposalDroppedError } from '../raft/errors.js';
 import { EntryType, type Entry } from '../raft/types.js';
+import { snapshotChunks } from '../snapshot/snapshot-stream.js';
 import { ETCD_COMPAT_VERSION } from '../version.js';
 import { AlarmStore, formatAlarm } from './alarm-store.js';
 import { AppliedIndex } from './applied-index.js';
@@ -238,6 +240,14 @@ export class EtcdServer {
   async hash(): Promise<HashResponse> {
     const result = await this.storage.store.hashKV(0);
     return { header: this.header(), hash: result.hash };
+  }
+
+  /** A consistent copy of the backend, in chunks, ending with its sha256. */
+  async *snapshot(): AsyncGenerator<SnapshotResponse> {
+    if (this.stopping) throw new EtcdError('Stopped');
+    for await (const chunk of snapshotChunks(this.storage.backend)) {
+      yield { header: this.header(), remainingBytes: BigInt(chunk.remainingBytes), blob: chunk.blob };
+    }
   }
 
   async defragment(): Promise<DefragmentResponse> {

@@ -48,3 +48,8 @@ export function readSnapshotMarker(backend: Backend): SnapshotMetadata | null {
     },
   };
 }
+
+/** A restored backend starts a new raft log: the old snapshot point means nothing there. */
+export function clearSnapshotMarker(backend: Backend): void {
+  backend.delete('meta', MARKER_KEY);
+}

@@ -2,7 +2,7 @@
 // serves the etcd services there. Graceful close lets in-flight calls finish
 // within a bound; destroy cuts them.
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { ClusterService, KVService, MaintenanceService } from '../../generated/etcdserverpb/rpc.js';
+import { ClusterService, KVService, MaintenanceService, WatchService } from '../../generated/etcdserverpb/rpc.js';
 import type { Logger } from '../../log/logger.js';
 import type { EtcdServer } from '../../server/etcd-server.js';
 import { GRACEFUL_STOP_TIMEOUT_MS, GRPC_OVERHEAD_BYTES } from '../../server/server-options.js';
@@ -10,6 +10,7 @@ import { clusterServiceImplementation } from './cluster-service.js';
 import { kvServiceImplementation } from './kv-service.js';
 import { maintenanceServiceImplementation } from './maintenance-service.js';
 import { withSafeDecoding } from './service-definition.js';
+import { watchServiceImplementation } from './watch-service.js';
 
 /** grpc-js buffers a message before our decoder sees it; this caps that buffer well above the checked limit. */
 const TRANSPORT_RECEIVE_FACTOR = 2;
@@ -36,6 +37,7 @@ export class ClientServer {
     grpcServer.addService(withSafeDecoding(KVService, maxReceiveBytes), kvServiceImplementation(server, logger));
     grpcServer.addService(withSafeDecoding(ClusterService, maxReceiveBytes), clusterServiceImplementation(server, logger));
     grpcServer.addService(withSafeDecoding(MaintenanceService, maxReceiveBytes), maintenanceServiceImplementation(server, logger));
+    grpcServer.addService(withSafeDecoding(WatchService, maxReceiveBytes), watchServiceImplementation(server, logger));
     const bound: string[] = [];
     for (const url of urls) {
       const address = grpcBindAddress(url);

@@ -9,11 +9,14 @@ import type {
   HashKVResponse,
   HashRequest,
   HashResponse,
+  SnapshotRequest,
+  SnapshotResponse,
   StatusRequest,
   StatusResponse,
 } from '../../generated/etcdserverpb/rpc.js';
 import type { Logger } from '../../log/logger.js';
 import type { EtcdServer } from '../../server/etcd-server.js';
+import { serverStream } from './server-stream.js';
 import { unary } from './unary-handler.js';
 
 export function maintenanceServiceImplementation(server: EtcdServer, logger: Logger): UntypedServiceImplementation {
@@ -22,6 +25,7 @@ export function maintenanceServiceImplementation(server: EtcdServer, logger: Log
     alarm: unary<AlarmRequest, AlarmResponse>(logger, 'Alarm', async (request) => server.alarm(request)),
     hashKv: unary<HashKVRequest, HashKVResponse>(logger, 'HashKV', async (request) => server.hashKV(request)),
     hash: unary<HashRequest, HashResponse>(logger, 'Hash', async () => server.hash()),
+    snapshot: serverStream<SnapshotRequest, SnapshotResponse>(logger, 'Snapshot', () => server.snapshot()),
     defragment: unary<DefragmentRequest, DefragmentResponse>(logger, 'Defragment', async () => server.defragment()),
   };
 }

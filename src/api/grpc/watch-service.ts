@@ -1,0 +1,140 @@
+// The Watch service: one bidi stream per call. Requests become watch-stream
+// operations; responses are written in order with the transport's back-pressure,
+// so a client that stops reading fills only its own stream's buffer.
+import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  WatchCreateRequest_FilterType,
+  type WatchCreateRequest,
+  type WatchRequest,
+  type WatchResponse,
+} from '../../generated/etcdserverpb/rpc.js';
+import type { Logger } from '../../log/logger.js';
+import type { EtcdServer } from '../../server/etcd-server.js';
+import { fragmentResponse } from '../../watch/fragment-response.js';
+import { serverWatch } from '../../watch/watch-hub-registry.js';
+import { WatchStream, type CreateWatch } from '../../watch/watch-stream.js';
+import { toServiceError } from './map-error.js';
+import type { Decoded } from './safe-codec.js';
+
+/** Responses written per turn of the event loop before yielding to other streams. */
+const WRITES_PER_TURN_MAX = 256;
+
+type WatchCall = ServerDuplexStream<Decoded<WatchRequest>, WatchResponse>;
+
+function toCreateWatch(request: WatchCreateRequest): CreateWatch {
+  const start = request.startRevision > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(request.startRevision);
+  return {
+    watchId: request.watchId,
+    key: request.key,
+    rangeEnd: request.rangeEnd,
+    startRevision: start,
+    progressNotify: request.progressNotify,
+    prevKv: request.prevKv,
+    fragment: request.fragment,
+    // etcd ignores filter values it does not know.
+    noPut: request.filters.includes(WatchCreateRequest_FilterType.NOPUT),
+    noDelete: request.filters.includes(WatchCreateRequest_FilterType.NODELETE),
+  };
+}
+
+class WatchCallHandler {
+  private readonly stream: WatchStream;
+  private flushQueued = false;
+  private blocked = false;
+  private paused = false;
+  private done = false;
+
+  constructor(
+    private readonly call: WatchCall,
+    server: EtcdServer,
+    private readonly logger: Logger,
+  ) {
+    const watch = serverWatch(server);
+    this.stream = new WatchStream(watch.hub, { header: (revision) => server.header(revision), wake: () => this.wake() }, watch.progressNotifyIntervalMs);
+    const maxResponseBytes = server.limits.maxRequestBytes;
+    this.split = (response) => fragmentResponse(response, maxResponseBytes);
+    call.on('data', (decoded: Decoded<WatchRequest>) => this.onRequest(decoded));
+    // etcd ends the stream with OK when the client closes its side.
+    call.on('end', () => this.finish());
+    for (const event of ['cancelled', 'close', 'error', 'finish']) call.on(event, () => this.release());
+  }
+
+  private readonly split: (response: WatchResponse) => WatchResponse[];
+
+  private onRequest(decoded: Decoded<WatchRequest>): void {
+    if (this.done) return;
+    if (!decoded.ok) {
+      this.release();
+      this.call.emit('error', toServiceError(decoded.error, this.logger, 'Watch'));
+      return;
+    }
+    const union = decoded.value.requestUnion;
+    switch (union?.$case) {
+      case 'createRequest':
+        this.stream.create(toCreateWatch(union.value));
+        break;
+      case 'cancelRequest':
+        this.stream.cancel(union.value.watchId);
+        break;
+      case 'progressRequest':
+        this.stream.requestProgress();
+        break;
+      case undefined:
+        break;
+    }
+    if (!this.stream.acceptsRequests && !this.paused) {
+      this.paused = true;
+      this.call.pause();
+    }
+  }
+
+  private wake(): void {
+    if (this.flushQueued || this.blocked || this.done) return;
+    this.flushQueued = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    let written = 0;
+    while (!this.done && !this.blocked && written < WRITES_PER_TURN_MAX) {
+      const next = this.stream.take();
+      if (next === undefined) break;
+      written++;
+      const parts = next.fragment ? this.split(next.response) : [next.response];
+      for (const part of parts) if (!this.call.write(part)) this.blocked = true;
+    }
+    if (this.paused && this.stream.acceptsRequests && !this.done) {
+      this.paused = false;
+      this.call.resume();
+    }
+    if (this.blocked && !this.done) {
+      this.call.once('drain', () => {
+        this.blocked = false;
+        this.wake();
+      });
+    } else if (written === WRITES_PER_TURN_MAX) {
+      this.flushQueued = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.release();
+    this.call.end();
+  }
+
+  private release(): void {
+    this.done = true;
+    this.stream.close();
+  }
+}
+
+export function watchServiceImplementation(server: EtcdServer, logger: Logger): UntypedServiceImplementation {
+  return {
+    watch: (call: WatchCall): void => {
+      new WatchCallHandler(call, server, logger);
+    },
+  };
+}

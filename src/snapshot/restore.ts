@@ -1,0 +1,49 @@
+// `etcd-ts snapshot restore`: a new data dir from a snapshot file. The restored
+// backend keeps every key, revision and lease, but forgets the old raft log: its
+// applied index is reset so the new member's log starts from nothing, as etcdutl's
+// restore starts a new cluster.
+import { access, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LmdbBackend } from '../backend/lmdb-backend.js';
+import { MvccStore } from '../mvcc/mvcc-store.js';
+import { clearSnapshotMarker } from '../server/snapshot-marker.js';
+import { extractDatabase } from './extract-db.js';
+import { SnapshotFileError, verifySnapshotDigest } from './snapshot-file.js';
+
+export interface RestoreOptions {
+  readonly snapshotPath: string;
+  readonly dataDir: string;
+  readonly walDir: string | null;
+  readonly skipHashCheck: boolean;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function restoreSnapshot(options: RestoreOptions): Promise<{ revision: number }> {
+  if (await exists(options.dataDir)) throw new SnapshotFileError(`data-dir "${options.dataDir}" exists`);
+  if (options.walDir !== null && (await exists(options.walDir))) throw new SnapshotFileError(`wal-dir "${options.walDir}" exists`);
+  const layout = await verifySnapshotDigest(options.snapshotPath, options.skipHashCheck);
+  const snapDir = join(options.dataDir, 'member', 'snap');
+  await mkdir(snapDir, { recursive: true });
+  const dbPath = join(snapDir, 'db');
+  await extractDatabase(options.snapshotPath, layout, dbPath);
+  const backend = LmdbBackend.open(dbPath);
+  try {
+    const store = MvccStore.open(backend);
+    store.setConsistentIndex(0, 0);
+    clearSnapshotMarker(backend);
+    await store.commit();
+    const revision = store.currentRevision;
+    await store.close();
+    return { revision };
+  } finally {
+    await backend.close();
+  }
+}
