@@ -59,9 +59,11 @@ async function preallocate(path: string, sizeBytes: number): Promise<PreparedFil
   const handle = await open(path, 'w+');
   try {
     const zeros = new Uint8Array(Math.min(PREALLOCATE_CHUNK_BYTES, sizeBytes));
+    // Each pass writes at least one byte or throws, so the size bounds the loop.
     for (let written = 0; written < sizeBytes; ) {
       const length = Math.min(zeros.length, sizeBytes - written);
       const { bytesWritten } = await handle.write(zeros, 0, length, written);
+      if (bytesWritten <= 0) throw new Error(`wal: preallocating ${path} made no progress at byte ${written}`);
       written += bytesWritten;
     }
     await handle.sync();

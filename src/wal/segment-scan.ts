@@ -75,8 +75,9 @@ function finishAtDamage(
 /**
  * Valid records after damage are tolerated only as the debris of the final, never
  * acknowledged write: the kernel may persist that write's sectors out of order, so
- * an unwritten (all-zero) sector sits in the damage and every survivor belongs to the
- * write of the last good record or the one after it.
+ * an unwritten (all-zero) sector sits in the damage, and all survivors come from one
+ * write, which is that of the last good record or the one after it. Survivors from
+ * two writes mean an acknowledged write was damaged.
  */
 function isTornWrite(
   bytes: Uint8Array,
@@ -85,10 +86,9 @@ function isTornWrite(
   lastWriteSeq: number,
   survivorSeqs: ReadonlySet<number>,
 ): boolean {
-  const nextWriteSeq = (lastWriteSeq + 1) >>> 0;
-  for (const seq of survivorSeqs) {
-    if (seq !== lastWriteSeq && seq !== nextWriteSeq) return false;
-  }
+  const [survivorSeq] = survivorSeqs;
+  if (survivorSeqs.size !== 1 || survivorSeq === undefined) return false;
+  if (survivorSeq !== lastWriteSeq && survivorSeq !== ((lastWriteSeq + 1) >>> 0)) return false;
   for (let start = damageOffset; start < survivorOffset; ) {
     const end = Math.min(survivorOffset, (Math.floor(start / SECTOR_BYTES) + 1) * SECTOR_BYTES);
     if (isZeroRange(bytes, start, end)) return true;

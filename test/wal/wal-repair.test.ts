@@ -157,3 +157,24 @@ test('sectors of the final write persisted out of order: the whole final write i
     }
   });
 });
+
+test('a lost sector in an acknowledged write, with the final write intact after it, is fatal', async () => {
+  await withTempDir(async (dir) => {
+    const wal = await Wal.create(dir, METADATA, SMALL_SEGMENTS);
+    await wal.save({ term: 1, vote: 1n, commit: 0 }, SAVED);
+    await wal.save(null, makeEntries(9, 10, 1, 400));
+    await wal.save(null, makeEntries(19, 2, 1, 10));
+    await wal.close();
+    const file = await lastSegmentFile(dir);
+    const records = await recordsOf(dir, file);
+    const entry9 = records.find((r) => r.record.type === 3 && r.record.entry.index === 9);
+    assert.ok(entry9 !== undefined);
+    const sector = Math.ceil((entry9.offsetBytes + 600) / 512) * 512;
+    const bytes = await readFile(join(dir, file));
+    bytes.fill(0, sector, sector + 512);
+    await writeFile(join(dir, file), bytes);
+
+    // Survivors from two writes: the damaged one was acknowledged, so this is no crash.
+    await assert.rejects(Wal.open(dir, SMALL_SEGMENTS), WalCorruptError);
+  });
+});
