@@ -1,6 +1,6 @@
 // Loads --config-file: etcd's YAML keys decoded with the type rules and error texts etcd
 // shows (YAML read as JSON into a Go struct); unknown keys are ignored, as etcd ignores them.
-import { parse, YAMLParseError } from 'yaml';
+import { parseAllDocuments, YAMLParseError } from 'yaml';
 import { type FlagDefinition, FLAG_DEFINITIONS } from './flag-definitions.js';
 import { type FlagType, type FlagValue } from './flag-value.js';
 import { parseEtcdUrlList } from './etcd-urls.js';
@@ -155,6 +155,17 @@ function convertUrlLists(values: Map<string, FlagValue>): string | undefined {
   return undefined;
 }
 
+// etcd reads YAML 1.1 (yes/no/on/off are booleans), lets a repeated key win and, like Go's
+// yaml package, only looks at the first document of the stream.
+function firstYamlDocument(text: string): unknown {
+  const documents = parseAllDocuments(text, { version: '1.1', uniqueKeys: false });
+  const first = Array.isArray(documents) ? documents[0] : undefined;
+  if (first === undefined) return null;
+  const error = first.errors[0];
+  if (error !== undefined) throw error;
+  return first.toJS();
+}
+
 /** embed.ConfigFromFile: the values the file sets (everything else keeps its default). */
 export function loadConfigFile(path: string, readFile: ReadFile): ConfigFileResult {
   let text: string;
@@ -165,8 +176,7 @@ export function loadConfigFile(path: string, readFile: ReadFile): ConfigFileResu
   }
   let document: unknown;
   try {
-    // etcd reads YAML 1.1 (yes/no/on/off are booleans) and lets a repeated key win.
-    document = parse(text, { version: '1.1', uniqueKeys: false });
+    document = firstYamlDocument(text);
   } catch (error) {
     return { kind: 'error', message: yamlFailure(error) };
   }

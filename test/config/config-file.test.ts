@@ -156,3 +156,8 @@ test('a real file on disk is read with the default reader, and a missing one is 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('only the first YAML document counts, as with etcd 3.4.23', () => {
+  const { config } = run(['--config-file=/c.yaml'], {}, { '/c.yaml': 'name: x\n---\nname: y\n' });
+  assert.equal(config.name, 'x');
+});
