@@ -170,7 +170,8 @@ class FieldReader {
   ) {}
 
   private expect(wire: WireType, wanted: WireType, field: number): void {
-    if (wire !== wanted) throw new MalformedError(this.what, `field ${field} has wire type ${wire}, expected ${wanted}`);
+    if (wire === wanted) return;
+    throw new MalformedError(this.what, `field ${field} has wire type ${wire}, expected ${wanted}`);
   }
 
   number(wire: WireType, field: number): number {

@@ -22,7 +22,7 @@ import {
 export interface Ready {
   /** Present only when the leader or role changed. */
   readonly softState?: SoftState;
-  /** Present only when changed; persist before sending messages. */
+  /** Present only when changed; persist with or after `entries` (its commit may point into them). */
   readonly hardState?: HardState;
   /** Persist (append, replacing any conflicting suffix) before sending messages. */
   readonly entries: readonly Entry[];
@@ -83,7 +83,10 @@ export class RaftNode {
     this.raft.step(makeMessage({ type: MessageType.MsgHup, from: this.raft.id }));
   }
 
-  /** Proposes data for the log; throws ProposalDroppedError when it cannot be accepted here. */
+  /**
+   * Proposes data for the log; throws ProposalDroppedError when it cannot be accepted here.
+   * The bytes are kept by reference until applied: do not mutate them afterwards.
+   */
   propose(data: Uint8Array): void {
     this.stepProposal({ term: 0, index: 0, type: EntryType.Normal, data });
   }

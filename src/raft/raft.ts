@@ -96,7 +96,10 @@ export class Raft {
 
   private loadState(hs: HardState): void {
     const last = this.log.lastIndex();
-    assert(hs.commit >= this.log.committed && hs.commit <= last, `stored commit ${hs.commit} outside [${this.log.committed}, ${last}]`);
+    assert(
+      hs.commit >= this.log.committed && hs.commit <= last,
+      `stored commit ${hs.commit} outside [${this.log.committed}, ${last}]`,
+    );
     this.log.committed = hs.commit;
     this.term = hs.term;
     this.vote = hs.vote;
@@ -143,7 +146,8 @@ export class Raft {
       throw e;
     }
     if (entries.length === 0 && !sendIfEmpty) return false;
-    this.send({ type: MessageType.MsgApp, to, index: pr.next - 1, logTerm: prevTerm, entries, commit: this.log.committed });
+    const commit = this.log.committed;
+    this.send({ type: MessageType.MsgApp, to, index: pr.next - 1, logTerm: prevTerm, entries, commit });
     const last = entries[entries.length - 1];
     if (last !== undefined) {
       if (pr.state === ProgressState.Replicate) {
@@ -606,7 +610,9 @@ export class Raft {
 
   private leaderPropose(m: Message): void {
     assert(m.entries.length > 0, 'empty proposal');
-    if (!this.tracker.progress.has(this.id)) throw new ProposalDroppedError('leader was removed from the configuration');
+    if (!this.tracker.progress.has(this.id)) {
+      throw new ProposalDroppedError('leader was removed from the configuration');
+    }
     if (this.leadTransferee !== NO_MEMBER) throw new ProposalDroppedError('leadership transfer in progress');
     const li = this.log.lastIndex();
     const ents = m.entries.map((e, i): Entry => {
