@@ -75,3 +75,8 @@ test('a shadowed variable is reported before a bad value in another variable', (
   const { message } = failure(['--name', 'a'], { ETCD_NAME: 'b', ETCD_MAX_WALS: 'x' });
   assert.match(message, /^conflicting environment variable "ETCD_NAME"/);
 });
+
+test('variables of etcd flags that etcd-ts lacks (TLS, auth...) are unrecognized, not silently used', () => {
+  const { warnings } = run(['--data-dir', '/d'], { ETCD_CERT_FILE: '/x.pem', ETCD_AUTH_TOKEN: 'jwt' });
+  assert.deepEqual(warnings, ['unrecognized environment variable ETCD_CERT_FILE=/x.pem', 'unrecognized environment variable ETCD_AUTH_TOKEN=jwt']);
+});
