@@ -44,6 +44,8 @@ export interface WorkerResult {
   /** Event-loop utilisation of the worker while measuring: near 1 means the generator saturated. */
   eventLoopUtilization: number;
   lateStarts: number;
+  /** Clients that stopped early after too many failures in a row. */
+  clientsGaveUp: number;
 }
 
 export type WorkerMessage =

@@ -54,7 +54,7 @@ export interface RunResult {
   throughputPerS: number;
   latency: Percentiles;
   histogram: HistogramData;
-  generator: { cpuS: number; workers: number; eventLoopUtilizationMax: number; lateStarts: number };
+  generator: { cpuS: number; workers: number; eventLoopUtilizationMax: number; lateStarts: number; clientsGaveUp: number };
   server: ServerUsage | undefined;
   /** One-minute load average when the run ended: other work on the machine skews every figure. */
   hostLoad1m: number;
@@ -220,6 +220,7 @@ function mergeResults(opts: RunOptions, workers: number, m: Measured): RunResult
       workers,
       eventLoopUtilizationMax: Math.max(0, ...m.results.map((r) => r.eventLoopUtilization)),
       lateStarts: m.results.reduce((a, r) => a + r.lateStarts, 0),
+      clientsGaveUp: m.results.reduce((a, r) => a + r.clientsGaveUp, 0),
     },
     hostLoad1m: loadavg()[0] ?? 0,
     server:

@@ -10,6 +10,8 @@ import type { WorkerGo, WorkerMessage, WorkerResult, WorkerSetup } from './load-
 
 /** Hard cap on requests per client, whatever the duration. */
 const CLIENT_REQUESTS_MAX = 50_000_000;
+/** A client gives up after this many failures in a row: the server is gone, not slow. */
+const CLIENT_CONSECUTIVE_ERRORS_MAX = 1_000;
 
 interface Tally {
   histogram: Histogram;
@@ -17,6 +19,7 @@ interface Tally {
   errors: Record<string, number>;
   lastEndMs: number;
   lateStarts: number;
+  gaveUp: number;
 }
 
 /** Local performance.now() value of an epoch time, so timers and latencies use one monotonic clock. */
@@ -46,6 +49,7 @@ async function runClient(
   // Stagger paced clients so their requests do not arrive in bursts.
   const offsetMs = intervalMs * (client.clientId / setup.totalClients);
   let measured = 0;
+  let failuresInRow = 0;
   for (let i = 0; i < CLIENT_REQUESTS_MAX; i += 1) {
     // Encoding is client work, kept out of the measured latency.
     const req = next();
@@ -61,6 +65,11 @@ async function runClient(
     const measuring = sentMs >= measureMs;
     const outcome = await connection.call(req.path, req.payload);
     const endMs = performance.now();
+    failuresInRow = outcome === 'OK' ? 0 : failuresInRow + 1;
+    if (failuresInRow >= CLIENT_CONSECUTIVE_ERRORS_MAX) {
+      tally.gaveUp += 1;
+      break;
+    }
     if (!measuring) continue;
     measured += 1;
     tally.lastEndMs = Math.max(tally.lastEndMs, endMs);
@@ -74,7 +83,7 @@ async function runClient(
 }
 
 async function runMeasured(setup: WorkerSetup, connections: LoadConnection[], go: WorkerGo): Promise<WorkerResult> {
-  const tally: Tally = { histogram: new Histogram(), okCount: 0, errors: {}, lastEndMs: 0, lateStarts: 0 };
+  const tally: Tally = { histogram: new Histogram(), okCount: 0, errors: {}, lastEndMs: 0, lateStarts: 0, gaveUp: 0 };
   const startDelayMs = localMs(go.startEpochMs) - performance.now();
   if (startDelayMs > 0) await sleep(startDelayMs);
   const measureDelayMs = localMs(go.measureEpochMs) - performance.now();
@@ -92,6 +101,7 @@ async function runMeasured(setup: WorkerSetup, connections: LoadConnection[], go
     lastEndEpochMs: tally.lastEndMs > 0 ? tally.lastEndMs + performance.timeOrigin : go.measureEpochMs,
     eventLoopUtilization: elu.utilization,
     lateStarts: tally.lateStarts,
+    clientsGaveUp: tally.gaveUp,
   };
 }
 

@@ -25,7 +25,7 @@ export function formatRun(r: RunResult): string {
     ]),
     `errors: ${errors}`,
     `host load average (1 min) ${fmt(r.hostLoad1m)} on ${cpus().length} cpus`,
-    `generator: cpu ${fmt(r.generator.cpuS)} s, worker event-loop utilisation max ${fmt(r.generator.eventLoopUtilizationMax)}, late starts ${r.generator.lateStarts}`,
+    `generator: cpu ${fmt(r.generator.cpuS)} s, worker event-loop utilisation max ${fmt(r.generator.eventLoopUtilizationMax)}, late starts ${r.generator.lateStarts}, clients gave up ${r.generator.clientsGaveUp}`,
   ];
   if (r.server) {
     lines.push(`server: cpu ${fmt(r.server.cpuS)} s (${fmt(r.server.cpuPerOpUs, 1)} µs/op), peak rss ${fmt(r.server.peakRssBytes / 2 ** 20, 1)} MiB`);

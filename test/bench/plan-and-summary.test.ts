@@ -72,7 +72,7 @@ function fakeResult(throughputPerS: number, p99Ms: number): RunResult {
     throughputPerS,
     latency: { p50Ms: 1, p90Ms: 2, p99Ms, p999Ms: p99Ms, maxMs: p99Ms, meanMs: 1 },
     histogram: { buckets: [], total: 0, minUs: 0, maxUs: 0, sumUs: 0 },
-    generator: { cpuS: 1, workers: 4, eventLoopUtilizationMax: 0.5, lateStarts: 0 },
+    generator: { cpuS: 1, workers: 4, eventLoopUtilizationMax: 0.5, lateStarts: 0, clientsGaveUp: 0 },
     server: { cpuS: 1, cpuPerOpUs: 1, peakRssBytes: 2 ** 20, rssBytes: 2 ** 20 },
     hostLoad1m: 1,
   };
