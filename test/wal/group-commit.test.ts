@@ -113,6 +113,9 @@ test('200 callers arriving over time share far fewer than 50 fsyncs, and every s
     assert.equal(wal.stats.saves, 200);
     assert.ok(fsyncs < 200 / 4, `${fsyncs} fsyncs for 200 saves`);
     assert.ok(fsyncs > 1, 'callers really did arrive while writes were in flight');
+    const { fsyncBucketCounts, fsyncSecondsTotal } = wal.stats;
+    assert.equal(fsyncBucketCounts.reduce((a, b) => a + b, 0), wal.stats.fsyncs);
+    assert.ok(fsyncSecondsTotal > 0);
     await wal.close();
 
     const opened = await Wal.open(dir, SMALL_SEGMENTS);

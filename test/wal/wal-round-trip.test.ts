@@ -1,6 +1,7 @@
 // A WAL gives back, after close and reopen, exactly the metadata, latest hard
 // state and entries that were saved, with raft's overwrite rule applied.
 import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
 import { test } from 'node:test';
 import { EntryType } from '../../src/raft/types.js';
 import { Wal } from '../../src/wal/wal.js';
@@ -108,6 +109,8 @@ test('close is safe twice, and saving after close is refused', async () => {
     const pending = wal.save({ term: 1, vote: 0n, commit: 0 }, makeEntries(1, 1, 1));
     await Promise.all([wal.close(), wal.close()]);
     await pending;
+    // No lock and no prepared segment is left behind: only the segment itself.
+    assert.deepEqual(await readdir(dir), ['0000000000000000-0000000000000000.wal']);
     await assert.rejects(wal.save(null, makeEntries(2, 1, 1)), (e: unknown) => isWalError(e) && e.code === 'WalClosed');
     const reopened = await Wal.open(dir, SMALL_SEGMENTS);
     try {
