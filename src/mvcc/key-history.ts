@@ -23,10 +23,17 @@ function emptyGeneration(): Generation {
   return { version: 0, created: 0, revs: [] };
 }
 
-export class KeyHistory {
-  private generations: Generation[] = [emptyGeneration()];
+function appendRevision(g: Generation, main: number, sub: number): void {
+  // A fresh two-element literal is sized exactly, where push() onto an empty
+  // array reserves room for 17: most keys only ever have one revision.
+  if (g.revs.length === 0) g.revs = [main, sub];
+  else g.revs.push(main, sub);
+}
 
-  constructor(readonly key: Buffer) {}
+export class KeyHistory {
+  // The key itself is the index's map key; not repeating it here saves a
+  // Buffer per key.
+  private generations: Generation[] = [emptyGeneration()];
 
   /** True when the key has no history left (only after compaction). */
   isEmpty(): boolean {
@@ -41,7 +48,7 @@ export class KeyHistory {
   put(main: number, sub: number): void {
     const g = this.current();
     if (g.revs.length === 0) g.created = main;
-    g.revs.push(main, sub);
+    appendRevision(g, main, sub);
     g.version++;
   }
 
@@ -49,7 +56,7 @@ export class KeyHistory {
   restorePut(main: number, sub: number, created: number, version: number): void {
     const g = this.current();
     if (g.revs.length === 0) g.created = created;
-    g.revs.push(main, sub);
+    appendRevision(g, main, sub);
     g.version = version;
   }
 

@@ -32,11 +32,11 @@ export class KeyIndex {
     return this.tree.get(k);
   }
 
-  /** The history for key, created if new. */
-  historyFor(key: Buffer, k: string): KeyHistory {
+  /** The history for key `k` (a 'latin1' string), created if new. */
+  historyFor(k: string): KeyHistory {
     let h = this.tree.get(k);
     if (h === undefined) {
-      h = new KeyHistory(key);
+      h = new KeyHistory();
       this.tree.set(k, h);
     }
     return h;
@@ -46,17 +46,17 @@ export class KeyIndex {
    * Visits keys in the range that are live at atRev, ascending, until visit
    * returns false.
    */
-  forEachLive(range: IndexRange, atRev: number, visit: (h: KeyHistory, at: KeyAt) => boolean | void): void {
+  forEachLive(range: IndexRange, atRev: number, visit: (k: string, h: KeyHistory, at: KeyAt) => boolean | void): void {
     if (range.single) {
       const h = this.tree.get(range.from);
       const at = h?.get(atRev);
-      if (h !== undefined && at !== undefined) visit(h, at);
+      if (h !== undefined && at !== undefined) visit(range.from, h, at);
       return;
     }
     if (range.to !== undefined && range.from >= range.to) return;
-    this.tree.forEachInRange(range.from, range.to, (_k, h) => {
+    this.tree.forEachInRange(range.from, range.to, (k, h) => {
       const at = h.get(atRev);
-      return at === undefined ? true : visit(h, at);
+      return at === undefined ? true : visit(k, h, at);
     });
   }
 

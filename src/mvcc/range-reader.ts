@@ -53,7 +53,7 @@ export function rangeAt(
   const limit = options.limit > 0 ? options.limit : Number.MAX_SAFE_INTEGER;
   const revs: Revision[] = [];
   let count = 0;
-  state.index.forEachLive(toIndexRange(key, rangeEnd), rev, (_h, at) => {
+  state.index.forEachLive(toIndexRange(key, rangeEnd), rev, (_k, _h, at) => {
     count++;
     if (!options.countOnly && revs.length < limit) revs.push(at.modified);
   });

@@ -29,7 +29,7 @@ export function restoreIndex(backend: Backend, index: KeyIndex): number {
         if (h !== undefined && h.isLive()) h.tombstone(main, sub);
         continue;
       }
-      index.historyFor(kv.key, k).restorePut(main, sub, Number(kv.createRevision), Number(kv.version));
+      index.historyFor(k).restorePut(main, sub, Number(kv.createRevision), Number(kv.version));
     }
     if (chunk.length < RESTORE_CHUNK_RECORDS) return newest;
     const last = (chunk[chunk.length - 1] as { key: Buffer }).key;

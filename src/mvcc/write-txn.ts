@@ -42,7 +42,7 @@ export class StoreWriteTxn implements WriteTxn {
     const main = this.beginRevision + 1;
     const sub = this.changes.length;
     const k = key.toString('latin1');
-    const h = this.store.index.historyFor(key, k);
+    const h = this.store.index.historyFor(k);
     const prev = h.get(main);
     const kv: KeyValue = {
       key,
@@ -60,15 +60,15 @@ export class StoreWriteTxn implements WriteTxn {
 
   deleteRange(key: Buffer, rangeEnd: Buffer): number {
     assert(!this.ended, 'deleteRange on an ended write txn');
-    const live: Array<[KeyHistory, KeyAt]> = [];
-    this.store.index.forEachLive(toIndexRange(key, rangeEnd), this.revision, (h, at) => {
-      live.push([h, at]);
+    const live: Array<[string, KeyHistory, KeyAt]> = [];
+    this.store.index.forEachLive(toIndexRange(key, rangeEnd), this.revision, (k, h, at) => {
+      live.push([k, h, at]);
     });
     const main = this.beginRevision + 1;
-    for (const [h, at] of live) {
+    for (const [k, h, at] of live) {
       const sub = this.changes.length;
       // etcd's tombstone record carries only the key and the deleting revision.
-      const kv = KeyValue.fromPartial({ key: h.key, modRevision: BigInt(main) });
+      const kv = KeyValue.fromPartial({ key: Buffer.from(k, 'latin1'), modRevision: BigInt(main) });
       this.store.backend.put('key', revisionBytes(main, sub, true), toBuffer(KeyValue.encode(kv).finish()));
       const prevKv = readKv(this.store.backend, at.modified);
       h.tombstone(main, sub);

@@ -7,7 +7,7 @@ import { KeyHistory } from '../../src/mvcc/key-history.js';
 
 /** puts at 2, 4, tombstone 6; puts 8, 10, tombstone 12; puts 14, 16. */
 function threeGenerations(): KeyHistory {
-  const h = new KeyHistory(Buffer.from('k'));
+  const h = new KeyHistory();
   h.put(2, 0);
   h.put(4, 0);
   h.tombstone(6, 0);
@@ -60,7 +60,7 @@ test('compaction inside a later generation drops the earlier ones', () => {
 });
 
 test('a deleted key compacted past its tombstone is empty and can be dropped', () => {
-  const h = new KeyHistory(Buffer.from('gone'));
+  const h = new KeyHistory();
   h.put(2, 0);
   h.tombstone(3, 0);
   h.compact(3, new Set());
