@@ -118,11 +118,16 @@ export async function installSegment(
   stats: WalStatsRecorder,
 ): Promise<OpenSegment> {
   const frames = frameRecords(prologue, position);
-  await writeFully(prepared.handle, frames, 0);
-  stats.recordWrite(frames.length);
-  await timedDatasync(prepared.handle, stats);
-  await rename(prepared.path, join(dir, name.fileName));
-  await syncDirectory(dir);
+  try {
+    await writeFully(prepared.handle, frames, 0);
+    stats.recordWrite(frames.length);
+    await timedDatasync(prepared.handle, stats);
+    await rename(prepared.path, join(dir, name.fileName));
+    await syncDirectory(dir);
+  } catch (error) {
+    await prepared.handle.close();
+    throw error;
+  }
   return { handle: prepared.handle, name, offsetBytes: frames.length };
 }
 

@@ -213,9 +213,12 @@ export class Wal {
   }
 }
 
+/** Options come from configuration validated at start-up, so a bad value here is a bug. */
 function checkedSegmentSize(options: WalOptions): number {
   const size = options.segmentSizeBytes ?? SEGMENT_SIZE_BYTES;
   assert(Number.isSafeInteger(size) && size >= 4096, 'segmentSizeBytes must be an integer of at least 4096');
+  const maxWals = options.maxWals ?? DEFAULT_MAX_WALS;
+  assert(Number.isSafeInteger(maxWals) && maxWals >= 0, 'maxWals must be a non-negative integer');
   return size;
 }
 
