@@ -1,0 +1,52 @@
+// One server for a watch test file: etcd-ts in process (default), or the real
+// etcd binary with ETCD_TS_TARGET=etcd for reference runs; hub checks are only
+// possible in process.
+import { startServer, type StartServerOptions } from '../../src/embed/start-server.js';
+import type { WatchHub } from '../../src/watch/watch-hub.js';
+import { serverWatch } from '../../src/watch/watch-hub-registry.js';
+import { RawKv } from '../support/raw-kv.js';
+import { startServer as startProcess } from '../support/server-process.js';
+
+export interface WatchTarget {
+  readonly endpoint: string;
+  readonly kv: RawKv;
+  /** null against real etcd. */
+  readonly hub: WatchHub | null;
+  close(): Promise<void>;
+}
+
+export interface TargetOptions extends StartServerOptions {
+  /** Progress notification interval for watchers with progress_notify. */
+  readonly progressNotifyIntervalMs?: number;
+}
+
+export async function openTarget(options: TargetOptions = {}): Promise<WatchTarget> {
+  if (process.env['ETCD_TS_TARGET'] === 'etcd') {
+    const args = options.progressNotifyIntervalMs === undefined ? [] : [`--experimental-watch-progress-notify-interval=${options.progressNotifyIntervalMs}ms`];
+    if (options.overrides?.maxRequestBytes !== undefined) args.push(`--max-request-bytes=${options.overrides.maxRequestBytes}`);
+    const child = await startProcess({ target: 'etcd', args });
+    const kv = new RawKv(child.endpoint);
+    return { endpoint: child.endpoint, kv, hub: null, close: async () => { kv.close(); await child.stop(); } };
+  }
+  const running = await startServer(options);
+  const watch = serverWatch(running.server);
+  if (options.progressNotifyIntervalMs !== undefined) watch.progressNotifyIntervalMs = options.progressNotifyIntervalMs;
+  const kv = new RawKv(running.endpoint);
+  return { endpoint: running.endpoint, kv, hub: watch.hub, close: async () => { kv.close(); await running.close(); } };
+}
+
+export const b = (text: string): Buffer => Buffer.from(text, 'utf8');
+
+/** Polls until `condition` holds; fails with `what` after the timeout. */
+export async function eventually(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+export async function putRevision(kv: RawKv, key: string, value: string): Promise<number> {
+  const response = await kv.put({ key: b(key), value: b(value) });
+  return Number(response.header?.revision ?? 0n);
+}
