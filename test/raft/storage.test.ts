@@ -89,3 +89,13 @@ test('only committed entries that are already persisted are handed out for apply
   log.stableTo(4, 1);
   assert.deepEqual(log.nextCommittedEntries().map((e) => e.index), [1, 2, 3, 4]);
 });
+
+test('counting replicas commits only an entry of the current term (earlier ones ride along)', () => {
+  const log = new RaftLog(storageWith([1, 1, 2]), Infinity);
+  // Index 3 (term 2) is on a quorum, but the leader is in term 3: committing it by count is unsafe.
+  assert.equal(log.maybeCommit(3, 3), false);
+  assert.equal(log.committed, 0);
+  log.append([entry(4, 3)]);
+  assert.equal(log.maybeCommit(4, 3), true);
+  assert.equal(log.committed, 4);
+});

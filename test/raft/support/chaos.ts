@@ -1,5 +1,6 @@
 // The seeded chaos run shared by the randomized test and by replaying one seed
 // when it fails (node --import tsx test/raft/support/replay-seed.ts <seed>).
+// CHAOS_STEPS lengthens every run for a deeper local sweep.
 
 import assert from 'node:assert/strict';
 import { ProposalDroppedError } from '../../../src/raft/errors.js';
@@ -7,7 +8,7 @@ import { RaftState } from '../../../src/raft/raft-state.js';
 import { ConfChangeType, type MemberId } from '../../../src/raft/types.js';
 import { Network, type SimMember } from './network.js';
 
-const STEPS_PER_RUN = 120;
+const STEPS_PER_RUN = Number(process.env["CHAOS_STEPS"] ?? 120);
 /** Ticks allowed, after healing everything, for the cluster to commit again. */
 const RECOVERY_TICKS_MAX = 200;
 
@@ -71,6 +72,9 @@ export function runSeed(seed: number, trace = false): void {
   const net = new Network({
     voters, learners, seed, preVote: seed % 2 === 0, checkQuorum: seed % 3 !== 0,
     dropRate: 0.1, reorder: true,
+    // Some runs squeeze flow control so windows fill and messages split.
+    maxInflightMsgs: seed % 3 === 1 ? 2 : 256,
+    maxSizePerMsgBytes: seed % 5 === 2 ? 40 : 1024 * 1024,
   });
   const leaderOfTerm = new Map<number, MemberId>();
   net.onReady.push((m) => {
