@@ -22,22 +22,26 @@ export function toIndexRange(key: Buffer, rangeEnd: Buffer): IndexRange {
 }
 
 export class KeyIndex {
+  /** Ordered, for ranges. */
   private readonly tree = new OrderedMap<KeyHistory>();
+  /** The same entries hashed: point reads and writes skip the tree descent. */
+  private readonly byKey = new Map<string, KeyHistory>();
 
   get keyCount(): number {
-    return this.tree.size;
+    return this.byKey.size;
   }
 
   history(k: string): KeyHistory | undefined {
-    return this.tree.get(k);
+    return this.byKey.get(k);
   }
 
   /** The history for key `k` (a 'latin1' string), created if new. */
   historyFor(k: string): KeyHistory {
-    let h = this.tree.get(k);
+    let h = this.byKey.get(k);
     if (h === undefined) {
       h = new KeyHistory();
       this.tree.set(k, h);
+      this.byKey.set(k, h);
     }
     return h;
   }
@@ -48,7 +52,7 @@ export class KeyIndex {
    */
   forEachLive(range: IndexRange, atRev: number, visit: (k: string, h: KeyHistory, at: KeyAt) => boolean | void): void {
     if (range.single) {
-      const h = this.tree.get(range.from);
+      const h = this.byKey.get(range.from);
       const at = h?.get(atRev);
       if (h !== undefined && at !== undefined) visit(range.from, h, at);
       return;
@@ -68,7 +72,10 @@ export class KeyIndex {
       h.compact(atRev, available);
       if (h.isEmpty()) emptied.push(k);
     });
-    for (const k of emptied) this.tree.delete(k);
+    for (const k of emptied) {
+      this.tree.delete(k);
+      this.byKey.delete(k);
+    }
     return available;
   }
 
