@@ -13,6 +13,8 @@ import { RaftNode } from '../raft/raft-node.js';
 import { MemoryStorage } from '../raft/storage.js';
 import type { ConfState, Entry, SnapshotMetadata } from '../raft/types.js';
 import { Wal } from '../wal/wal.js';
+import { verifyBootstrapCluster } from '../config/verify-bootstrap-cluster.js';
+import { checkBackendFile } from './backend-file-check.js';
 import { clusterIdentity, type ClusterIdentity } from './cluster-members.js';
 import type { ServerOptions } from './server-options.js';
 import { decodeWalMetadata, encodeWalMetadata, walHasData } from './wal-metadata.js';
@@ -24,6 +26,14 @@ export const SNAPSHOT_CATCH_UP_ENTRIES = 5000;
 const MAX_INFLIGHT_MSGS = 512;
 /** Largest append message, as etcd (1 MiB). */
 const MAX_SIZE_PER_MSG_BYTES = 1024 * 1024;
+
+/** The flags describe a cluster this member cannot bootstrap into. */
+export class BootstrapError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BootstrapError';
+  }
+}
 
 export interface MemberStorage {
   readonly identity: ClusterIdentity;
@@ -56,6 +66,8 @@ export async function openMemberStorage(options: ServerOptions): Promise<MemberS
       identity = { ...configured, memberId: metadata.memberId, clusterId: metadata.clusterId };
       ({ wal, hardState, entries } = opened);
     } else {
+      const problem = verifyBootstrapCluster(options);
+      if (problem !== undefined) throw new BootstrapError(problem);
       await mkdir(walDir, { recursive: true });
       wal = await Wal.create(walDir, encodeWalMetadata(configured.memberId, configured.clusterId));
     }
@@ -87,7 +99,9 @@ async function openBackend(options: ServerOptions): Promise<Backend> {
   if (options.dataDir === null) return MemoryBackend.open(batch);
   const snapDir = join(options.dataDir, 'member', 'snap');
   await mkdir(snapDir, { recursive: true });
-  return LmdbBackend.open(join(snapDir, 'db'), batch);
+  const path = join(snapDir, 'db');
+  await checkBackendFile(path);
+  return LmdbBackend.open(path, batch);
 }
 
 class OpenedMemberStorage implements MemberStorage {

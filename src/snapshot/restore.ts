@@ -4,6 +4,7 @@
 // restore starts a new cluster.
 import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { checkBackendFile } from '../server/backend-file-check.js';
 import { LmdbBackend } from '../backend/lmdb-backend.js';
 import { MvccStore } from '../mvcc/mvcc-store.js';
 import { clearSnapshotMarker } from '../server/snapshot-marker.js';
@@ -34,6 +35,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<{ revisi
   await mkdir(snapDir, { recursive: true });
   const dbPath = join(snapDir, 'db');
   await extractDatabase(options.snapshotPath, layout, dbPath);
+  await checkBackendFile(dbPath);
   const backend = LmdbBackend.open(dbPath);
   try {
     const store = MvccStore.open(backend);

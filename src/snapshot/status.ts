@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUCKET_NAMES } from '../backend/backend.js';
+import { checkBackendFile } from '../server/backend-file-check.js';
 import { LmdbBackend } from '../backend/lmdb-backend.js';
 import { crc32cUpdate } from '../mvcc/crc32c.js';
 import { MvccStore } from '../mvcc/mvcc-store.js';
@@ -26,7 +27,9 @@ export async function snapshotStatus(snapshotPath: string): Promise<SnapshotStat
   try {
     const dbPath = join(dir, 'db');
     await extractDatabase(snapshotPath, layout, dbPath);
-    const backend = LmdbBackend.open(dbPath);
+    await checkBackendFile(dbPath);
+    await checkBackendFile(dbPath);
+  const backend = LmdbBackend.open(dbPath);
     try {
       let hash = 0;
       let totalKey = 0;
