@@ -63,6 +63,8 @@ export class RaftNode {
   private readonly raft: Raft;
   private prevSoftState: SoftState;
   private prevHardState: HardState;
+  /** The Ready handed out and not yet advanced; a second one would repeat its entries. */
+  private outstanding: Ready | undefined;
 
   constructor(config: RaftConfig) {
     this.raft = new Raft(config);
@@ -141,7 +143,9 @@ export class RaftNode {
     this.raft.step(makeMessage({ type: MessageType.MsgSnapStatus, from: id, reject: !ok }));
   }
 
+  /** False while a Ready is outstanding: advance() it first. */
   hasReady(): boolean {
+    if (this.outstanding !== undefined) return false;
     const r = this.raft;
     if (!softStateEqual(this.softState(), this.prevSoftState)) return true;
     if (!hardStateEqual(r.hardState(), this.prevHardState)) return true;
@@ -155,6 +159,7 @@ export class RaftNode {
    * result before the next ready(); messages and read states are handed out once.
    */
   ready(): Ready {
+    assert(this.outstanding === undefined, 'ready() called again before advance()');
     const r = this.raft;
     const soft = this.softState();
     const hard = r.hardState();
@@ -176,11 +181,14 @@ export class RaftNode {
     if (rd.softState !== undefined) this.prevSoftState = rd.softState;
     if (rd.hardState !== undefined) this.prevHardState = rd.hardState;
     if (r.state === RaftState.Leader) r.reduceUncommittedSize(committedEntries);
+    this.outstanding = rd;
     return rd;
   }
 
   /** Tells the core that `rd` is persisted, its messages sent and its committed entries applied. */
   advance(rd: Ready): void {
+    assert(rd === this.outstanding, 'advance() of a Ready that is not the outstanding one');
+    this.outstanding = undefined;
     const r = this.raft;
     const lastEntry = rd.entries[rd.entries.length - 1];
     if (rd.snapshot !== undefined) r.log.stableSnapTo(rd.snapshot.metadata.index);

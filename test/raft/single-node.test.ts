@@ -159,3 +159,17 @@ test('conf change proposals carry an encoded ConfChange entry', () => {
     voters: [ID], learners: [2n],
   });
 });
+
+test('a Ready is handed out once: nothing more until it is advanced', () => {
+  const storage = new MemoryStorage({ voters: [ID], learners: [] });
+  const node = newNode(storage);
+  node.campaign();
+  const rd = node.ready();
+  node.propose(bytes('while-persisting'));
+  assert.equal(node.hasReady(), false);
+  assert.throws(() => node.ready(), /before advance/);
+  storage.append(rd.entries);
+  node.advance(rd);
+  assert.equal(node.hasReady(), true);
+  assert.deepEqual(node.ready().entries.map(text), ['while-persisting']);
+});
