@@ -10,6 +10,7 @@ import {
 } from '../../generated/etcdserverpb/rpc.js';
 import type { Logger } from '../../log/logger.js';
 import type { EtcdServer } from '../../server/etcd-server.js';
+import { GRPC_OVERHEAD_BYTES } from '../../server/server-options.js';
 import { fragmentResponse } from '../../watch/fragment-response.js';
 import { serverWatch } from '../../watch/watch-hub-registry.js';
 import { WatchStream, type CreateWatch } from '../../watch/watch-stream.js';
@@ -39,6 +40,7 @@ function toCreateWatch(request: WatchCreateRequest): CreateWatch {
 
 class WatchCallHandler {
   private readonly stream: WatchStream;
+  private readonly split: (response: WatchResponse) => WatchResponse[];
   private flushQueued = false;
   private blocked = false;
   private paused = false;
@@ -51,15 +53,14 @@ class WatchCallHandler {
   ) {
     const watch = serverWatch(server);
     this.stream = new WatchStream(watch.hub, { header: (revision) => server.header(revision), wake: () => this.wake() }, watch.progressNotifyIntervalMs);
-    const maxResponseBytes = server.limits.maxRequestBytes;
+    // etcd fragments at the request limit plus the gRPC allowance, not at the bare request limit.
+    const maxResponseBytes = server.limits.maxRequestBytes + GRPC_OVERHEAD_BYTES;
     this.split = (response) => fragmentResponse(response, maxResponseBytes);
     call.on('data', (decoded: Decoded<WatchRequest>) => this.onRequest(decoded));
     // etcd ends the stream with OK when the client closes its side.
     call.on('end', () => this.finish());
     for (const event of ['cancelled', 'close', 'error', 'finish']) call.on(event, () => this.release());
   }
-
-  private readonly split: (response: WatchResponse) => WatchResponse[];
 
   private onRequest(decoded: Decoded<WatchRequest>): void {
     if (this.done) return;
