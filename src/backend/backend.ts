@@ -43,7 +43,8 @@ export interface Backend {
   delete(bucket: BucketName, key: Buffer): void;
   /**
    * Entries with start <= key < end in ascending byte order, at most `limit`
-   * (0: no limit). `end` undefined: no upper bound.
+   * (0: no limit). An empty `start` is the beginning of the bucket; `end`
+   * undefined: no upper bound.
    */
   range(bucket: BucketName, start: Buffer, end: Buffer | undefined, limit: number): BackendEntry[];
   /** Number of writes waiting for the next commit. */

@@ -6,10 +6,10 @@ import { EtcdError } from '../errors/etcd-error.js';
 import { assert } from '../util/assert.js';
 import { readHistory, type HistoryBatch } from './history-reader.js';
 import { hashKeyBucket } from './hash-kv.js';
-import { KeyIndex } from './key-index.js';
+import { KeyIndex, toIndexRange } from './key-index.js';
 import type { HashKVResult, RangeOptions, RangeResult, ReadView, WriteTxn } from './kv-view.js';
 import { COMPACTION_BATCH_REVISIONS_DEFAULT, removeCompactedHistory } from './physical-compaction.js';
-import { rangeAt } from './range-reader.js';
+import { rangeAt, readKv } from './range-reader.js';
 import { restoreIndex } from './restore-index.js';
 import {
   readConsistentIndex,
@@ -86,6 +86,23 @@ export class MvccStore implements WritableStore {
 
   get compactRevision(): number {
     return this.compactRev;
+  }
+
+  /** Keys in the index, including deleted ones whose history is not compacted yet. */
+  get keyCount(): number {
+    return this.index.keyCount;
+  }
+
+  /**
+   * Visits every live key that carries a lease, in key order, so the lessor
+   * can reattach keys to leases at start-up as etcd's restore does.
+   */
+  forEachLeasedKey(visit: (key: Buffer, lease: bigint) => void): void {
+    const everything = toIndexRange(Buffer.from([0]), Buffer.from([0]));
+    this.index.forEachLive(everything, this.revision, (_k, _h, at) => {
+      const kv = readKv(this.backend, at.modified);
+      if (kv.lease !== 0n) visit(kv.key, kv.lease);
+    });
   }
 
   read(): ReadView {

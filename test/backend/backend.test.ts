@@ -192,3 +192,20 @@ test('memory: ranges over pending, committing and committed layers match a simpl
   assert.deepEqual(all.map((e) => `${e.key.toString()}=${e.value.toString()}`), [...model].sort().map(([k, v]) => `${k}=${v}`));
   await be.close();
 });
+
+test('lmdb: entries returned by get and range stay intact after later reads', () =>
+  withTempDir(async (dir) => {
+    const be = LmdbBackend.open(join(dir, 'db'));
+    for (let i = 0; i < 300; i++) be.put('key', b(`k${String(i).padStart(3, '0')}`), b(`v${i}`));
+    await be.commit();
+    const first = be.get('key', b('k001'));
+    const entries = be.range('key', Buffer.alloc(0), undefined, 0);
+    be.range('key', b('k100'), undefined, 50);
+    be.get('key', b('k299'));
+    assert.equal(first?.toString(), 'v1');
+    assert.deepEqual(
+      entries.map((e) => `${e.key.toString()}=${e.value.toString()}`),
+      Array.from({ length: 300 }, (_, i) => `k${String(i).padStart(3, '0')}=v${i}`),
+    );
+    await be.close();
+  }));

@@ -107,3 +107,23 @@ test('a batch that fills up mid-txn commits only after the txn and its applied i
   await closeStore(crashed);
   await closeStore(store);
 });
+
+test('after a restart the keys still attached to leases can be listed for the lessor', () =>
+  withDir(async (dir) => {
+    const path = join(dir, 'db');
+    const store = MvccStore.open(LmdbBackend.open(path));
+    put(store, 'session/a', '1', 100n);
+    put(store, 'session/b', '1', 200n);
+    put(store, 'plain', '1');
+    put(store, 'session/b', 'detached'); // a put without a lease detaches it
+    put(store, 'session/c', '1', 300n);
+    del(store, 'session/c');
+    await closeStore(store);
+
+    const reopened = MvccStore.open(LmdbBackend.open(path));
+    const leased: string[] = [];
+    reopened.forEachLeasedKey((key, lease) => leased.push(`${key.toString()}:${lease}`));
+    assert.deepEqual(leased, ['session/a:100']);
+    assert.equal(reopened.keyCount, 4, 'the deleted key is indexed until compaction');
+    await closeStore(reopened);
+  }));
