@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RaftState } from '../../src/raft/raft-state.js';
 import { MessageType } from '../../src/raft/message.js';
+import { ProgressState } from '../../src/raft/progress.js';
 import { Network } from './support/network.js';
 
 const IDS = [1n, 2n, 3n];
@@ -172,4 +173,28 @@ test('lease-based reads are answered by the leader without a heartbeat round', (
   leader.node.readIndex(new TextEncoder().encode('lease'));
   net.process(leader);
   assert.deepEqual(leader.readStates, [{ index: 1, context: 'lease' }]);
+});
+
+test('a follower isolated while the cluster moves on catches up when it returns', () => {
+  const net = electedCluster();
+  net.isolate(3n);
+  for (let i = 0; i < 20; i++) net.propose(1n, `while-away-${i}`);
+  net.tick(5);
+  assert.deepEqual(net.appliedData(3n), []);
+  assert.equal(net.appliedData(2n).length, 20);
+  net.heal();
+  net.tick(3);
+  assert.deepEqual(net.appliedData(3n), net.appliedData(1n));
+  assert.equal(net.member(3n).node.status().term, 1, 'catching up needed no election');
+});
+
+test('a follower reported unreachable is probed again instead of streamed to', () => {
+  const net = electedCluster();
+  net.propose(1n, 'x');
+  const leader = net.member(1n).node;
+  assert.equal(leader.status().progress?.get(2n)?.state, ProgressState.Replicate);
+  leader.reportUnreachable(2n);
+  assert.equal(leader.status().progress?.get(2n)?.state, ProgressState.Probe);
+  net.tick(2);
+  assert.equal(leader.status().progress?.get(2n)?.state, ProgressState.Replicate);
 });
