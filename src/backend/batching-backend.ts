@@ -77,6 +77,7 @@ export class BatchingBackend implements Backend {
   }
 
   range(bucket: BucketName, start: Buffer, end: Buffer | undefined, limit: number): BackendEntry[] {
+    if (end !== undefined && Buffer.compare(start, end) >= 0) return [];
     const top = this.pending.get(bucket);
     const mid = this.inflight?.get(bucket);
     const committed = this.store.scan(bucket, start, end);
@@ -114,9 +115,8 @@ export class BatchingBackend implements Backend {
     return this.store.sizeInUseBytes();
   }
 
-  async copyTo(path: string, compact: boolean): Promise<void> {
-    await this.commit();
-    await this.store.copyTo(path, compact);
+  copyTo(path: string, compact: boolean): Promise<void> {
+    return this.exclusive(() => this.store.copyTo(path, compact));
   }
 
   close(): Promise<void> {

@@ -42,6 +42,7 @@ for (const [kind, make] of kinds) {
       be.delete('key', b('a'));
       assert.deepEqual(keysOf(be.range('key', b('a'), undefined, 0)), ['b', 'd']);
       assert.deepEqual(keysOf(be.range('key', b('b'), b('d'), 0)), ['b']);
+      assert.deepEqual(keysOf(be.range('key', b('d'), b('b'), 0)), [], 'an inverted range is empty');
       assert.deepEqual(keysOf(be.range('key', b('a'), undefined, 1)), ['b']);
       assert.equal(be.get('meta', b('b')), undefined, 'buckets are separate');
       await be.close();
