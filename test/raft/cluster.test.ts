@@ -198,7 +198,5 @@ test('a follower reported unreachable is probed again instead of streamed to', (
   // The next append is a probe; once it is acknowledged, streaming resumes.
   net.propose(1n, 'y');
   assert.equal(leader.status().progress?.get(2n)?.state, ProgressState.Replicate);
-  assert.deepEqual(net.appliedData(2n), ['x']);
-  net.tick(1);
   assert.deepEqual(net.appliedData(2n), ['x', 'y']);
 });
