@@ -141,7 +141,9 @@ export class MemoryStorage implements RaftStorage {
     assert(start !== undefined, 'non-empty append lost its entries');
     const at = start.index - this.offset();
     assert(at <= this.ents.length, `append at ${start.index} leaves a gap after ${this.lastIndex()}`);
-    this.ents = [...this.ents.slice(0, at), ...fresh];
+    // In place: copying the whole log on every append would be quadratic in its length.
+    this.ents.length = at;
+    for (const e of fresh) this.ents.push(e);
   }
 
   private offset(): number {
