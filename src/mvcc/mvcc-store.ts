@@ -172,7 +172,9 @@ export class MvccStore implements WritableStore {
   /**
    * Events with revision in [fromRevision, toRevision] for keys in the range,
    * in revision order; a revision is never split across calls. Continue from
-   * `nextRevision`.
+   * `nextRevision`. As etcd's watch, starting exactly at the compact revision
+   * is allowed (its puts were kept); only below it throws Compacted, so a
+   * client that restarts its watch at the reported compact revision succeeds.
    */
   eventsBetween(
     fromRevision: number,
@@ -182,7 +184,7 @@ export class MvccStore implements WritableStore {
     maxEvents: number,
     withPrevKv = false,
   ): HistoryBatch {
-    if (fromRevision <= this.compactRev) throw new EtcdError('Compacted');
+    if (fromRevision < this.compactRev) throw new EtcdError('Compacted');
     return readHistory(this, fromRevision, Math.min(toRevision, this.revision), key, rangeEnd, maxEvents, withPrevKv);
   }
 

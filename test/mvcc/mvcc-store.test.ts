@@ -146,3 +146,28 @@ test('deleteRange removes every live key in the range under one revision', () =>
     assert.deepEqual(result.events.map((e) => e.kv?.key.toString()), ['p/1', 'p/2', 'p/3']);
     assert.deepEqual(keysIn(store, ALL.key, ALL.end), ['q']);
   }));
+
+test('records in the key bucket are byte for byte etcd\'s: revision keys and KeyValue protobufs', async () => {
+  const backend = MemoryBackend.open();
+  const store = MvccStore.open(backend);
+  const txn = store.write();
+  txn.put(b('a'), b('1'), 0n);
+  txn.put(b('b'), b('2'), 5n);
+  txn.end();
+  del(store, 'a');
+  const records = backend.range('key', Buffer.alloc(0), undefined, 0);
+  assert.deepEqual(
+    records.map((r) => r.key.toString('hex')),
+    [
+      '0000000000000002' + '5f' + '0000000000000000',
+      '0000000000000002' + '5f' + '0000000000000001',
+      '0000000000000003' + '5f' + '0000000000000000' + '74',
+    ],
+  );
+  // key=1 create_revision=2 mod_revision=3 version=4 value=5 lease=6, zero fields omitted
+  assert.equal(records[0]?.value.toString('hex'), '0a0161' + '1002' + '1802' + '2001' + '2a0131');
+  assert.equal(records[1]?.value.toString('hex'), '0a0162' + '1002' + '1802' + '2001' + '2a0132' + '3005');
+  assert.equal(records[2]?.value.toString('hex'), '0a0161' + '1803', 'a tombstone holds only key and mod_revision');
+  await store.close();
+  await backend.close();
+});
