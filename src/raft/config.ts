@@ -1,6 +1,7 @@
 // The knobs of one raft member and their validation; everything
 // nondeterministic (randomness) or environmental (storage, logger) is injected here.
 
+import { InvalidConfigError } from './errors.js';
 import type { ReadOnlyOption } from './read-only.js';
 import type { RaftStorage } from './storage.js';
 import type { MemberId } from './types.js';
@@ -41,7 +42,7 @@ export interface RaftConfig {
 /** Throws on a configuration no raft member can run with. Called once at start-up. */
 export function validateConfig(c: RaftConfig): void {
   const fail = (why: string): never => {
-    throw new Error(`invalid raft config: ${why}`);
+    throw new InvalidConfigError(why);
   };
   if (c.id === NO_MEMBER) fail('id must not be 0');
   if (!Number.isInteger(c.heartbeatTicks) || c.heartbeatTicks <= 0) fail('heartbeatTicks must be a positive integer');

@@ -9,7 +9,8 @@ export type RaftErrorCode =
   | 'SNAPSHOT_TEMPORARILY_UNAVAILABLE'
   | 'STEP_LOCAL_MESSAGE'
   | 'STEP_PEER_NOT_FOUND'
-  | 'MALFORMED';
+  | 'MALFORMED'
+  | 'INVALID_CONFIG';
 
 export class RaftError extends Error {
   constructor(
@@ -65,5 +66,13 @@ export class MalformedError extends RaftError {
   constructor(what: string, detail: string) {
     super('MALFORMED', `malformed ${what}: ${detail}`);
     this.name = 'MalformedError';
+  }
+}
+
+/** Settings no raft member can run with; raised once, at start-up. */
+export class InvalidConfigError extends RaftError {
+  constructor(detail: string) {
+    super('INVALID_CONFIG', `invalid raft config: ${detail}`);
+    this.name = 'InvalidConfigError';
   }
 }
