@@ -64,18 +64,35 @@ export class KeyIndex {
     });
   }
 
-  /** Compacts every key at atRev; returns the revision ids to keep on disk. */
-  compact(atRev: number): Set<string> {
-    const available = new Set<string>();
+  /**
+   * Compacts at atRev up to maxKeys keys starting at `from`, adding the
+   * revision ids to keep on disk to `available`. Returns where to resume, or
+   * undefined when the last key is done. Writes between chunks are safe: they
+   * only add revisions above atRev.
+   */
+  compactChunk(atRev: number, from: string, maxKeys: number, available: Set<string>): string | undefined {
     const emptied: string[] = [];
-    this.tree.forEachInRange('', undefined, (k, h) => {
+    let last: string | undefined;
+    let visited = 0;
+    this.tree.forEachInRange(from, undefined, (k, h) => {
       h.compact(atRev, available);
       if (h.isEmpty()) emptied.push(k);
+      last = k;
+      visited++;
+      return visited < maxKeys;
     });
     for (const k of emptied) {
       this.tree.delete(k);
       this.byKey.delete(k);
     }
+    // The smallest string after `last`: resuming there skips nothing.
+    return visited < maxKeys || last === undefined ? undefined : `${last}\x00`;
+  }
+
+  /** Compacts every key at atRev in one go; returns the revision ids to keep. */
+  compact(atRev: number): Set<string> {
+    const available = new Set<string>();
+    this.compactChunk(atRev, '', Number.MAX_SAFE_INTEGER, available);
     return available;
   }
 

@@ -1,6 +1,7 @@
 // The multi-version key-value store: an in-memory key index over revisioned
 // records in the backend's `key` bucket, with compaction, hashing, watch
 // history and the applied raft index kept atomically with the state.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Backend } from '../backend/backend.js';
 import { EtcdError } from '../errors/etcd-error.js';
 import { assert } from '../util/assert.js';
@@ -24,6 +25,9 @@ export interface MvccStoreOptions {
   /** Revisions examined per physical compaction batch (etcd's default 1,000). */
   readonly compactionBatchLimit?: number;
 }
+
+/** Keys compacted in the index per event-loop turn. */
+const INDEX_COMPACTION_CHUNK_KEYS = 10_000;
 
 /** A store with no writes is at revision 1, as etcd: the first write is revision 2. */
 const EMPTY_STORE_REVISION = 1;
@@ -134,17 +138,34 @@ export class MvccStore implements WritableStore {
     if (revision > this.revision) throw new EtcdError('FutureRev');
     this.compactRev = revision;
     writeScheduledCompact(this.backend, revision);
-    const keep = this.index.compact(revision);
     const run = async (): Promise<void> => {
       // The scheduled mark is on disk before any history goes, so a crash
       // mid-way resumes the compaction at the next start-up.
       await this.backend.commit();
-      if (this.closing !== null) return;
+      const keep = await this.compactIndex(revision);
+      if (keep === undefined) return;
       await removeCompactedHistory(this.backend, revision, keep, this.compactionBatchLimit, () => this.closing !== null);
     };
     const physical = this.compactions.then(run);
     this.compactions = physical.catch(() => undefined);
     return { physical };
+  }
+
+  /**
+   * Trims the index in chunks that yield to the event loop, so a million keys
+   * do not stall reads; reads below the revision already fail meanwhile.
+   * Undefined if the store closed first.
+   */
+  private async compactIndex(revision: number): Promise<Set<string> | undefined> {
+    const keep = new Set<string>();
+    let from: string | undefined = '';
+    // Each chunk resumes after the last key it saw, so the walk ends.
+    while (from !== undefined) {
+      if (this.closing !== null) return undefined;
+      from = this.index.compactChunk(revision, from, INDEX_COMPACTION_CHUNK_KEYS, keep);
+      if (from !== undefined) await yieldToEventLoop();
+    }
+    return keep;
   }
 
   /** Resolves when every compaction scheduled so far has left the backend. */

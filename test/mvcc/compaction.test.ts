@@ -125,3 +125,31 @@ test('a deleted key compacted past its tombstone is gone for good', async () => 
   await store.close();
   await backend.close();
 });
+
+test('compacting many keys trims the index in chunks with the event loop running between them', async () => {
+  const backend = MemoryBackend.open();
+  const store = MvccStore.open(backend, { compactionBatchLimit: 5000 });
+  const keysTotal = 25_000;
+  const fill = store.write();
+  for (let i = 0; i < keysTotal; i++) fill.put(b(`k${String(i).padStart(6, '0')}`), b('v'), 0n);
+  fill.end();
+  del(store, 'k', 'l');
+  put(store, 'survivor', 'v');
+  assert.equal(store.keyCount, keysTotal + 1);
+  let ticks = 0;
+  let done = false;
+  const { physical } = store.compact(store.currentRevision);
+  void physical.then(() => {
+    done = true;
+  });
+  for (let i = 0; i < 10_000 && !done; i++) {
+    ticks++;
+    await nextTick();
+  }
+  await physical;
+  assert.ok(ticks >= 3, `the loop ran ${ticks} times during compaction`);
+  assert.equal(store.keyCount, 1, 'every deleted key left the index');
+  assert.deepEqual(storedRevisions(backend), [4]);
+  await store.close();
+  await backend.close();
+});
