@@ -3,7 +3,7 @@
 
 import { assert } from '../util/assert.js';
 import type { RaftConfig } from './config.js';
-import { ProposalDroppedError, RaftError } from './errors.js';
+import { ProposalDroppedError } from './errors.js';
 import { encodeConfChange } from './message-codec.js';
 import { isLocalMessage, isResponseMessage, makeMessage, MessageType, type Message } from './message.js';
 import type { ProgressState } from './progress.js';
@@ -228,10 +228,6 @@ export class RaftNode {
   private softState(): SoftState {
     return { lead: this.raft.lead, raftState: this.raft.state };
   }
-}
-
-export function isRaftError(e: unknown): e is RaftError {
-  return e instanceof RaftError;
 }
 
 function softStateEqual(a: SoftState, b: SoftState): boolean {
