@@ -1,27 +1,42 @@
 // etcd 3.5's HashByRev: CRC-32C seeded with the bucket name "key" over each
 // (revision key, value) record up to the revision, skipping compacted-away
 // revisions that a compaction at that revision would not keep.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { crc32cUpdate } from './crc32c.js';
 import type { HashKVResult } from './kv-view.js';
 import type { StoreState } from './range-reader.js';
 import { parseRevisionMain, parseRevisionSub, revisionBytes, revisionId } from './revision.js';
 
 const KEY_BUCKET_NAME = Buffer.from('key');
-/** Records read from the backend per chunk while hashing. */
+/** Records hashed per event-loop turn. */
 const HASH_CHUNK_RECORDS = 10_000;
+/** Keys examined per event-loop turn while finding the kept revisions. */
+const HASH_KEEP_CHUNK_KEYS = 10_000;
 
 export interface HashableStore extends StoreState {
   readonly currentRevision: number;
 }
 
+async function keptRevisions(store: HashableStore, atRev: number): Promise<Set<string>> {
+  const keep = new Set<string>();
+  let from: string | undefined = '';
+  // Each chunk resumes after the last key it saw, so the walk ends.
+  while (from !== undefined) {
+    from = store.index.keepChunk(atRev, from, HASH_KEEP_CHUNK_KEYS, keep);
+    if (from !== undefined) await yieldToEventLoop();
+  }
+  return keep;
+}
+
 /**
- * Runs synchronously over the whole bucket so the hash is of one consistent
- * state; the caller has checked the revision and waited for compactions.
+ * Yields between chunks. The caller runs it exclusive of compactions, and
+ * writes meanwhile only add revisions above the hashed one, so the hash is of
+ * one consistent state.
  */
-export function hashKeyBucket(store: HashableStore, revision: number): HashKVResult {
+export async function hashKeyBucket(store: HashableStore, revision: number): Promise<HashKVResult> {
   const hashRevision = revision === 0 ? store.currentRevision : revision;
   const compactRevision = store.compactRevision;
-  const keep = store.index.keep(hashRevision);
+  const keep = await keptRevisions(store, hashRevision);
   const lowerMain = compactRevision + 1;
   const end = revisionBytes(hashRevision + 1, 0);
   let start = revisionBytes(0, 0);
@@ -38,5 +53,6 @@ export function hashKeyBucket(store: HashableStore, revision: number): HashKVRes
     }
     if (chunk.length < HASH_CHUNK_RECORDS) return { hash, compactRevision, hashRevision };
     start = Buffer.concat([(chunk[chunk.length - 1] as { key: Buffer }).key, Buffer.from([0])]);
+    await yieldToEventLoop();
   }
 }

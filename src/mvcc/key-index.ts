@@ -96,12 +96,26 @@ export class KeyIndex {
     return available;
   }
 
+  /**
+   * Adds what compact(atRev) would keep for up to maxKeys keys from `from`;
+   * returns where to resume, or undefined when done.
+   */
+  keepChunk(atRev: number, from: string, maxKeys: number, available: Set<string>): string | undefined {
+    let last: string | undefined;
+    let visited = 0;
+    this.tree.forEachInRange(from, undefined, (k, h) => {
+      h.keep(atRev, available);
+      last = k;
+      visited++;
+      return visited < maxKeys;
+    });
+    return visited < maxKeys || last === undefined ? undefined : `${last}\x00`;
+  }
+
   /** The revision ids compact(atRev) would keep. */
   keep(atRev: number): Set<string> {
     const available = new Set<string>();
-    this.tree.forEachInRange('', undefined, (_k, h) => {
-      h.keep(atRev, available);
-    });
+    this.keepChunk(atRev, '', Number.MAX_SAFE_INTEGER, available);
     return available;
   }
 }

@@ -168,17 +168,30 @@ export class MvccStore implements WritableStore {
     return keep;
   }
 
-  /** Resolves when every compaction scheduled so far has left the backend. */
+  /** Resolves when every compaction (and hash) queued so far has finished. */
   physicalCompaction(): Promise<void> {
     return this.compactions;
   }
 
-  /** etcd's HashByRev (revision 0: current). */
-  async hashKV(revision: number): Promise<HashKVResult> {
-    this.checkHashRevision(revision);
-    await this.compactions;
-    this.checkHashRevision(revision);
-    return hashKeyBucket(this, revision);
+  /**
+   * etcd's HashByRev (revision 0: current). Queued with compactions so none
+   * removes records while the hash reads them in chunks.
+   */
+  hashKV(revision: number): Promise<HashKVResult> {
+    try {
+      this.checkHashRevision(revision);
+    } catch (error: unknown) {
+      return Promise.reject(error);
+    }
+    const run = this.compactions.then(() => {
+      this.checkHashRevision(revision);
+      return hashKeyBucket(this, revision);
+    });
+    this.compactions = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   setConsistentIndex(index: number, term: number): void {
