@@ -183,9 +183,12 @@ export class MvccStore implements WritableStore {
     } catch (error: unknown) {
       return Promise.reject(error);
     }
+    // Revision 0 means the revision at the time of the request, not when the
+    // queued hash starts.
+    const atRevision = revision === 0 ? this.revision : revision;
     const run = this.compactions.then(() => {
-      this.checkHashRevision(revision);
-      return hashKeyBucket(this, revision);
+      this.checkHashRevision(atRevision);
+      return hashKeyBucket(this, atRevision);
     });
     this.compactions = run.then(
       () => undefined,

@@ -78,3 +78,24 @@ test('after the same compaction the hashes still agree; compacted and future rev
   await assert.rejects(a.hashKV(7), isCode('FutureRev'));
   await closeAll([a, b]);
 });
+
+test('writes and a compaction requested while a long hash runs do not change its result', async () => {
+  const busy = MvccStore.open(MemoryBackend.open());
+  const quiet = MvccStore.open(MemoryBackend.open());
+  for (const s of [busy, quiet]) {
+    const txn = s.write();
+    for (let i = 0; i < 25_000; i++) txn.put(Buffer.from(`k${i}`), Buffer.from('v'), 0n);
+    txn.end();
+    put(s, 'k1', 'again');
+  }
+  const hashing = busy.hashKV(0);
+  for (let i = 0; i < 5; i++) {
+    put(busy, `late${i}`, 'v');
+    await new Promise((r) => setImmediate(r));
+  }
+  const { physical } = busy.compact(3);
+  const [got, expected] = await Promise.all([hashing, quiet.hashKV(0)]);
+  assert.deepEqual(got, expected);
+  await physical;
+  await closeAll([busy, quiet]);
+});
