@@ -4,6 +4,7 @@
 // after a ReadIndex round.
 import { applyRange, applyReadOnlyTxn, isTxnReadOnly } from '../apply/index.js';
 import type { LeaseLookup } from '../apply/index.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EtcdError } from '../errors/etcd-error.js';
 import {
   AlarmRequest_AlarmAction,
@@ -52,6 +53,9 @@ import { txnIsSerializable } from './txn-shape.js';
 import { Waiters } from './waiters.js';
 
 type LogOp = NonNullable<LogRequest['op']>;
+
+const CAMPAIGN_ATTEMPTS_MAX = 50;
+const CAMPAIGN_RETRY_MS = 5;
 
 /** Until leases exist (a later issue) no lease is ever granted. */
 const NO_LEASES: LeaseLookup = { has: () => false };
@@ -123,12 +127,26 @@ export class EtcdServer {
     const server = new EtcdServer(options, storage);
     server.driver.start(options.heartbeatIntervalMs);
     server.compactor?.start();
-    // A lone voter need not wait an election timeout to lead itself.
-    if (storage.isSingleVoter) server.driver.node.campaign();
-    server.driver.schedule();
+    if (storage.isSingleVoter) await server.campaignAlone();
     await server.leaderKnown.promise;
     await server.applied.waitFor(storage.raftNode.status().commit);
     return server;
+  }
+
+  /**
+   * A lone voter need not wait an election timeout to lead itself. Raft ignores a
+   * campaign until replayed conf changes are applied, so retry briefly.
+   */
+  private async campaignAlone(): Promise<void> {
+    for (let attempt = 0; attempt < CAMPAIGN_ATTEMPTS_MAX && !this.hasLeader(); attempt++) {
+      this.driver.node.campaign();
+      this.driver.schedule();
+      await sleep(CAMPAIGN_RETRY_MS);
+    }
+  }
+
+  private hasLeader(): boolean {
+    return this.driver.node.status().lead !== 0n;
   }
 
   get memberId(): bigint {
@@ -300,10 +318,11 @@ export class EtcdServer {
   private applyEntries(entries: readonly Entry[]): void {
     const store = this.storage.store;
     for (const entry of entries) {
+      // Membership lives in raft's memory, so conf changes are re-applied after a
+      // restart even when the backend already holds their effects.
+      if (entry.type === EntryType.ConfChange) this.storage.applyConfChange(entry);
       if (entry.index <= this.applied.value) continue;
-      if (entry.type === EntryType.ConfChange) {
-        this.storage.applyConfChange(entry);
-      } else if (entry.data.length > 0) {
+      if (entry.type === EntryType.Normal && entry.data.length > 0) {
         const request = LogRequest.decode(entry.data);
         const outcome = applyLogRequest(this.applyContext, request);
         this.waiters.trigger(request.id, outcome);

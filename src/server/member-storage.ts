@@ -89,7 +89,8 @@ export async function openMemberStorage(options: ServerOptions): Promise<MemberS
     checkQuorum: true,
     readOnlyOption: 'safe',
     maxUncommittedEntriesBytes: 0,
-    applied: store.consistentIndex().index,
+    // No `applied`: raft must hand back every entry after the snapshot so that conf
+    // changes are re-applied to its membership; the apply loop skips the rest.
   });
   return new OpenedMemberStorage(identity, backend, store, wal, raftStorage, raftNode, voters.length === 1, options, marker);
 }

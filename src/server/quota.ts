@@ -23,11 +23,27 @@ export function txnCostBytes(request: TxnRequest): number {
   return Math.max(branchCost(request.success), branchCost(request.failure));
 }
 
+/** The backend size is read from the file system at most this often (a stat per write is measurable). */
+export const QUOTA_SIZE_REFRESH_MS = 50;
+
 export class BackendQuota {
+  private cachedSizeBytes = 0;
+  private cachedAtMs = Number.NEGATIVE_INFINITY;
+
   constructor(
     private readonly quotaBytes: number,
-    private readonly sizeBytes: () => number,
+    private readonly readSizeBytes: () => number,
+    private readonly nowMs: () => number = Date.now,
   ) {}
+
+  private sizeBytes(): number {
+    const now = this.nowMs();
+    if (now - this.cachedAtMs >= QUOTA_SIZE_REFRESH_MS) {
+      this.cachedSizeBytes = this.readSizeBytes();
+      this.cachedAtMs = now;
+    }
+    return this.cachedSizeBytes;
+  }
 
   get bytes(): number {
     return this.quotaBytes;
