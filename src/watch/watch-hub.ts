@@ -23,6 +23,16 @@ export const VICTIM_RETRY_INTERVAL_MS = 10;
 /** Watchers one server holds in total, over all streams. */
 export const HUB_WATCHERS_MAX = 1_000_000;
 
+export interface WatchHubStats {
+  readonly synced: number;
+  readonly unsynced: number;
+  readonly victims: number;
+  /** Times a watcher's stream was full and it became a victim, since start. */
+  readonly victimized: number;
+  /** Watchers cancelled because their start revision was compacted, since start. */
+  readonly compacted: number;
+}
+
 interface HeldBatch {
   readonly events: Event[];
   readonly revision: number;
@@ -36,8 +46,20 @@ export class WatchHub {
   private syncTimer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   private victimTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  private victimized = 0;
+  private compacted = 0;
 
   constructor(private readonly store: MvccStore) {}
+
+  stats(): WatchHubStats {
+    return {
+      synced: this.synced.size,
+      unsynced: this.unsynced.size,
+      victims: this.victims.size,
+      victimized: this.victimized,
+      compacted: this.compacted,
+    };
+  }
 
   watcherCount(): number {
     return this.synced.size + this.unsynced.size + this.victims.size;
@@ -95,6 +117,7 @@ export class WatchHub {
       watcher.minRevision = revision + 1;
       this.synced.delete(watcher);
       watcher.state = 'victim';
+      this.victimized++;
       this.victims.set(watcher, { events: batch.events, revision });
       newVictims = true;
     }
@@ -185,6 +208,7 @@ export class WatchHub {
     this.unsynced.delete(watcher);
     if (batch !== undefined && !watcher.send(batch.events, current)) {
       watcher.state = 'victim';
+      this.victimized++;
       this.victims.set(watcher, { events: batch.events, revision: current });
       return;
     }
@@ -207,6 +231,7 @@ export class WatchHub {
         if (!watcher.sendCompacted(compactRevision)) continue;
         this.unsynced.delete(watcher);
         watcher.state = 'compacted';
+        this.compacted++;
         progressed = true;
         continue;
       }

@@ -16,6 +16,7 @@ export class RawWatch {
   private readonly client: WatchClient;
   private readonly call: grpc.ClientDuplexStream<WatchRequest, WatchResponse>;
   private readonly received: WatchResponse[] = [];
+  private readonly arrivals = new WeakMap<WatchResponse, number>();
   private waiter: (() => void) | null = null;
   private ended: grpc.StatusObject | Error | null = null;
   readonly finished: Promise<grpc.StatusObject | Error>;
@@ -24,6 +25,7 @@ export class RawWatch {
     this.client = options.client ?? new WatchClient(endpoint, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
     this.call = this.client.watch();
     this.call.on('data', (response: WatchResponse) => {
+      this.arrivals.set(response, performance.now());
       this.received.push(response);
       this.waiter?.();
     });
@@ -87,6 +89,16 @@ export class RawWatch {
     await new Promise((resolve) => setTimeout(resolve, ms));
     const extra = this.received.shift();
     if (extra !== undefined) throw new Error(`expected no response, got ${JSON.stringify(summary(extra))}`);
+  }
+
+  /** When the response arrived (performance.now() milliseconds). */
+  arrivedAt(response: WatchResponse): number {
+    return this.arrivals.get(response) ?? Number.NaN;
+  }
+
+  /** How many responses are waiting to be taken. */
+  get pending(): number {
+    return this.received.length;
   }
 
   /** Responses collected so far and not yet taken. */

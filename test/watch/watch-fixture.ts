@@ -2,6 +2,7 @@
 // etcd binary with ETCD_TS_TARGET=etcd for reference runs; hub checks are only
 // possible in process.
 import { startServer, type StartServerOptions } from '../../src/embed/start-server.js';
+import type { MvccStore } from '../../src/mvcc/mvcc-store.js';
 import type { WatchHub } from '../../src/watch/watch-hub.js';
 import { serverWatch } from '../../src/watch/watch-hub-registry.js';
 import { RawKv } from '../support/raw-kv.js';
@@ -12,6 +13,8 @@ export interface WatchTarget {
   readonly kv: RawKv;
   /** null against real etcd. */
   readonly hub: WatchHub | null;
+  /** The server's store, for comparing against history; null against real etcd. */
+  readonly store: MvccStore | null;
   close(): Promise<void>;
 }
 
@@ -26,13 +29,13 @@ export async function openTarget(options: TargetOptions = {}): Promise<WatchTarg
     if (options.overrides?.maxRequestBytes !== undefined) args.push(`--max-request-bytes=${options.overrides.maxRequestBytes}`);
     const child = await startProcess({ target: 'etcd', args });
     const kv = new RawKv(child.endpoint);
-    return { endpoint: child.endpoint, kv, hub: null, close: async () => { kv.close(); await child.stop(); } };
+    return { endpoint: child.endpoint, kv, hub: null, store: null, close: async () => { kv.close(); await child.stop(); } };
   }
   const running = await startServer(options);
   const watch = serverWatch(running.server);
   if (options.progressNotifyIntervalMs !== undefined) watch.progressNotifyIntervalMs = options.progressNotifyIntervalMs;
   const kv = new RawKv(running.endpoint);
-  return { endpoint: running.endpoint, kv, hub: watch.hub, close: async () => { kv.close(); await running.close(); } };
+  return { endpoint: running.endpoint, kv, hub: watch.hub, store: running.server.store, close: async () => { kv.close(); await running.close(); } };
 }
 
 export const b = (text: string): Buffer => Buffer.from(text, 'utf8');
@@ -49,4 +52,18 @@ export async function eventually(condition: () => boolean, what: string, timeout
 export async function putRevision(kv: RawKv, key: string, value: string): Promise<number> {
   const response = await kv.put({ key: b(key), value: b(value) });
   return Number(response.header?.revision ?? 0n);
+}
+
+export function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined ? Number.NaN : Number(raw);
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
+/** The p-th percentile (0..100) of `values`, nearest rank. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((x, y) => x - y);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] as number;
 }
