@@ -187,7 +187,11 @@ export class MvccStore implements WritableStore {
     // queued hash starts.
     const atRevision = revision === 0 ? this.revision : revision;
     const run = this.compactions.then(() => {
-      this.checkHashRevision(atRevision);
+      // etcd refuses an explicit revision at the compact revision, but hashing "now"
+      // right after compacting to now is fine; only history lost meanwhile fails.
+      if (revision === 0) {
+        if (atRevision < this.compactRev) throw new EtcdError('Compacted');
+      } else this.checkHashRevision(atRevision);
       return hashKeyBucket(this, atRevision);
     });
     this.compactions = run.then(
