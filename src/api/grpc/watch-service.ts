@@ -4,6 +4,7 @@
 import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import {
   WatchCreateRequest_FilterType,
+  type ResponseHeader,
   type WatchCreateRequest,
   type WatchRequest,
   type WatchResponse,
@@ -49,10 +50,11 @@ class WatchCallHandler {
   constructor(
     private readonly call: WatchCall,
     server: EtcdServer,
+    header: (revision: number) => ResponseHeader,
     private readonly logger: Logger,
   ) {
     const watch = serverWatch(server);
-    this.stream = new WatchStream(watch.hub, { header: (revision) => server.header(revision), wake: () => this.wake() }, watch.progressNotifyIntervalMs);
+    this.stream = new WatchStream(watch.hub, { header, wake: () => this.wake() }, watch.progressNotifyIntervalMs);
     // etcd fragments at the request limit plus the gRPC allowance, not at the bare request limit.
     const maxResponseBytes = server.limits.maxRequestBytes + GRPC_OVERHEAD_BYTES;
     this.split = (response) => fragmentResponse(response, maxResponseBytes);
@@ -132,10 +134,27 @@ class WatchCallHandler {
   }
 }
 
+/**
+ * One write fans out to every matching watcher in one synchronous burst; they
+ * all share a header built once, dropped when the burst ends (the term may change later).
+ */
+function burstHeaderCache(server: EtcdServer): (revision: number) => ResponseHeader {
+  let cached: ResponseHeader | null = null;
+  let cachedRevision = -1;
+  return (revision) => {
+    if (cached !== null && cachedRevision === revision) return cached;
+    if (cached === null) queueMicrotask(() => (cached = null));
+    cached = server.header(revision);
+    cachedRevision = revision;
+    return cached;
+  };
+}
+
 export function watchServiceImplementation(server: EtcdServer, logger: Logger): UntypedServiceImplementation {
+  const header = burstHeaderCache(server);
   return {
     watch: (call: WatchCall): void => {
-      new WatchCallHandler(call, server, logger);
+      new WatchCallHandler(call, server, header, logger);
     },
   };
 }
