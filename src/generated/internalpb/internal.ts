@@ -13,6 +13,7 @@ import {
   LeaseCheckpointRequest,
   LeaseGrantRequest,
   LeaseRevokeRequest,
+  Member,
   PutRequest,
   TxnRequest,
 } from "../etcdserverpb/rpc.js";
@@ -38,7 +39,27 @@ export interface LogRequest {
     | { $case: "leaseGrant"; value: LeaseGrantRequest }
     | { $case: "leaseRevoke"; value: LeaseRevokeRequest }
     | { $case: "leaseCheckpoint"; value: LeaseCheckpointRequest }
+    | { $case: "memberAttributes"; value: MemberAttributes }
     | undefined;
+}
+
+/**
+ * A member publishes its name and client URLs through the log once it serves, so
+ * every member lists the same attributes.
+ */
+export interface MemberAttributes {
+  memberId: bigint;
+  name: string;
+  clientUrls: string[];
+}
+
+/**
+ * Carried in a raft ConfChange: the member it concerns, and the proposer's
+ * request id so the proposing member can answer its waiter.
+ */
+export interface ConfChangeContext {
+  requestId: bigint;
+  member: Member | undefined;
 }
 
 function createBaseLogRequest(): LogRequest {
@@ -77,6 +98,9 @@ export const LogRequest: MessageFns<LogRequest> = {
         break;
       case "leaseCheckpoint":
         LeaseCheckpointRequest.encode(message.op.value, writer.uint32(74).fork()).join();
+        break;
+      case "memberAttributes":
+        MemberAttributes.encode(message.op.value, writer.uint32(82).fork()).join();
         break;
     }
     return writer;
@@ -167,6 +191,14 @@ export const LogRequest: MessageFns<LogRequest> = {
             message.op = { $case: "leaseCheckpoint", value: LeaseCheckpointRequest.decode(reader, reader.uint32()) };
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.op = { $case: "memberAttributes", value: MemberAttributes.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -206,6 +238,10 @@ export const LogRequest: MessageFns<LogRequest> = {
         ? { $case: "leaseCheckpoint", value: LeaseCheckpointRequest.fromJSON(object.leaseCheckpoint) }
         : isSet(object.lease_checkpoint)
         ? { $case: "leaseCheckpoint", value: LeaseCheckpointRequest.fromJSON(object.lease_checkpoint) }
+        : isSet(object.memberAttributes)
+        ? { $case: "memberAttributes", value: MemberAttributes.fromJSON(object.memberAttributes) }
+        : isSet(object.member_attributes)
+        ? { $case: "memberAttributes", value: MemberAttributes.fromJSON(object.member_attributes) }
         : undefined,
     };
   },
@@ -231,6 +267,8 @@ export const LogRequest: MessageFns<LogRequest> = {
       obj.leaseRevoke = LeaseRevokeRequest.toJSON(message.op.value);
     } else if (message.op?.$case === "leaseCheckpoint") {
       obj.leaseCheckpoint = LeaseCheckpointRequest.toJSON(message.op.value);
+    } else if (message.op?.$case === "memberAttributes") {
+      obj.memberAttributes = MemberAttributes.toJSON(message.op.value);
     }
     return obj;
   },
@@ -290,7 +328,219 @@ export const LogRequest: MessageFns<LogRequest> = {
         }
         break;
       }
+      case "memberAttributes": {
+        if (object.op?.value !== undefined && object.op?.value !== null) {
+          message.op = { $case: "memberAttributes", value: MemberAttributes.fromPartial(object.op.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseMemberAttributes(): MemberAttributes {
+  return { memberId: 0n, name: "", clientUrls: [] };
+}
+
+export const MemberAttributes: MessageFns<MemberAttributes> = {
+  encode(message: MemberAttributes, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.memberId !== 0n) {
+      if (BigInt.asUintN(64, message.memberId) !== message.memberId) {
+        throw new globalThis.Error("value provided for field message.memberId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.memberId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    for (const v of message.clientUrls) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemberAttributes {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemberAttributes();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.memberId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.clientUrls.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemberAttributes {
+    return {
+      memberId: isSet(object.memberId)
+        ? BigInt(object.memberId)
+        : isSet(object.member_id)
+        ? BigInt(object.member_id)
+        : 0n,
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      clientUrls: globalThis.Array.isArray(object?.clientUrls)
+        ? object.clientUrls.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.client_urls)
+        ? object.client_urls.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: MemberAttributes): unknown {
+    const obj: any = {};
+    if (message.memberId !== 0n) {
+      obj.memberId = message.memberId.toString();
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.clientUrls?.length) {
+      obj.clientUrls = message.clientUrls;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MemberAttributes>): MemberAttributes {
+    return MemberAttributes.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MemberAttributes>): MemberAttributes {
+    const message = createBaseMemberAttributes();
+    message.memberId = (object.memberId !== undefined && object.memberId !== null) ? BigInt(object.memberId) : 0n;
+    message.name = object.name ?? "";
+    message.clientUrls = object.clientUrls?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseConfChangeContext(): ConfChangeContext {
+  return { requestId: 0n, member: undefined };
+}
+
+export const ConfChangeContext: MessageFns<ConfChangeContext> = {
+  encode(message: ConfChangeContext, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== 0n) {
+      if (BigInt.asUintN(64, message.requestId) !== message.requestId) {
+        throw new globalThis.Error("value provided for field message.requestId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.requestId);
+    }
+    if (message.member !== undefined) {
+      Member.encode(message.member, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfChangeContext {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfChangeContext();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.requestId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.member = Member.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfChangeContext {
+    return {
+      requestId: isSet(object.requestId)
+        ? BigInt(object.requestId)
+        : isSet(object.request_id)
+        ? BigInt(object.request_id)
+        : 0n,
+      member: isSet(object.member) ? Member.fromJSON(object.member) : undefined,
+    };
+  },
+
+  toJSON(message: ConfChangeContext): unknown {
+    const obj: any = {};
+    if (message.requestId !== 0n) {
+      obj.requestId = message.requestId.toString();
+    }
+    if (message.member !== undefined) {
+      obj.member = Member.toJSON(message.member);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConfChangeContext>): ConfChangeContext {
+    return ConfChangeContext.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConfChangeContext>): ConfChangeContext {
+    const message = createBaseConfChangeContext();
+    message.requestId = (object.requestId !== undefined && object.requestId !== null) ? BigInt(object.requestId) : 0n;
+    message.member = (object.member !== undefined && object.member !== null)
+      ? Member.fromPartial(object.member)
+      : undefined;
     return message;
   },
 };
