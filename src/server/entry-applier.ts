@@ -2,7 +2,6 @@
 // store changes. Runs synchronously inside the apply loop, in log order, on every
 // member alike; what it returns goes to the proposer's waiter, if any.
 import { applyDeleteRange, applyPut, applyTxn } from '../apply/index.js';
-import type { LeaseLookup } from '../apply/index.js';
 import { EtcdError, isEtcdError } from '../errors/etcd-error.js';
 import {
   AlarmRequest_AlarmAction,
@@ -14,6 +13,8 @@ import {
   type ResponseHeader,
 } from '../generated/etcdserverpb/rpc.js';
 import type { LogRequest } from '../generated/internalpb/internal.js';
+import { applyLeaseCheckpoint, applyLeaseGrant, applyLeaseRevoke } from '../lease/apply-lease.js';
+import type { Lessor } from '../lease/lessor.js';
 import type { WriteResult, WriteTxn } from '../mvcc/kv-view.js';
 import type { MvccStore } from '../mvcc/mvcc-store.js';
 import type { AlarmStore } from './alarm-store.js';
@@ -23,7 +24,7 @@ import type { ApplyOutcome } from './waiters.js';
 export interface ApplyContext {
   readonly store: MvccStore;
   readonly alarms: AlarmStore;
-  readonly leases: LeaseLookup;
+  readonly lessor: Lessor;
   header(revision: number): ResponseHeader;
   /** Every write that changed the store, for watchers. */
   onWrite(result: WriteResult): void;
@@ -49,21 +50,24 @@ function dispatch(ctx: ApplyContext, request: LogRequest): unknown {
   switch (op?.$case) {
     case 'put':
       if (ctx.alarms.has(AlarmType.NOSPACE)) throw new EtcdError('NoSpace');
-      return inWrite(ctx, (txn) => applyPut(txn, op.value, ctx.leases));
+      return inWrite(ctx, (txn) => applyPut(txn, op.value, ctx.lessor, ctx.lessor));
     case 'deleteRange':
-      return inWrite(ctx, (txn) => applyDeleteRange(txn, op.value));
+      return inWrite(ctx, (txn) => applyDeleteRange(txn, op.value, ctx.lessor));
     case 'txn':
       if (txnHasPut(op.value) && ctx.alarms.has(AlarmType.NOSPACE)) throw new EtcdError('NoSpace');
-      return inWrite(ctx, (txn) => applyTxn(txn, op.value, ctx.leases));
+      return inWrite(ctx, (txn) => applyTxn(txn, op.value, ctx.lessor, ctx.lessor));
     case 'compaction':
       return applyCompaction(ctx, op.value);
     case 'alarm':
       return applyAlarm(ctx, op.value);
     case 'leaseGrant':
+      // etcd's capped applier: while NOSPACE is raised no lease is granted.
+      if (ctx.alarms.has(AlarmType.NOSPACE)) throw new EtcdError('NoSpace');
+      return withHeader(ctx, applyLeaseGrant(ctx.lessor, op.value));
     case 'leaseRevoke':
+      return inWrite(ctx, (txn) => applyLeaseRevoke(txn, ctx.lessor, op.value));
     case 'leaseCheckpoint':
-      // No member proposes lease entries until leases exist; an old log that has them is refused loudly.
-      throw new EtcdError('LeaseNotFound', 'lease entries are not supported by this version');
+      return withHeader(ctx, applyLeaseCheckpoint(ctx.lessor, op.value));
     case undefined:
       return null;
   }
@@ -78,6 +82,11 @@ function inWrite<T extends { header: ResponseHeader | undefined }>(ctx: ApplyCon
     const result = txn.end();
     if (result.events.length > 0) ctx.onWrite(result);
   }
+  response.header = ctx.header(ctx.store.currentRevision);
+  return response;
+}
+
+function withHeader<T extends { header: ResponseHeader | undefined }>(ctx: ApplyContext, response: T): T {
   response.header = ctx.header(ctx.store.currentRevision);
   return response;
 }

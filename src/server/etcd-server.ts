@@ -3,7 +3,6 @@
 // and only then answered. Reads are served from the local store, linearizable ones
 // after a ReadIndex round.
 import { applyRange, applyReadOnlyTxn, isTxnReadOnly } from '../apply/index.js';
-import type { LeaseLookup } from '../apply/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LmdbBackend } from '../backend/lmdb-backend.js';
 import { EtcdError } from '../errors/etcd-error.js';
@@ -20,6 +19,12 @@ import {
   type HashKVRequest,
   type HashKVResponse,
   type HashResponse,
+  type LeaseCheckpointRequest,
+  type LeaseCheckpointResponse,
+  type LeaseGrantRequest,
+  type LeaseGrantResponse,
+  type LeaseRevokeRequest,
+  type LeaseRevokeResponse,
   type MemberListRequest,
   type MemberListResponse,
   type PutRequest,
@@ -33,6 +38,10 @@ import {
   type TxnResponse,
 } from '../generated/etcdserverpb/rpc.js';
 import { LogRequest } from '../generated/internalpb/internal.js';
+import { MONOTONIC_CLOCK } from '../lease/lease-clock.js';
+import { LeaseExpiryLoop } from '../lease/lease-expiry-loop.js';
+import { minLeaseTtlSeconds } from '../lease/lease-limits.js';
+import { Lessor } from '../lease/lessor.js';
 import type { WriteResult } from '../mvcc/kv-view.js';
 import type { MvccStore } from '../mvcc/mvcc-store.js';
 import { ProposalDroppedError } from '../raft/errors.js';
@@ -58,8 +67,8 @@ type LogOp = NonNullable<LogRequest['op']>;
 const CAMPAIGN_ATTEMPTS_MAX = 50;
 const CAMPAIGN_RETRY_MS = 5;
 
-/** Until leases exist (a later issue) no lease is ever granted. */
-const NO_LEASES: LeaseLookup = { has: () => false };
+/** Tries at drawing a nonzero lease ID; the generator makes zero practically impossible. */
+const LEASE_ID_ATTEMPTS_MAX = 8;
 
 export interface ServerLimits {
   readonly maxTxnOps: number;
@@ -68,6 +77,9 @@ export interface ServerLimits {
 
 export class EtcdServer {
   readonly limits: ServerLimits;
+  /** Every lease; changed only by the apply loop, expired only by the leader's timer. */
+  readonly lessor: Lessor;
+  private readonly leaseExpiry: LeaseExpiryLoop;
   private readonly waiters = new Waiters(PROPOSAL_TIMEOUT_MS);
   private readonly applied = new AppliedIndex();
   private readonly reads: LinearizableReads;
@@ -91,10 +103,19 @@ export class EtcdServer {
     this.alarms = new AlarmStore(backendAlarmPersistence(storage.backend));
     this.quota = new BackendQuota(resolvedQuotaBytes(options.quotaBackendBytes), () => storage.backend.sizeBytes());
     this.applied.advanceTo(storage.store.consistentIndex().index);
+    this.lessor = Lessor.open(storage.backend, storage.store, {
+      minTtlSeconds: minLeaseTtlSeconds(options.electionTimeoutMs, options.heartbeatIntervalMs),
+      clock: MONOTONIC_CLOCK,
+      checkpointIntervalMs: null,
+    });
+    this.leaseExpiry = new LeaseExpiryLoop(this.lessor, {
+      revoke: (id) => this.leaseRevoke({ ID: id }),
+      checkpoint: (request) => this.leaseCheckpoint(request),
+    }, options.logger);
     this.applyContext = {
       store: storage.store,
       alarms: this.alarms,
-      leases: NO_LEASES,
+      lessor: this.lessor,
       header: (revision) => this.header(revision),
       onWrite: (result) => this.writeListeners.forEach((listener) => listener(result)),
     };
@@ -128,6 +149,7 @@ export class EtcdServer {
     const server = new EtcdServer(options, storage);
     server.driver.start(options.heartbeatIntervalMs);
     server.compactor?.start();
+    server.leaseExpiry.start();
     if (storage.isSingleVoter) await server.campaignAlone();
     await server.leaderKnown.promise;
     await server.applied.waitFor(storage.raftNode.status().commit);
@@ -144,6 +166,10 @@ export class EtcdServer {
       this.driver.schedule();
       await sleep(CAMPAIGN_RETRY_MS);
     }
+  }
+
+  private isLeader(): boolean {
+    return this.driver.node.status().lead === this.memberId;
   }
 
   private hasLeader(): boolean {
@@ -213,6 +239,31 @@ export class EtcdServer {
     const outcome = (await this.propose({ $case: 'compaction', value: request })) as CompactionOutcome;
     if (request.physical) await outcome.physical;
     return outcome.response;
+  }
+
+  // ---- Leases ---------------------------------------------------------------
+
+  async leaseGrant(request: LeaseGrantRequest): Promise<LeaseGrantResponse> {
+    // As etcd: a lease the client did not name gets a positive int64 ID drawn from the request IDs.
+    let id = request.ID;
+    for (let attempt = 0; id === 0n && attempt < LEASE_ID_ATTEMPTS_MAX; attempt++) id = BigInt.asUintN(63, this.requestIds.next());
+    return (await this.propose({ $case: 'leaseGrant', value: { TTL: request.TTL, ID: id } })) as LeaseGrantResponse;
+  }
+
+  async leaseRevoke(request: LeaseRevokeRequest): Promise<LeaseRevokeResponse> {
+    return (await this.propose({ $case: 'leaseRevoke', value: request })) as LeaseRevokeResponse;
+  }
+
+  async leaseCheckpoint(request: LeaseCheckpointRequest): Promise<LeaseCheckpointResponse> {
+    return (await this.propose({ $case: 'leaseCheckpoint', value: request })) as LeaseCheckpointResponse;
+  }
+
+  /** Renewals and TTL reads run on the leader after every committed entry is applied, as etcd's waitAppliedIndex. */
+  async leaseLeaderBarrier(): Promise<void> {
+    if (this.stopping) throw new EtcdError('Stopped');
+    const raft = this.driver.node.status();
+    if (raft.lead !== this.memberId) throw new EtcdError(raft.lead === 0n ? 'NoLeader' : 'NotLeader');
+    await this.applied.waitFor(raft.commit);
   }
 
   // ---- Cluster and maintenance ----------------------------------------------
@@ -299,6 +350,8 @@ export class EtcdServer {
   private async doClose(): Promise<void> {
     this.stopping = true;
     this.compactor?.stop();
+    await this.leaseExpiry.stop();
+    this.lessor.close();
     await this.driver.stop();
     const stopped = new EtcdError('Stopped');
     this.waiters.failAll(stopped);
@@ -337,6 +390,10 @@ export class EtcdServer {
       // restart even when the backend already holds their effects.
       if (entry.type === EntryType.ConfChange) this.storage.applyConfChange(entry);
       if (entry.index <= this.applied.value) continue;
+      // A new leader's first entry: once it is applied, every lease of earlier terms is known here.
+      if (entry.type === EntryType.Normal && entry.data.length === 0 && this.isLeader()) {
+        this.lessor.promote(this.options.electionTimeoutMs);
+      }
       if (entry.type === EntryType.Normal && entry.data.length > 0) {
         const request = LogRequest.decode(entry.data);
         const outcome = applyLogRequest(this.applyContext, request);
@@ -375,6 +432,7 @@ export class EtcdServer {
 
   private onLeaderChange(leader: bigint, term: number): void {
     const fields = { leader: leader.toString(16), term };
+    if (leader !== this.memberId && this.lessor.isPrimary) this.lessor.demote();
     if (leader === 0n) this.options.logger.warn('raft lost leader', fields);
     else {
       this.options.logger.info('raft elected leader', fields);
