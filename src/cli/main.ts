@@ -46,6 +46,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const server = await EtcdServer.start(options);
   const clients = await ClientServer.listen(server, options.listenClientUrls, logger);
   logger.info('ready to serve client requests', { 'member-id': server.memberId.toString(16) });
+  server.publishAttributes().catch((error: unknown) => {
+    logger.warn('failed to publish local member to cluster through raft', { error: String(error) });
+  });
   await waitForStopSignal(logger, server, clients);
   return 0;
 }
@@ -87,6 +90,8 @@ function waitForStopSignal(logger: Logger, server: EtcdServer, clients: ClientSe
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // A member removed from the cluster stops itself, as etcd's does.
+    server.onRemoved(() => onSignal('SIGTERM'));
   });
 }
 

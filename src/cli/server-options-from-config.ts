@@ -19,6 +19,7 @@ export function serverOptionsFromConfig(config: ServerConfig, logger: Logger): S
     initialCluster: config.initialCluster,
     initialClusterState: config.initialClusterState,
     initialClusterToken: config.initialClusterToken,
+    strictReconfigCheck: config.strictReconfigCheck,
     snapshotCount: config.snapshotCount,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     electionTimeoutMs: config.electionTimeoutMs,

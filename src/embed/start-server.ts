@@ -65,6 +65,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     initialCluster: [{ name, peerUrls: [peerUrl] }],
     initialClusterState: 'new',
     initialClusterToken: 'etcd-cluster',
+    strictReconfigCheck: true,
     snapshotCount: 100_000,
     heartbeatIntervalMs: 100,
     electionTimeoutMs: 1000,

@@ -18,12 +18,14 @@ import type { Lessor } from '../lease/lessor.js';
 import type { WriteResult, WriteTxn } from '../mvcc/kv-view.js';
 import type { MvccStore } from '../mvcc/mvcc-store.js';
 import type { AlarmStore } from './alarm-store.js';
+import type { Membership } from './membership.js';
 import { txnHasPut } from './txn-shape.js';
 import type { ApplyOutcome } from './waiters.js';
 
 export interface ApplyContext {
   readonly store: MvccStore;
   readonly alarms: AlarmStore;
+  readonly membership: Membership;
   readonly lessor: Lessor;
   header(revision: number): ResponseHeader;
   /** Every write that changed the store, for watchers. */
@@ -68,6 +70,9 @@ function dispatch(ctx: ApplyContext, request: LogRequest): unknown {
       return inWrite(ctx, (txn) => applyLeaseRevoke(txn, ctx.lessor, op.value));
     case 'leaseCheckpoint':
       return withHeader(ctx, applyLeaseCheckpoint(ctx.lessor, op.value));
+    case 'memberAttributes':
+      ctx.membership.setAttributes(op.value.memberId, op.value.name, op.value.clientUrls);
+      return null;
     case undefined:
       return null;
   }

@@ -25,8 +25,17 @@ import {
   type LeaseGrantResponse,
   type LeaseRevokeRequest,
   type LeaseRevokeResponse,
+  type Member,
+  type MemberAddRequest,
+  type MemberAddResponse,
   type MemberListRequest,
   type MemberListResponse,
+  type MemberPromoteRequest,
+  type MemberPromoteResponse,
+  type MemberRemoveRequest,
+  type MemberRemoveResponse,
+  type MemberUpdateRequest,
+  type MemberUpdateResponse,
   type PutRequest,
   type PutResponse,
   type RangeRequest,
@@ -37,7 +46,7 @@ import {
   type TxnRequest,
   type TxnResponse,
 } from '../generated/etcdserverpb/rpc.js';
-import { LogRequest } from '../generated/internalpb/internal.js';
+import { ConfChangeContext, LogRequest } from '../generated/internalpb/internal.js';
 import { MONOTONIC_CLOCK } from '../lease/lease-clock.js';
 import { LeaseExpiryLoop } from '../lease/lease-expiry-loop.js';
 import { minLeaseTtlSeconds } from '../lease/lease-limits.js';
@@ -45,7 +54,7 @@ import { Lessor } from '../lease/lessor.js';
 import type { WriteResult } from '../mvcc/kv-view.js';
 import type { MvccStore } from '../mvcc/mvcc-store.js';
 import { ProposalDroppedError } from '../raft/errors.js';
-import { EntryType, type Entry } from '../raft/types.js';
+import { ConfChangeType, EntryType, type Entry } from '../raft/types.js';
 import { snapshotChunks } from '../snapshot/snapshot-stream.js';
 import { ETCD_COMPAT_VERSION } from '../version.js';
 import { AlarmStore, formatAlarm } from './alarm-store.js';
@@ -55,6 +64,15 @@ import { backendAlarmPersistence } from './backend-alarms.js';
 import { openMemberStorage, type MemberStorage } from './member-storage.js';
 import { applyLogRequest, type ApplyContext, type CompactionOutcome } from './entry-applier.js';
 import { LinearizableReads } from './linearizable-reads.js';
+import { computeMemberId } from './member-id.js';
+import {
+  applyMemberChange,
+  checkMemberAdd,
+  checkMemberPromote,
+  checkMemberRemove,
+  checkMemberUpdate,
+  confChangeTypeFor,
+} from './membership-changes.js';
 import { BackendQuota, putCostBytes, txnCostBytes } from './quota.js';
 import { RaftDriver } from './raft-driver.js';
 import { RequestIdGenerator } from './request-id.js';
@@ -63,6 +81,10 @@ import { txnIsSerializable } from './txn-shape.js';
 import { Waiters } from './waiters.js';
 
 type LogOp = NonNullable<LogRequest['op']>;
+
+function emptyMember(id: bigint): Member {
+  return { ID: id, name: '', peerURLs: [], clientURLs: [], isLearner: false };
+}
 
 const CAMPAIGN_ATTEMPTS_MAX = 50;
 const CAMPAIGN_RETRY_MS = 5;
@@ -89,6 +111,8 @@ export class EtcdServer {
   private readonly applyContext: ApplyContext;
   private readonly driver: RaftDriver;
   private readonly writeListeners: Array<(result: WriteResult) => void> = [];
+  private readonly membershipListeners: Array<(members: Member[]) => void> = [];
+  private readonly removedListeners: Array<() => void> = [];
   private leaderKnown: { resolve(): void; promise: Promise<void> };
   private readonly compactor: AutoCompactor | null;
   private stopping = false;
@@ -115,6 +139,7 @@ export class EtcdServer {
     this.applyContext = {
       store: storage.store,
       alarms: this.alarms,
+      membership: storage.membership,
       lessor: this.lessor,
       header: (revision) => this.header(revision),
       onWrite: (result) => this.writeListeners.forEach((listener) => listener(result)),
@@ -268,8 +293,46 @@ export class EtcdServer {
 
   // ---- Cluster and maintenance ----------------------------------------------
 
-  async memberList(_request: MemberListRequest): Promise<MemberListResponse> {
-    return { header: this.header(), members: [...this.storage.identity.members] };
+  async memberList(request: MemberListRequest): Promise<MemberListResponse> {
+    if (request.linearizable) await this.linearizableBarrier();
+    return { header: this.header(), members: this.storage.membership.list() };
+  }
+
+  async memberAdd(request: MemberAddRequest): Promise<MemberAddResponse> {
+    const member: Member = {
+      ID: computeMemberId(request.peerURLs, this.options.initialClusterToken, Math.floor(Date.now() / 1000)),
+      name: '',
+      peerURLs: [...request.peerURLs],
+      clientURLs: [],
+      isLearner: request.isLearner,
+    };
+    checkMemberAdd(this.storage.membership, member, this.options.strictReconfigCheck);
+    const members = await this.proposeMemberChange('add', member);
+    return { header: this.header(), member, members };
+  }
+
+  async memberRemove(request: MemberRemoveRequest): Promise<MemberRemoveResponse> {
+    checkMemberRemove(this.storage.membership, request.ID, this.options.strictReconfigCheck);
+    const member = this.storage.membership.get(request.ID);
+    const members = await this.proposeMemberChange('remove', member ?? emptyMember(request.ID));
+    return { header: this.header(), members };
+  }
+
+  async memberUpdate(request: MemberUpdateRequest): Promise<MemberUpdateResponse> {
+    checkMemberUpdate(this.storage.membership, request.ID, request.peerURLs);
+    const member = { ...emptyMember(request.ID), peerURLs: [...request.peerURLs] };
+    const members = await this.proposeMemberChange('update', member);
+    return { header: this.header(), members };
+  }
+
+  async memberPromote(request: MemberPromoteRequest): Promise<MemberPromoteResponse> {
+    const raft = this.driver.node.status();
+    if (raft.lead !== this.memberId) throw new EtcdError(raft.lead === 0n ? 'NoLeader' : 'NotLeader');
+    const learnerMatch = raft.progress?.get(request.ID)?.match ?? null;
+    checkMemberPromote(this.storage.membership, request.ID, learnerMatch, raft.commit);
+    const member = this.storage.membership.get(request.ID) ?? emptyMember(request.ID);
+    const members = await this.proposeMemberChange('promote', { ...member, isLearner: false });
+    return { header: this.header(), members };
   }
 
   async status(): Promise<StatusResponse> {
@@ -383,12 +446,62 @@ export class EtcdServer {
     return outcome.value;
   }
 
+  private async proposeMemberChange(kind: 'add' | 'remove' | 'update' | 'promote', member: Member): Promise<Member[]> {
+    if (this.stopping) throw new EtcdError('Stopped');
+    const id = this.requestIds.next();
+    const context = ConfChangeContext.encode({ requestId: id, member }).finish();
+    const result = this.waiters.register(id);
+    try {
+      this.driver.node.proposeConfChange({ type: confChangeTypeFor(kind, member.isLearner), memberId: member.ID, context });
+    } catch (error) {
+      if (!(error instanceof ProposalDroppedError)) throw error;
+      this.waiters.trigger(id, { ok: false, error: new EtcdError('NoLeader') });
+    }
+    this.driver.schedule();
+    const outcome = await result;
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value as Member[];
+  }
+
+  private applyConfChangeEntry(entry: Entry): void {
+    // Membership lives in raft's memory, so conf changes are re-applied to raft
+    // after a restart even when the backend already holds their effects.
+    const change = this.storage.applyConfChange(entry);
+    if (entry.index <= this.applied.value) return;
+    const context = change.context.length > 0 ? ConfChangeContext.decode(change.context) : undefined;
+    applyMemberChange(this.storage.membership, change, context?.member);
+    this.membershipListeners.forEach((listener) => listener(this.storage.membership.list()));
+    this.options.logger.info('applied a configuration change', { type: ConfChangeType[change.type], member: change.memberId.toString(16) });
+    if (context !== undefined) this.waiters.trigger(context.requestId, { ok: true, value: this.storage.membership.list() });
+    if (change.type === ConfChangeType.RemoveNode && change.memberId === this.memberId) {
+      this.options.logger.warn('the member has been permanently removed from the cluster', { 'local-member-id': this.memberId.toString(16) });
+      setImmediate(() => this.removedListeners.forEach((listener) => listener()));
+    }
+  }
+
+  /** Publishes this member's name and client URLs through the log, as etcd does once it serves. */
+  async publishAttributes(): Promise<void> {
+    const own = this.storage.membership.get(this.memberId);
+    const clientUrls = [...this.options.advertiseClientUrls];
+    if (own !== undefined && own.name === this.options.name && own.clientURLs.join(',') === clientUrls.join(',')) return;
+    await this.propose({ $case: 'memberAttributes', value: { memberId: this.memberId, name: this.options.name, clientUrls } });
+    this.options.logger.info('published local member to cluster through raft', { 'local-member-id': this.memberId.toString(16), name: this.options.name });
+  }
+
+  /** Called with the new member list after every applied membership change (the transport follows it). */
+  onMembershipChange(listener: (members: Member[]) => void): void {
+    this.membershipListeners.push(listener);
+  }
+
+  /** Called once this member applied its own removal: it must stop. */
+  onRemoved(listener: () => void): void {
+    this.removedListeners.push(listener);
+  }
+
   private applyEntries(entries: readonly Entry[]): void {
     const store = this.storage.store;
     for (const entry of entries) {
-      // Membership lives in raft's memory, so conf changes are re-applied after a
-      // restart even when the backend already holds their effects.
-      if (entry.type === EntryType.ConfChange) this.storage.applyConfChange(entry);
+      if (entry.type === EntryType.ConfChange) this.applyConfChangeEntry(entry);
       if (entry.index <= this.applied.value) continue;
       // A new leader's first entry: once it is applied, every lease of earlier terms is known here.
       if (entry.type === EntryType.Normal && entry.data.length === 0 && this.isLeader()) {

@@ -11,11 +11,12 @@ import { MvccStore } from '../mvcc/mvcc-store.js';
 import { decodeConfChange } from '../raft/message-codec.js';
 import { RaftNode } from '../raft/raft-node.js';
 import { MemoryStorage } from '../raft/storage.js';
-import type { ConfState, Entry, SnapshotMetadata } from '../raft/types.js';
+import type { ConfChange, ConfState, Entry, SnapshotMetadata } from '../raft/types.js';
 import { Wal } from '../wal/wal.js';
 import { verifyBootstrapCluster } from '../config/verify-bootstrap-cluster.js';
 import { checkBackendFile } from './backend-file-check.js';
 import { clusterIdentity, type ClusterIdentity } from './cluster-members.js';
+import { Membership } from './membership.js';
 import type { ServerOptions } from './server-options.js';
 import { decodeWalMetadata, encodeWalMetadata, walHasData } from './wal-metadata.js';
 import { readSnapshotMarker, writeSnapshotMarker } from './snapshot-marker.js';
@@ -39,11 +40,13 @@ export interface MemberStorage {
   readonly identity: ClusterIdentity;
   readonly backend: Backend;
   readonly store: MvccStore;
+  readonly membership: Membership;
   readonly wal: Wal | null;
   readonly raftStorage: MemoryStorage;
   readonly raftNode: RaftNode;
   readonly isSingleVoter: boolean;
-  applyConfChange(entry: Entry): void;
+  /** Applies a committed conf change to raft; returns the change for the caller to apply to membership. */
+  applyConfChange(entry: Entry): ConfChange;
   /** Called after each applied entry; takes a raft snapshot every --snapshot-count entries. */
   maybeSnapshot(appliedIndex: number): void;
   close(): Promise<void>;
@@ -72,8 +75,11 @@ export async function openMemberStorage(options: ServerOptions): Promise<MemberS
       wal = await Wal.create(walDir, encodeWalMetadata(configured.memberId, configured.clusterId));
     }
   }
-  const voters = identity.members.map((member) => member.ID);
-  const raftStorage = new MemoryStorage({ voters, learners: [] });
+  const membership = new Membership(backend);
+  // A member's first start writes the cluster it was told about; afterwards the log owns membership.
+  if (membership.isEmpty) for (const member of identity.members) membership.save(member);
+  const voters = membership.voters();
+  const raftStorage = new MemoryStorage({ voters, learners: membership.learners() });
   if (marker !== null) raftStorage.applySnapshot({ metadata: marker, data: new Uint8Array(0) });
   if (hardState !== null) raftStorage.setHardState(hardState);
   if (entries.length > 0) raftStorage.append(entries);
@@ -92,7 +98,8 @@ export async function openMemberStorage(options: ServerOptions): Promise<MemberS
     // No `applied`: raft must hand back every entry after the snapshot so that conf
     // changes are re-applied to its membership; the apply loop skips the rest.
   });
-  return new OpenedMemberStorage(identity, backend, store, wal, raftStorage, raftNode, voters.length === 1, options, marker);
+  const isSingleVoter = voters.length === 1 && voters[0] === identity.memberId;
+  return new OpenedMemberStorage(identity, backend, store, membership, wal, raftStorage, raftNode, isSingleVoter, options, marker);
 }
 
 async function openBackend(options: ServerOptions): Promise<Backend> {
@@ -114,6 +121,7 @@ class OpenedMemberStorage implements MemberStorage {
     readonly identity: ClusterIdentity,
     readonly backend: Backend,
     readonly store: MvccStore,
+    readonly membership: Membership,
     readonly wal: Wal | null,
     readonly raftStorage: MemoryStorage,
     readonly raftNode: RaftNode,
@@ -125,8 +133,10 @@ class OpenedMemberStorage implements MemberStorage {
     this.lastSnapshotIndex = marker?.index ?? 0;
   }
 
-  applyConfChange(entry: Entry): void {
-    this.confState = this.raftNode.applyConfChange(decodeConfChange(entry.data));
+  applyConfChange(entry: Entry): ConfChange {
+    const change = decodeConfChange(entry.data);
+    this.confState = this.raftNode.applyConfChange(change);
+    return change;
   }
 
   maybeSnapshot(appliedIndex: number): void {

@@ -24,6 +24,8 @@ export interface ServerOptions {
   readonly initialCluster: readonly ClusterMemberSpec[];
   readonly initialClusterState: 'new' | 'existing';
   readonly initialClusterToken: string;
+  /** Refuse membership changes that could leave the cluster without a quorum of started members. */
+  readonly strictReconfigCheck: boolean;
   readonly snapshotCount: number;
   readonly heartbeatIntervalMs: number;
   readonly electionTimeoutMs: number;
