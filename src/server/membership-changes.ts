@@ -53,7 +53,10 @@ export function checkMemberAdd(membership: Membership, member: Member, strict: b
     return;
   }
   const voters = members.filter((m) => !m.isLearner).length + 1;
-  if (strict && startedVoters(members) < quorum(voters)) throw new EtcdError('MemberNotEnoughStarted');
+  const started = startedVoters(members);
+  // etcd lets a lone started member take a second voter (how a restored cluster grows back).
+  if (started === 1 && voters === 2) return;
+  if (strict && started < quorum(voters)) throw new EtcdError('MemberNotEnoughStarted');
 }
 
 export function checkMemberRemove(membership: Membership, id: MemberId, strict: boolean): void {
