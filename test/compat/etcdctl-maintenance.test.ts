@@ -109,7 +109,7 @@ describe('endpoint', () => {
     const result = await etcdctl(server.endpoint, ['endpoint', 'health']);
     assert.equal(result.code, 0);
     const text = result.stdout + result.stderr;
-    assert.match(text, new RegExp(`^${server.endpoint} is healthy: successfully committed proposal: took = [\\d.]+[µm]?s\\n$`));
+    assert.match(text, new RegExp(`^${server.endpoint} is healthy: successfully committed proposal: took = [\\d.]+[nµm]?s\\n$`));
     const json = await etcdctlJson(server.endpoint, ['endpoint', 'health']);
     assert.equal(pick(json, 0, 'endpoint'), server.endpoint);
     assert.equal(pick(json, 0, 'health'), true);
