@@ -55,6 +55,11 @@ export class RawWatch {
     this.call.write({ requestUnion: { $case: 'progressRequest', value: {} } });
   }
 
+  /** Half-closes: the client will send no more requests. */
+  end(): void {
+    this.call.end();
+  }
+
   /** Stops reading from the transport (a slow client), or starts again. */
   pause(): void {
     this.call.pause();

@@ -26,7 +26,11 @@ export class StalledStream {
   }
 
   create(request: DeepPartial<WatchCreateRequest>): void {
-    const body = WatchRequest.encode(WatchRequest.fromPartial({ requestUnion: { $case: 'createRequest', value: request } })).finish();
+    this.writeMessage(WatchRequest.encode(WatchRequest.fromPartial({ requestUnion: { $case: 'createRequest', value: request } })).finish());
+  }
+
+  /** Sends `body` as one gRPC message, whatever it holds. */
+  writeMessage(body: Uint8Array): void {
     const frame = Buffer.alloc(GRPC_PREFIX_BYTES + body.length);
     frame.writeUInt32BE(body.length, 1);
     Buffer.from(body).copy(frame, GRPC_PREFIX_BYTES);
@@ -50,6 +54,15 @@ export class StalledStream {
   close(): void {
     this.stream.close(constants.NGHTTP2_CANCEL);
     this.session.close();
+  }
+
+  /** The grpc-status trailer once the server ends the call. */
+  status(): Promise<{ code: number; message: string }> {
+    return new Promise((resolve) => {
+      this.stream.once('trailers', (trailers) => {
+        resolve({ code: Number(trailers['grpc-status']), message: decodeURIComponent(String(trailers['grpc-message'] ?? '')) });
+      });
+    });
   }
 
   private onData(chunk: Buffer): void {
