@@ -10,6 +10,7 @@ import { clusterServiceImplementation } from './cluster-service.js';
 import { kvServiceImplementation } from './kv-service.js';
 import { maintenanceServiceImplementation } from './maintenance-service.js';
 import { withSafeDecoding } from './service-definition.js';
+import { answerUnknownMethodsLikeGo } from './unknown-method.js';
 import { watchServiceImplementation } from './watch-service.js';
 
 /** grpc-js buffers a message before our decoder sees it; this caps that buffer well above the checked limit. */
@@ -38,6 +39,7 @@ export class ClientServer {
     grpcServer.addService(withSafeDecoding(ClusterService, maxReceiveBytes), clusterServiceImplementation(server, logger));
     grpcServer.addService(withSafeDecoding(MaintenanceService, maxReceiveBytes), maintenanceServiceImplementation(server, logger));
     grpcServer.addService(withSafeDecoding(WatchService, maxReceiveBytes), watchServiceImplementation(server, logger));
+    answerUnknownMethodsLikeGo(grpcServer);
     const bound: string[] = [];
     for (const url of urls) {
       const address = grpcBindAddress(url);
