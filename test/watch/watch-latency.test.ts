@@ -10,7 +10,7 @@ import { StalledStream } from './stalled-stream.js';
 import { b, envInt, eventually, openTarget, percentile, type WatchTarget } from './watch-fixture.js';
 
 const WATCHER_COUNTS = (process.env['WATCH_LATENCY_WATCHERS'] ?? '16,1000').split(',').map(Number).filter((n) => n > 0);
-const PUTS = envInt('WATCH_LATENCY_PUTS', 200);
+const PUTS = envInt('WATCH_LATENCY_PUTS', 100);
 const STREAMS_MAX = 20;
 const SLOW_WATCHERS = 50;
 const VALUE = 'v'.repeat(100);
