@@ -1,0 +1,170 @@
+// The receiving half of the transport: checks who is calling (cluster, sender,
+// addressee, protocol), then reads either a message stream or one snapshot upload.
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { Logger } from '../log/logger.js';
+import { MalformedError } from '../raft/errors.js';
+import { decodeMessage } from '../raft/message-codec.js';
+import { isLocalMessage, MessageType, type Message } from '../raft/message.js';
+import type { MemberId } from '../raft/types.js';
+import { FrameDecoder, FrameError } from './frame-codec.js';
+import type { TransportCounters } from './transport-counters.js';
+import { MESSAGE_FRAME_BYTES_MAX, SNAPSHOT_BYTES_MAX, SNAPSHOT_RECEIVES_MAX } from './transport-limits.js';
+import {
+  HEADER_CLUSTER_ID, HEADER_FROM, HEADER_PROTOCOL, HEADER_TO, idToHex, MESSAGE_STREAM_PATH, parseHexId,
+  PROTOCOL_VERSION, SNAPSHOT_PATH, STATUS_BAD_REQUEST, STATUS_BUSY, STATUS_NOT_FOUND, STATUS_PRECONDITION_FAILED,
+  STATUS_SNAPSHOT_OK, STATUS_STREAM_OK, STATUS_TOO_LARGE,
+} from './wire-protocol.js';
+
+export interface InboundContext {
+  readonly memberId: MemberId;
+  readonly clusterId: bigint;
+  readonly logger: Logger;
+  readonly counters: TransportCounters;
+  onMessage(message: Message): void;
+  /** Snapshot uploads being read right now, across all connections. */
+  snapshotReceives: number;
+}
+
+export function handleInboundStream(ctx: InboundContext, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+  // A peer vanishing mid-stream is routine; 'close' does the cleanup.
+  stream.on('error', (error) => ctx.logger.debug('peer stream error', { error: error.message }));
+  const path = headers[':path'];
+  if (headers[':method'] !== 'POST' || (path !== MESSAGE_STREAM_PATH && path !== SNAPSHOT_PATH)) {
+    refuse(ctx, stream, STATUS_NOT_FOUND, 'not found');
+    return;
+  }
+  const from = checkCaller(ctx, stream, headers);
+  if (from === null) return;
+  if (path === MESSAGE_STREAM_PATH) receiveMessageStream(ctx, stream, from);
+  else receiveSnapshot(ctx, stream, from, headers);
+}
+
+/** The sender's member id when the caller may talk to us; otherwise refuses the stream. */
+function checkCaller(ctx: InboundContext, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): MemberId | null {
+  const from = parseHexId(headers[HEADER_FROM]);
+  const fields = { 'local-member-id': idToHex(ctx.memberId), 'remote-peer-id': String(headers[HEADER_FROM]) };
+  if (headers[HEADER_PROTOCOL] !== PROTOCOL_VERSION) {
+    ctx.logger.warn('refused peer stream: unsupported peer protocol version', { ...fields, 'remote-protocol': String(headers[HEADER_PROTOCOL]) });
+    refuse(ctx, stream, STATUS_PRECONDITION_FAILED, 'incompatible peer protocol version');
+    return null;
+  }
+  const clusterId = parseHexId(headers[HEADER_CLUSTER_ID]);
+  if (clusterId !== ctx.clusterId) {
+    ctx.logger.warn('refused peer stream: request cluster ID mismatch', {
+      ...fields, 'local-member-cluster-id': idToHex(ctx.clusterId), 'remote-peer-cluster-id': String(headers[HEADER_CLUSTER_ID]),
+    });
+    refuse(ctx, stream, STATUS_PRECONDITION_FAILED, 'cluster ID mismatch');
+    return null;
+  }
+  if (from === null) {
+    refuse(ctx, stream, STATUS_BAD_REQUEST, 'missing sender member id');
+    return null;
+  }
+  if (parseHexId(headers[HEADER_TO]) !== ctx.memberId) {
+    ctx.logger.warn('refused peer stream: addressed to another member', { ...fields, 'remote-target-id': String(headers[HEADER_TO]) });
+    refuse(ctx, stream, STATUS_PRECONDITION_FAILED, 'to field mismatch');
+    return null;
+  }
+  return from;
+}
+
+function refuse(ctx: InboundContext, stream: ServerHttp2Stream, status: number, text: string): void {
+  if (stream.destroyed) return;
+  if (!stream.headersSent) {
+    stream.respond({ ':status': status, 'content-type': 'text/plain', [HEADER_CLUSTER_ID]: idToHex(ctx.clusterId) });
+  }
+  stream.end(`${text}\n`);
+}
+
+/** Delivers a decoded message if it is one a peer may send us; counts it either way. */
+function deliver(ctx: InboundContext, message: Message, from: MemberId): void {
+  if (message.to !== ctx.memberId || isLocalMessage(message.type)) {
+    ctx.counters.dropped += 1;
+    ctx.logger.debug('dropped a peer message not meant for this member', {
+      'local-member-id': idToHex(ctx.memberId), 'remote-peer-id': idToHex(from), to: idToHex(message.to), type: message.type,
+    });
+    return;
+  }
+  ctx.counters.received += 1;
+  ctx.onMessage(message);
+}
+
+/** Bad bytes from a peer close its whole connection: its framing can no longer be trusted. */
+function closeMalformed(ctx: InboundContext, stream: ServerHttp2Stream, from: MemberId, error: Error): void {
+  ctx.logger.warn('closed peer connection after a malformed message', {
+    'local-member-id': idToHex(ctx.memberId), 'remote-peer-id': idToHex(from), error: error.message,
+  });
+  if (stream.session !== undefined) stream.session.destroy();
+  else stream.destroy();
+}
+
+function receiveMessageStream(ctx: InboundContext, stream: ServerHttp2Stream, from: MemberId): void {
+  stream.respond({ ':status': STATUS_STREAM_OK, [HEADER_CLUSTER_ID]: idToHex(ctx.clusterId) });
+  const decoder = new FrameDecoder(MESSAGE_FRAME_BYTES_MAX);
+  stream.on('data', (chunk: Buffer) => {
+    let messages: Message[];
+    try {
+      messages = decoder.push(chunk).map((frame) => decodeMessage(frame));
+    } catch (error) {
+      if (!(error instanceof FrameError || error instanceof MalformedError)) throw error;
+      closeMalformed(ctx, stream, from, error);
+      return;
+    }
+    // Decoded first, delivered after: a bad frame late in a chunk drops the whole chunk,
+    // so raft never sees a batch cut at an arbitrary point without knowing it.
+    for (const message of messages) deliver(ctx, message, from);
+  });
+  // The sender never ends its half on purpose; answer an end by ending ours.
+  stream.on('end', () => stream.end());
+}
+
+function receiveSnapshot(ctx: InboundContext, stream: ServerHttp2Stream, from: MemberId, headers: IncomingHttpHeaders): void {
+  const declaredBytes = Number(headers['content-length'] ?? 0);
+  if (declaredBytes > SNAPSHOT_BYTES_MAX) {
+    refuse(ctx, stream, STATUS_TOO_LARGE, 'snapshot too large');
+    return;
+  }
+  if (ctx.snapshotReceives >= SNAPSHOT_RECEIVES_MAX) {
+    refuse(ctx, stream, STATUS_BUSY, 'too many snapshots being received');
+    return;
+  }
+  ctx.snapshotReceives += 1;
+  stream.once('close', () => (ctx.snapshotReceives -= 1));
+  const chunks: Buffer[] = [];
+  let receivedBytes = 0;
+  stream.on('data', (chunk: Buffer) => {
+    receivedBytes += chunk.length;
+    if (receivedBytes > SNAPSHOT_BYTES_MAX) refuse(ctx, stream, STATUS_TOO_LARGE, 'snapshot too large');
+    else chunks.push(chunk);
+  });
+  stream.on('end', () => {
+    if (receivedBytes > SNAPSHOT_BYTES_MAX) return;
+    finishSnapshot(ctx, stream, from, Buffer.concat(chunks, receivedBytes));
+  });
+}
+
+function finishSnapshot(ctx: InboundContext, stream: ServerHttp2Stream, from: MemberId, body: Buffer): void {
+  let message: Message;
+  try {
+    message = decodeMessage(body);
+  } catch (error) {
+    if (!(error instanceof MalformedError)) throw error;
+    ctx.logger.warn('refused a malformed snapshot from peer', { 'remote-peer-id': idToHex(from), error: error.message });
+    refuse(ctx, stream, STATUS_BAD_REQUEST, 'malformed snapshot message');
+    return;
+  }
+  if (message.type !== MessageType.MsgSnap || message.snapshot === undefined || message.to !== ctx.memberId) {
+    ctx.counters.dropped += 1;
+    refuse(ctx, stream, STATUS_BAD_REQUEST, 'not a snapshot message for this member');
+    return;
+  }
+  ctx.logger.info('received database snapshot from peer', {
+    'local-member-id': idToHex(ctx.memberId), 'remote-snapshot-sender-id': idToHex(from),
+    'incoming-snapshot-index': message.snapshot.metadata.index, 'incoming-snapshot-message-size-bytes': body.length,
+  });
+  deliver(ctx, message, from);
+  if (!stream.destroyed) {
+    stream.respond({ ':status': STATUS_SNAPSHOT_OK, [HEADER_CLUSTER_ID]: idToHex(ctx.clusterId) });
+    stream.end();
+  }
+}

@@ -1,0 +1,257 @@
+// The sending half for one peer: a bounded queue of encoded messages, one long-lived
+// HTTP/2 stream that carries them in batches, reconnection with backoff, and
+// snapshot uploads on their own connections.
+import type { ClientHttp2Session, ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
+import type { Logger } from '../log/logger.js';
+import { encodeMessage } from '../raft/message-codec.js';
+import type { Message } from '../raft/message.js';
+import type { MemberId } from '../raft/types.js';
+import { frameBytes, packFrames } from './frame-codec.js';
+import { describeAddress, type PeerAddress } from './peer-address.js';
+import { dialSession } from './peer-session.js';
+import { ReconnectBackoff } from './reconnect-backoff.js';
+import { uploadSnapshot, type SnapshotUpload } from './snapshot-upload.js';
+import type { TransportCounters } from './transport-counters.js';
+import {
+  PEER_QUEUE_BYTES_MAX, PEER_QUEUE_MESSAGES_MAX, SNAPSHOT_BYTES_MAX, SNAPSHOT_SENDS_PER_PEER_MAX, WRITE_BATCH_BYTES_MAX,
+} from './transport-limits.js';
+import {
+  HEADER_CLUSTER_ID, HEADER_FROM, HEADER_PROTOCOL, HEADER_TO, idToHex, MESSAGE_STREAM_PATH, PROTOCOL_VERSION,
+  STATUS_PRECONDITION_FAILED, STATUS_STREAM_OK,
+} from './wire-protocol.js';
+
+export interface PeerLinkContext {
+  readonly memberId: MemberId;
+  readonly clusterId: bigint;
+  readonly logger: Logger;
+  readonly random: () => number;
+  readonly counters: TransportCounters;
+  onUnreachable(peer: MemberId): void;
+  onSnapshotStatus(peer: MemberId, ok: boolean): void;
+}
+
+type LinkState =
+  | { readonly kind: 'connecting'; readonly session: ClientHttp2Session; readonly stream: ClientHttp2Stream }
+  | { readonly kind: 'streaming'; readonly session: ClientHttp2Session; readonly stream: ClientHttp2Stream }
+  /** After a failure, until the backoff timer dials again; sends are dropped meanwhile. */
+  | { readonly kind: 'waiting'; readonly timer: NodeJS.Timeout }
+  | { readonly kind: 'closed' };
+
+export type EnqueueResult = 'queued' | 'peer-down' | 'queue-full';
+
+export class PeerLink {
+  private state: LinkState;
+  private addresses: readonly PeerAddress[];
+  private addressIndex = 0;
+  private queue: Uint8Array[] = [];
+  private queuedBytes = 0;
+  /** The stream a write is in flight on; null when none is. */
+  private writingOn: ClientHttp2Stream | null = null;
+  /** Why the last attempt failed, to log a repeated reason once instead of every second. */
+  private lastFailure: string | null = null;
+  private overloaded = false;
+  private readonly backoff: ReconnectBackoff;
+  private readonly uploads = new Set<SnapshotUpload>();
+  /** Connections not yet fully closed, awaited by close(). */
+  private readonly closings = new Set<Promise<void>>();
+
+  constructor(
+    readonly peerId: MemberId,
+    addresses: readonly PeerAddress[],
+    private readonly ctx: PeerLinkContext,
+  ) {
+    this.addresses = addresses;
+    this.backoff = new ReconnectBackoff(ctx.random);
+    this.state = this.dial();
+  }
+
+  private get fields(): Record<string, string> {
+    return { 'local-member-id': idToHex(this.ctx.memberId), 'remote-peer-id': idToHex(this.peerId) };
+  }
+
+  private get address(): PeerAddress {
+    const address = this.addresses[this.addressIndex % this.addresses.length];
+    if (address === undefined) throw new Error('a peer link always has at least one address');
+    return address;
+  }
+
+  private headers(): OutgoingHttpHeaders {
+    return {
+      [HEADER_CLUSTER_ID]: idToHex(this.ctx.clusterId),
+      [HEADER_FROM]: idToHex(this.ctx.memberId),
+      [HEADER_TO]: idToHex(this.peerId),
+      [HEADER_PROTOCOL]: PROTOCOL_VERSION,
+    };
+  }
+
+  private dial(): LinkState {
+    const session = dialSession(this.address);
+    this.track(new Promise<void>((resolve) => session.once('close', resolve)));
+    session.on('error', (error) => this.fail(session, `connection error: ${error.message}`));
+    session.on('close', () => this.fail(session, 'connection closed'));
+    const stream = session.request({ ...this.headers(), ':method': 'POST', ':path': MESSAGE_STREAM_PATH }, { endStream: false });
+    stream.on('response', (headers) => {
+      const status = headers[':status'];
+      if (status === STATUS_STREAM_OK) this.opened(session);
+      else this.fail(session, refusalReason(status, headers[HEADER_CLUSTER_ID], this.ctx.clusterId));
+    });
+    stream.on('error', (error) => this.fail(session, `stream error: ${error.message}`));
+    stream.on('close', () => this.fail(session, 'stream closed by peer'));
+    // The peer never answers with a body on a healthy stream; reading keeps flow control open.
+    stream.resume();
+    return { kind: 'connecting', session, stream };
+  }
+
+  private track(closed: Promise<void>): void {
+    this.closings.add(closed);
+    void closed.then(() => this.closings.delete(closed));
+  }
+
+  private opened(session: ClientHttp2Session): void {
+    if (this.state.kind !== 'connecting' || this.state.session !== session) return;
+    this.state = { kind: 'streaming', session, stream: this.state.stream };
+    this.backoff.reset();
+    this.lastFailure = null;
+    this.ctx.logger.info('established a message stream with remote peer', { ...this.fields, url: describeAddress(this.address) });
+    this.flush();
+  }
+
+  private fail(session: ClientHttp2Session, reason: string): void {
+    const state = this.state;
+    if ((state.kind !== 'connecting' && state.kind !== 'streaming') || state.session !== session) return;
+    session.destroy();
+    const lostCount = this.dropQueue();
+    const fields = { ...this.fields, url: describeAddress(this.address), reason, 'dropped-messages': lostCount };
+    if (state.kind === 'streaming') this.ctx.logger.warn('lost the message stream with remote peer', fields);
+    else if (reason !== this.lastFailure) this.ctx.logger.warn('failed to open a message stream with remote peer', fields);
+    else this.ctx.logger.debug('failed to open a message stream with remote peer', fields);
+    this.lastFailure = reason;
+    // Another URL of the same peer may work where this one did not.
+    this.addressIndex = (this.addressIndex + 1) % this.addresses.length;
+    this.state = { kind: 'waiting', timer: setTimeout(() => this.redial(), this.backoff.next()) };
+    this.ctx.onUnreachable(this.peerId);
+  }
+
+  private redial(): void {
+    if (this.state.kind !== 'waiting') return;
+    this.ctx.counters.reconnects += 1;
+    this.state = this.dial();
+  }
+
+  private dropQueue(): number {
+    const count = this.queue.length;
+    this.ctx.counters.dropped += count;
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.writingOn = null;
+    return count;
+  }
+
+  /** Queues an encoded message; the caller flushes after queueing a batch. */
+  enqueue(payload: Uint8Array): EnqueueResult {
+    if (this.state.kind === 'waiting' || this.state.kind === 'closed') return 'peer-down';
+    const bytes = frameBytes(payload);
+    if (this.queue.length >= PEER_QUEUE_MESSAGES_MAX || this.queuedBytes + bytes > PEER_QUEUE_BYTES_MAX) {
+      if (!this.overloaded) {
+        this.overloaded = true;
+        this.ctx.logger.warn('dropping messages to remote peer: sending buffer is full (slow peer or network)', {
+          ...this.fields, 'queued-messages': this.queue.length, 'queued-bytes': this.queuedBytes,
+        });
+      }
+      return 'queue-full';
+    }
+    this.queue.push(payload);
+    this.queuedBytes += bytes;
+    return 'queued';
+  }
+
+  /** Starts a write of everything queued (up to a batch limit) unless one is in flight. */
+  flush(): void {
+    if (this.state.kind !== 'streaming' || this.writingOn !== null || this.queue.length === 0) return;
+    const stream = this.state.stream;
+    let count = 0;
+    let bytes = 0;
+    // Bounded by the queue length; the first frame always goes, however large.
+    while (count < this.queue.length && (count === 0 || bytes + frameBytes(this.queue[count] ?? EMPTY) <= WRITE_BATCH_BYTES_MAX)) {
+      bytes += frameBytes(this.queue[count] ?? EMPTY);
+      count += 1;
+    }
+    const batch = this.queue.splice(0, count);
+    this.queuedBytes -= bytes;
+    if (this.queue.length === 0) this.overloaded = false;
+    this.writingOn = stream;
+    stream.write(packFrames(batch), (error) => {
+      if (this.writingOn !== stream) return;
+      this.writingOn = null;
+      // A failed write is followed by the stream's 'error' or 'close', which handles it.
+      if (error !== null && error !== undefined) return;
+      this.ctx.counters.sent += count;
+      this.flush();
+    });
+  }
+
+  /** Starts uploading a snapshot; onSnapshotStatus reports the outcome. */
+  sendSnapshot(message: Message): void {
+    const snapshotIndex = message.snapshot?.metadata.index ?? 0;
+    const refuse = (reason: string): void => {
+      this.ctx.logger.warn('failed to send database snapshot to remote peer', { ...this.fields, reason, 'snapshot-index': snapshotIndex });
+      this.ctx.counters.dropped += 1;
+      this.ctx.onUnreachable(this.peerId);
+      this.ctx.onSnapshotStatus(this.peerId, false);
+    };
+    if (this.state.kind === 'closed') return;
+    if (this.uploads.size >= SNAPSHOT_SENDS_PER_PEER_MAX) return refuse('another snapshot is still being sent to this peer');
+    // Checked before encoding, so an oversized snapshot is never copied.
+    const dataBytes = message.snapshot?.data.length ?? 0;
+    if (dataBytes > SNAPSHOT_BYTES_MAX) return refuse(`snapshot data of ${dataBytes} bytes exceeds the limit of ${SNAPSHOT_BYTES_MAX}`);
+    const payload = encodeMessage(message);
+    if (payload.length > SNAPSHOT_BYTES_MAX) return refuse(`snapshot message of ${payload.length} bytes exceeds the limit of ${SNAPSHOT_BYTES_MAX}`);
+    const upload = uploadSnapshot(this.address, this.headers(), payload);
+    this.uploads.add(upload);
+    this.track(upload.closed);
+    this.ctx.logger.info('sending database snapshot to remote peer', { ...this.fields, 'snapshot-index': snapshotIndex, 'size-bytes': payload.length });
+    void upload.done.then((outcome) => {
+      this.uploads.delete(upload);
+      if (this.state.kind === 'closed') return;
+      if (!outcome.ok) return refuse(outcome.reason);
+      this.ctx.counters.sent += 1;
+      this.ctx.logger.info('sent database snapshot to remote peer', { ...this.fields, 'snapshot-index': snapshotIndex });
+      this.ctx.onSnapshotStatus(this.peerId, true);
+    });
+  }
+
+  /** New URLs (a member update): reconnect if the current one is no longer listed. */
+  setAddresses(addresses: readonly PeerAddress[]): void {
+    const current = describeAddress(this.address);
+    this.addresses = addresses;
+    const index = addresses.findIndex((a) => describeAddress(a) === current);
+    this.addressIndex = index >= 0 ? index : 0;
+    if (index >= 0 || this.state.kind === 'closed') return;
+    if (this.state.kind !== 'waiting') {
+      this.fail(this.state.session, 'peer URLs changed');
+      return;
+    }
+    clearTimeout(this.state.timer);
+    this.state = this.dial();
+  }
+
+  /** Ends the stream and any uploads, dropping what is queued. Safe twice. */
+  async close(): Promise<void> {
+    const state = this.state;
+    this.state = { kind: 'closed' };
+    if (state.kind === 'waiting') clearTimeout(state.timer);
+    if (state.kind === 'connecting' || state.kind === 'streaming') state.session.destroy();
+    this.dropQueue();
+    for (const upload of this.uploads) upload.abort();
+    await Promise.all([...this.closings]);
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function refusalReason(status: number | undefined, peerClusterHeader: unknown, localClusterId: bigint): string {
+  if (status === STATUS_PRECONDITION_FAILED) {
+    return `peer refused the stream (status 412): local cluster ${idToHex(localClusterId)}, peer cluster ${String(peerClusterHeader)}`;
+  }
+  return `peer refused the stream with status ${String(status)}`;
+}

@@ -1,0 +1,161 @@
+// The raft peer transport: listens on the peer URLs, keeps one sending link per
+// peer, and turns raft's outgoing messages into batched stream writes and snapshot
+// uploads. Network trouble never blocks or throws: it becomes drops and reports.
+import type { Logger } from '../log/logger.js';
+import { encodeMessage } from '../raft/message-codec.js';
+import { MessageType, type Message } from '../raft/message.js';
+import type { MemberId } from '../raft/types.js';
+import type { InboundContext } from './inbound-handler.js';
+import { parsePeerUrl, PeerUrlError } from './peer-address.js';
+import { PeerLink, type PeerLinkContext } from './peer-link.js';
+import { PeerListener } from './peer-listener.js';
+import { zeroCounters, type TransportCounters } from './transport-counters.js';
+import { MESSAGE_FRAME_BYTES_MAX } from './transport-limits.js';
+import { idToHex } from './wire-protocol.js';
+
+export interface PeerTransportOptions {
+  readonly memberId: MemberId;
+  readonly clusterId: bigint;
+  /** --listen-peer-urls: http://host:port or unix://path. */
+  readonly listenUrls: readonly URL[];
+  readonly logger: Logger;
+  /** Each valid message addressed to this member, in arrival order per peer. */
+  onMessage(message: Message): void;
+  /** A send to this peer failed (connection down, queue full): raft's reportUnreachable. */
+  onUnreachable?(peer: MemberId): void;
+  /** The outcome of sending a MsgSnap: raft's reportSnapshot. */
+  onSnapshotStatus?(peer: MemberId, ok: boolean): void;
+  /** Uniform in [0, 1), for reconnect jitter; Math.random when absent. */
+  readonly random?: () => number;
+}
+
+export interface TransportStats {
+  readonly sent: number;
+  readonly received: number;
+  readonly dropped: number;
+  readonly reconnects: number;
+}
+
+export class PeerTransport {
+  private readonly links = new Map<MemberId, PeerLink>();
+  /** Links being closed by removePeer, awaited by close(). */
+  private readonly linkClosings = new Set<Promise<void>>();
+  private readonly linkContext: PeerLinkContext;
+  private closing: Promise<void> | null = null;
+
+  private constructor(
+    private readonly options: PeerTransportOptions,
+    private readonly counters: TransportCounters,
+    private readonly listener: PeerListener,
+  ) {
+    this.linkContext = {
+      memberId: options.memberId,
+      clusterId: options.clusterId,
+      logger: options.logger,
+      random: options.random ?? Math.random,
+      counters,
+      onUnreachable: (peer) => options.onUnreachable?.(peer),
+      onSnapshotStatus: (peer, ok) => options.onSnapshotStatus?.(peer, ok),
+    };
+  }
+
+  /** Listens on every listen URL (or throws, with none left open). */
+  static async listen(options: PeerTransportOptions): Promise<PeerTransport> {
+    const addresses = options.listenUrls.map((url) => parsePeerUrl(url));
+    const counters = zeroCounters();
+    const inbound: InboundContext = {
+      memberId: options.memberId,
+      clusterId: options.clusterId,
+      logger: options.logger,
+      counters,
+      onMessage: (message) => options.onMessage(message),
+      snapshotReceives: 0,
+    };
+    const listener = await PeerListener.open(addresses, inbound);
+    options.logger.info('started peer transport', {
+      'local-member-id': idToHex(options.memberId), 'cluster-id': idToHex(options.clusterId), 'listen-peer-urls': listener.boundUrls,
+    });
+    return new PeerTransport(options, counters, listener);
+  }
+
+  /** The addresses peers can dial, with port 0 resolved. */
+  get boundUrls(): readonly string[] {
+    return this.listener.boundUrls;
+  }
+
+  /** Adds a peer or replaces its URLs; throws PeerUrlError for URLs that cannot be dialed. */
+  setPeer(id: MemberId, urls: readonly string[]): void {
+    if (this.closing !== null || id === this.options.memberId) return;
+    if (urls.length === 0) throw new PeerUrlError('', `peer ${idToHex(id)} has no URLs`);
+    const addresses = urls.map((url) => parsePeerUrl(url));
+    const link = this.links.get(id);
+    if (link !== undefined) link.setAddresses(addresses);
+    else this.links.set(id, new PeerLink(id, addresses, this.linkContext));
+  }
+
+  removePeer(id: MemberId): void {
+    const link = this.links.get(id);
+    if (link === undefined) return;
+    this.links.delete(id);
+    const closed = link.close();
+    this.linkClosings.add(closed);
+    void closed.then(() => this.linkClosings.delete(closed));
+  }
+
+  /** Queues messages on their peers' links and starts writes; never blocks, never throws for network reasons. */
+  send(messages: readonly Message[]): void {
+    if (this.closing !== null) return;
+    const touched = new Set<PeerLink>();
+    const unreachable = new Set<MemberId>();
+    for (const message of messages) {
+      const link = this.links.get(message.to);
+      if (link === undefined) {
+        this.dropUnknownTarget(message);
+        continue;
+      }
+      if (message.type === MessageType.MsgSnap) {
+        link.sendSnapshot(message);
+        continue;
+      }
+      const payload = encodeMessage(message);
+      if (payload.length > MESSAGE_FRAME_BYTES_MAX) {
+        this.options.logger.error('dropped a raft message larger than the frame limit', {
+          'remote-peer-id': idToHex(message.to), type: message.type, 'size-bytes': payload.length, 'max-bytes': MESSAGE_FRAME_BYTES_MAX,
+        });
+        this.counters.dropped += 1;
+        unreachable.add(message.to);
+        continue;
+      }
+      if (link.enqueue(payload) === 'queued') touched.add(link);
+      else {
+        this.counters.dropped += 1;
+        unreachable.add(message.to);
+      }
+    }
+    for (const link of touched) link.flush();
+    // Once per peer per call: raft only needs to know the peer needs probing again.
+    for (const peer of unreachable) this.options.onUnreachable?.(peer);
+  }
+
+  private dropUnknownTarget(message: Message): void {
+    this.counters.dropped += 1;
+    this.options.logger.debug('ignored a message to an unknown peer', { 'remote-peer-id': idToHex(message.to), type: message.type });
+    if (message.type === MessageType.MsgSnap) this.options.onSnapshotStatus?.(message.to, false);
+  }
+
+  stats(): TransportStats {
+    return { ...this.counters };
+  }
+
+  /** Closes links (dropping what is queued), then the listeners. Safe twice. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const links = [...this.links.values()];
+      this.links.clear();
+      await Promise.all([...links.map((link) => link.close()), ...this.linkClosings]);
+      await this.listener.close();
+      this.options.logger.info('stopped peer transport', { 'local-member-id': idToHex(this.options.memberId) });
+    })();
+    return this.closing;
+  }
+}
