@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { WatchResponse } from '../../src/generated/etcdserverpb/rpc.js';
+import type { Event } from '../../src/generated/mvccpb/kv.js';
 import { RawWatch } from './raw-watch.js';
 import { StalledStream } from './stalled-stream.js';
 import { expectedFor, firstDifference, receivedEvents, storeHistory, type WatchedRange } from './history-check.js';
@@ -130,60 +131,41 @@ function eventCount(planned: Planned): number {
   return planned.responses.reduce((sum, r) => sum + r.events.length, 0);
 }
 
-test(`${WATCHERS} watchers over ${STREAMS} streams see exact history while ${WRITERS} writers run; a stalled stream does not hold them up`, async (t) => {
-  const hub = target.hub;
-  const store = target.store;
-  assert.ok(hub !== null && store !== null, 'the stress test needs the in-process server');
-  const historical = await putRevision(target.kv, 's/00', 'prelude');
-  for (let i = 1; i < PRELUDE_WRITES; i++) await putRevision(target.kv, keyName(i % KEY_COUNT), `prelude-${i}`);
-  for (let i = 0; i < STREAMS; i++) streams.push(new RawWatch(target.endpoint));
+/** A bare HTTP/2 stream with wide watchers that stops reading once they are created. */
+async function openStalled(): Promise<{ slow: StalledStream; slowPlans: Planned[] }> {
   const slow = new StalledStream(target.endpoint);
-  t.after(() => slow.close());
   const slowPlans: Planned[] = Array.from({ length: SLOW_WATCHERS }, () => ({
     stream: -1, key: b('s/'), rangeEnd: Buffer.from([0]), startRevision: 0, prevKv: false, watchId: -1n, fromRevision: 0, responses: [],
   }));
   for (const planned of slowPlans) slow.create({ key: planned.key, rangeEnd: planned.rangeEnd });
-  const slowCreated: WatchResponse[] = [];
-  await eventually(() => slowCreated.push(...slow.drain()) >= SLOW_WATCHERS, 'the stalled stream\'s watchers');
+  const created: WatchResponse[] = [];
+  await eventually(() => created.push(...slow.drain()) >= SLOW_WATCHERS, 'the stalled stream\'s watchers');
   slowPlans.forEach((planned, i) => {
-    planned.watchId = slowCreated[i]?.watchId ?? -1n;
-    planned.fromRevision = Number(slowCreated[i]?.header?.revision ?? 0n) + 1;
+    planned.watchId = created[i]?.watchId ?? -1n;
+    planned.fromRevision = Number(created[i]?.header?.revision ?? 0n) + 1;
   });
   slow.pause();
+  return { slow, slowPlans };
+}
 
-  const random = seededRandom(42);
-  const plans = Array.from({ length: WATCHERS }, (_, i) => plan(i, random, historical));
-  const streamPlans: Planned[][] = streams.map(() => []);
-  const half = Math.floor(WATCHERS / 2);
-  for (const planned of plans.slice(0, half)) {
+function createAll(plans: readonly Planned[], streamPlans: Planned[][]): void {
+  for (const planned of plans) {
     streamPlans[planned.stream]?.push(planned);
     createOn(streams[planned.stream] as RawWatch, planned);
   }
-  const started = Date.now();
-  const writers = Array.from({ length: WRITERS }, (_, i) => writer(1000 + i, started + WRITE_MS));
-  // The second half is created while writes are running.
-  await new Promise((resolve) => setTimeout(resolve, Math.min(300, WRITE_MS / 3)));
-  for (const planned of plans.slice(half)) {
-    streamPlans[planned.stream]?.push(planned);
-    createOn(streams[planned.stream] as RawWatch, planned);
-  }
-  const writes = (await Promise.all(writers)).reduce((x, y) => x + y, 0);
-  const finalRevision = store.currentRevision;
-  const writeSeconds = (Date.now() - started) / 1000;
+}
 
-  const history = storeHistory(store, 1, finalRevision);
-  const expected = plans.map((p) => ({ planned: p, events: [] as string[] }));
-  const caughtUpStart = Date.now();
+/** Waits for every fast watcher to reach the end of history, then compares; returns how many events were delivered. */
+async function verifyFast(plans: readonly Planned[], streamPlans: Planned[][], history: readonly Event[]): Promise<number> {
   await eventually(() => {
     sortResponses(streamPlans);
     return plans.every((p) => p.watchId >= 0n);
   }, 'every created response', CATCH_UP_TIMEOUT_MS);
-  for (const entry of expected) entry.events = expectedFor(history, entry.planned as WatchedRange);
+  const expected = plans.map((planned) => ({ planned, events: expectedFor(history, planned) }));
   await eventually(() => {
     sortResponses(streamPlans);
     return expected.every((e) => eventCount(e.planned) >= e.events.length);
   }, 'every fast watcher to reach the final revision', CATCH_UP_TIMEOUT_MS);
-  const catchUpMs = Date.now() - caughtUpStart;
   let delivered = 0;
   for (const { planned, events } of expected) {
     const got = receivedEvents(planned.responses, planned.prevKv);
@@ -191,21 +173,55 @@ test(`${WATCHERS} watchers over ${STREAMS} streams see exact history while ${WRI
     const difference = firstDifference(got, events);
     assert.equal(difference, null, `watch ${planned.watchId} on stream ${planned.stream}: ${difference}`);
   }
+  return delivered;
+}
+
+async function verifyStalled(slow: StalledStream, slowPlans: readonly Planned[], history: readonly Event[]): Promise<void> {
+  slow.resume();
+  const expected = expectedFor(history, slowPlans[0] as WatchedRange);
+  const byId = new Map(slowPlans.map((p) => [p.watchId, p]));
+  await eventually(() => {
+    for (const response of slow.drain()) byId.get(response.watchId)?.responses.push(response);
+    return slowPlans.every((p) => eventCount(p) >= expected.length);
+  }, 'the stalled stream to catch up once it reads again', CATCH_UP_TIMEOUT_MS);
+  for (const planned of slowPlans) {
+    const difference = firstDifference(receivedEvents(planned.responses, false), expectedFor(history, planned));
+    assert.equal(difference, null, `slow watch ${planned.watchId}: ${difference}`);
+  }
+}
+
+test(`${WATCHERS} watchers over ${STREAMS} streams see exact history while ${WRITERS} writers run; a stalled stream does not hold them up`, async (t) => {
+  const hub = target.hub;
+  const store = target.store;
+  assert.ok(hub !== null && store !== null, 'the stress test needs the in-process server');
+  const historical = await putRevision(target.kv, 's/00', 'prelude');
+  for (let i = 1; i < PRELUDE_WRITES; i++) await putRevision(target.kv, keyName(i % KEY_COUNT), `prelude-${i}`);
+  for (let i = 0; i < STREAMS; i++) streams.push(new RawWatch(target.endpoint));
+  const { slow, slowPlans } = await openStalled();
+  t.after(() => slow.close());
+
+  const random = seededRandom(42);
+  const plans = Array.from({ length: WATCHERS }, (_, i) => plan(i, random, historical));
+  const streamPlans: Planned[][] = streams.map(() => []);
+  const half = Math.floor(WATCHERS / 2);
+  createAll(plans.slice(0, half), streamPlans);
+  const started = Date.now();
+  const writers = Array.from({ length: WRITERS }, (_, i) => writer(1000 + i, started + WRITE_MS));
+  // The second half is created while writes are running.
+  await new Promise((resolve) => setTimeout(resolve, Math.min(300, WRITE_MS / 3)));
+  createAll(plans.slice(half), streamPlans);
+  const writes = (await Promise.all(writers)).reduce((x, y) => x + y, 0);
+  const finalRevision = store.currentRevision;
+  const writeSeconds = (Date.now() - started) / 1000;
+
+  const history = storeHistory(store, 1, finalRevision);
+  const caughtUpStart = Date.now();
+  const delivered = await verifyFast(plans, streamPlans, history);
+  const catchUpMs = Date.now() - caughtUpStart;
   const statsWhileStalled = hub.stats();
   // Everyone else is done; the stalled stream's watchers wait as victims, holding one batch each.
   assert.equal(statsWhileStalled.victims, SLOW_WATCHERS);
-
-  slow.resume();
-  const slowExpected = expectedFor(history, slowPlans[0] as WatchedRange);
-  const slowById = new Map(slowPlans.map((p) => [p.watchId, p]));
-  await eventually(() => {
-    for (const response of slow.drain()) slowById.get(response.watchId)?.responses.push(response);
-    return slowPlans.every((p) => eventCount(p) >= slowExpected.length);
-  }, 'the stalled stream to catch up once it reads again', CATCH_UP_TIMEOUT_MS);
-  for (const planned of slowPlans) {
-    const difference = firstDifference(receivedEvents(planned.responses, false), expectedFor(history, planned as WatchedRange));
-    assert.equal(difference, null, `slow watch ${planned.watchId}: ${difference}`);
-  }
+  await verifyStalled(slow, slowPlans, history);
 
   t.diagnostic(`${writes} writes (${Math.round(writes / writeSeconds)}/s) to revision ${finalRevision}; ${delivered} events delivered to ${WATCHERS} watchers; ` +
     `caught up ${catchUpMs} ms after writes stopped; victimized ${statsWhileStalled.victimized} times while stalled`);
