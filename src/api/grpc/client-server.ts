@@ -2,12 +2,17 @@
 // serves the etcd services there. Graceful close lets in-flight calls finish
 // within a bound; destroy cuts them.
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { ClusterService, KVService, MaintenanceService, WatchService } from '../../generated/etcdserverpb/rpc.js';
+import { ClusterService, KVService, LeaseService, MaintenanceService, WatchService } from '../../generated/etcdserverpb/rpc.js';
+import { ElectionService } from '../../generated/v3electionpb/v3election.js';
+import { LockService } from '../../generated/v3lockpb/v3lock.js';
 import type { Logger } from '../../log/logger.js';
 import type { EtcdServer } from '../../server/etcd-server.js';
 import { GRACEFUL_STOP_TIMEOUT_MS, GRPC_OVERHEAD_BYTES } from '../../server/server-options.js';
 import { clusterServiceImplementation } from './cluster-service.js';
+import { electionServiceImplementation } from './election-service.js';
 import { kvServiceImplementation } from './kv-service.js';
+import { leaseServiceImplementation } from './lease-service.js';
+import { lockServiceImplementation } from './lock-service.js';
 import { maintenanceServiceImplementation } from './maintenance-service.js';
 import { withSafeDecoding } from './service-definition.js';
 import { answerUnknownMethodsLikeGo } from './unknown-method.js';
@@ -39,6 +44,9 @@ export class ClientServer {
     grpcServer.addService(withSafeDecoding(ClusterService, maxReceiveBytes), clusterServiceImplementation(server, logger));
     grpcServer.addService(withSafeDecoding(MaintenanceService, maxReceiveBytes), maintenanceServiceImplementation(server, logger));
     grpcServer.addService(withSafeDecoding(WatchService, maxReceiveBytes), watchServiceImplementation(server, logger));
+    grpcServer.addService(withSafeDecoding(LeaseService, maxReceiveBytes), leaseServiceImplementation(server, logger));
+    grpcServer.addService(withSafeDecoding(ElectionService, maxReceiveBytes), electionServiceImplementation(server, logger));
+    grpcServer.addService(withSafeDecoding(LockService, maxReceiveBytes), lockServiceImplementation(server, logger));
     answerUnknownMethodsLikeGo(grpcServer);
     const bound: string[] = [];
     for (const url of urls) {

@@ -1,0 +1,102 @@
+// The Election service (v3electionpb.Election). etcd serves it through an internal
+// client, so failures reach callers as that client saw them: status UNKNOWN with
+// the error's text ("election: not leader", "etcdserver: requested lease not found").
+import { status, type ServerUnaryCall, type ServerWritableStream, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { ElectionError } from '../../election/election-error.js';
+import { campaign, currentLeader, proclaim, resign } from '../../election/election.js';
+import { observeLeader } from '../../election/leader-observer.js';
+import { isEtcdError } from '../../errors/etcd-error.js';
+import { ERROR_TABLE } from '../../errors/error-table.js';
+import type {
+  CampaignRequest,
+  CampaignResponse,
+  LeaderRequest,
+  LeaderResponse,
+  ProclaimRequest,
+  ProclaimResponse,
+  ResignRequest,
+  ResignResponse,
+} from '../../generated/v3electionpb/v3election.js';
+import { sessionLease } from '../../lock/concurrency-server.js';
+import type { Logger } from '../../log/logger.js';
+import type { EtcdServer } from '../../server/etcd-server.js';
+import { GrpcStatusError, toServiceError } from './map-error.js';
+import type { Decoded } from './safe-codec.js';
+import { unary } from './unary-handler.js';
+
+/** Runs a handler, turning etcd and election errors into what etcd's internal client reports. */
+export async function asInternalClient<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof ElectionError) throw new GrpcStatusError(status.UNKNOWN, error.text);
+    if (isEtcdError(error)) throw new GrpcStatusError(status.UNKNOWN, ERROR_TABLE[error.code].message);
+    throw error;
+  }
+}
+
+/** Aborts when the caller cancels or its deadline passes, so a blocked call never outlives its caller. */
+export function callSignal(call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>): { signal: AbortSignal; release(): void } {
+  const controller = new AbortController();
+  const abort = (): void => controller.abort();
+  call.once('cancelled', abort);
+  const deadlineMs = Number(call.getDeadline());
+  const timer = Number.isFinite(deadlineMs) ? setTimeout(abort, Math.max(0, deadlineMs - Date.now())) : undefined;
+  return {
+    signal: controller.signal,
+    release: () => {
+      clearTimeout(timer);
+      call.off('cancelled', abort);
+    },
+  };
+}
+
+async function campaignCall(server: EtcdServer, request: CampaignRequest, call: ServerUnaryCall<unknown, unknown>): Promise<CampaignResponse> {
+  const { signal, release } = callSignal(call);
+  try {
+    const lease = await sessionLease(server, request.lease);
+    return await campaign(server, request.name, lease, request.value, signal);
+  } finally {
+    release();
+  }
+}
+
+function observe(server: EtcdServer, logger: Logger): (call: ServerWritableStream<Decoded<LeaderRequest>, LeaderResponse>) => void {
+  return (call) => {
+    const decoded = call.request;
+    if (!decoded.ok) {
+      call.destroy(toServiceError(decoded.error, logger, 'Observe') as ServiceError);
+      return;
+    }
+    const { signal, release } = callSignal(call);
+    const run = async (): Promise<void> => {
+      for await (const response of observeLeader(server, decoded.value.name, signal)) {
+        if (!call.write(response)) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
+      }
+    };
+    run()
+      .then(() => {
+        if (!signal.aborted) call.end();
+      })
+      .catch((error: unknown) => {
+        if (!signal.aborted) call.destroy(toServiceError(error, logger, 'Observe') as ServiceError);
+      })
+      .finally(release);
+  };
+}
+
+export function electionServiceImplementation(server: EtcdServer, logger: Logger): UntypedServiceImplementation {
+  return {
+    campaign: unary<CampaignRequest, CampaignResponse>(logger, 'Campaign', (request, call) =>
+      asInternalClient(() => campaignCall(server, request, call)),
+    ),
+    proclaim: unary<ProclaimRequest, ProclaimResponse>(logger, 'Proclaim', (request) =>
+      asInternalClient(async () => ({ header: await proclaim(server, request.leader, request.value) })),
+    ),
+    leader: unary<LeaderRequest, LeaderResponse>(logger, 'Leader', (request) => asInternalClient(() => currentLeader(server, request.name))),
+    observe: observe(server, logger),
+    resign: unary<ResignRequest, ResignResponse>(logger, 'Resign', (request) =>
+      asInternalClient(async () => ({ header: await resign(server, request.leader) })),
+    ),
+  };
+}

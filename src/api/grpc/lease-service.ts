@@ -1,0 +1,71 @@
+// The Lease service: grant and revoke go through the log; keep-alive, time-to-live
+// and the lease list are answered by the leader's lessor, after it has applied
+// everything committed. An unknown lease reads as TTL -1, as etcd answers.
+import type { ServerDuplexStream, ServiceError, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type {
+  LeaseGrantRequest,
+  LeaseGrantResponse,
+  LeaseKeepAliveRequest,
+  LeaseKeepAliveResponse,
+  LeaseLeasesRequest,
+  LeaseLeasesResponse,
+  LeaseRevokeRequest,
+  LeaseRevokeResponse,
+  LeaseTimeToLiveRequest,
+  LeaseTimeToLiveResponse,
+} from '../../generated/etcdserverpb/rpc.js';
+import { KeepAliveStream } from '../../lease/keep-alive-stream.js';
+import type { Logger } from '../../log/logger.js';
+import type { EtcdServer } from '../../server/etcd-server.js';
+import { toServiceError } from './map-error.js';
+import type { Decoded } from './safe-codec.js';
+import { unary } from './unary-handler.js';
+
+async function timeToLive(server: EtcdServer, request: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse> {
+  await server.leaseLeaderBarrier();
+  const found = server.lessor.timeToLive(request.ID, request.keys);
+  if (found === undefined) return { header: server.header(), ID: request.ID, TTL: -1n, grantedTTL: 0n, keys: [] };
+  return {
+    header: server.header(),
+    ID: request.ID,
+    TTL: BigInt(found.remainingSeconds),
+    grantedTTL: BigInt(found.grantedSeconds),
+    keys: found.keys,
+  };
+}
+
+function keepAlive(server: EtcdServer, logger: Logger, call: ServerDuplexStream<Decoded<LeaseKeepAliveRequest>, LeaseKeepAliveResponse>): void {
+  let failed = false;
+  const fail = (error: unknown): void => {
+    if (failed) return;
+    failed = true;
+    call.emit('error', toServiceError(error, logger, 'LeaseKeepAlive') as ServiceError);
+  };
+  const stream = new KeepAliveStream(call, {
+    header: () => server.header(),
+    renew: async (id) => {
+      await server.leaseLeaderBarrier();
+      return server.lessor.renew(id);
+    },
+  }, fail);
+  call.on('data', (decoded: Decoded<LeaseKeepAliveRequest>) => {
+    if (decoded.ok) stream.push(decoded.value);
+    else fail(decoded.error);
+  });
+}
+
+export function leaseServiceImplementation(server: EtcdServer, logger: Logger): UntypedServiceImplementation {
+  return {
+    leaseGrant: unary<LeaseGrantRequest, LeaseGrantResponse>(logger, 'LeaseGrant', (request) => server.leaseGrant(request)),
+    leaseRevoke: unary<LeaseRevokeRequest, LeaseRevokeResponse>(logger, 'LeaseRevoke', (request) => server.leaseRevoke(request)),
+    leaseTimeToLive: unary<LeaseTimeToLiveRequest, LeaseTimeToLiveResponse>(logger, 'LeaseTimeToLive', (request) =>
+      timeToLive(server, request),
+    ),
+    leaseLeases: unary<LeaseLeasesRequest, LeaseLeasesResponse>(logger, 'LeaseLeases', async () => ({
+      header: server.header(),
+      leases: server.lessor.list().map((ID) => ({ ID })),
+    })),
+    leaseKeepAlive: (call: ServerDuplexStream<Decoded<LeaseKeepAliveRequest>, LeaseKeepAliveResponse>): void =>
+      keepAlive(server, logger, call),
+  };
+}

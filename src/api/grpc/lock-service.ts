@@ -1,0 +1,32 @@
+// The Lock service (v3lockpb.Lock): Lock blocks until the caller's key is the
+// oldest under the lock's name (or the call is cancelled); Unlock deletes the key.
+import type { ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { LockRequest, LockResponse, UnlockRequest, UnlockResponse } from '../../generated/v3lockpb/v3lock.js';
+import { sessionLease } from '../../lock/concurrency-server.js';
+import { acquireLock } from '../../lock/mutex.js';
+import type { Logger } from '../../log/logger.js';
+import type { EtcdServer } from '../../server/etcd-server.js';
+import { asInternalClient, callSignal } from './election-service.js';
+import { unary } from './unary-handler.js';
+
+async function lock(server: EtcdServer, request: LockRequest, call: ServerUnaryCall<unknown, unknown>): Promise<LockResponse> {
+  const { signal, release } = callSignal(call);
+  try {
+    const lease = await sessionLease(server, request.lease);
+    return await acquireLock(server, request.name, lease, signal);
+  } finally {
+    release();
+  }
+}
+
+export function lockServiceImplementation(server: EtcdServer, logger: Logger): UntypedServiceImplementation {
+  return {
+    lock: unary<LockRequest, LockResponse>(logger, 'Lock', (request, call) => asInternalClient(() => lock(server, request, call))),
+    unlock: unary<UnlockRequest, UnlockResponse>(logger, 'Unlock', (request) =>
+      asInternalClient(async () => {
+        const response = await server.deleteRange({ key: request.key, rangeEnd: Buffer.alloc(0), prevKv: false });
+        return { header: response.header };
+      }),
+    ),
+  };
+}
