@@ -142,7 +142,7 @@ export class WatchHub {
     const current = this.store.currentRevision;
     let moved = 0;
     for (const [watcher, held] of this.victims) {
-      if (!watcher.send(held.events, held.revision)) continue;
+      if (!watcher.sink.hasRoom() || !watcher.send(held.events, held.revision)) continue;
       this.victims.delete(watcher);
       moved++;
       if (watcher.minRevision <= current) {

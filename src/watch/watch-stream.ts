@@ -142,6 +142,10 @@ export class WatchStream implements WatcherSink {
 
   // ---- WatcherSink -------------------------------------------------------------
 
+  hasRoom(): boolean {
+    return this.closed || this.eventsQueued < STREAM_SEND_BUFFER_RESPONSES;
+  }
+
   trySend(response: HubResponse): boolean {
     if (this.closed) return true;
     if (this.eventsQueued >= STREAM_SEND_BUFFER_RESPONSES) return false;

@@ -19,6 +19,8 @@ export interface HubResponse {
 export interface WatcherSink {
   /** Queues a response; false when the stream's send buffer is full. Never blocks. */
   trySend(response: HubResponse): boolean;
+  /** Whether trySend would take a response now; lets the hub skip full streams cheaply. */
+  hasRoom(): boolean;
   /** The watcher has caught up with the store. */
   onSynced(watcher: Watcher): void;
 }

@@ -23,6 +23,10 @@ class TestSink implements WatcherSink {
     return true;
   }
 
+  hasRoom(): boolean {
+    return this.open;
+  }
+
   onSynced(): void {}
 
   revisions(): number[] {
