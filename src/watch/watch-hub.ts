@@ -209,7 +209,8 @@ export class WatchHub {
     if (batch !== undefined && !watcher.send(batch.events, current)) {
       watcher.state = 'victim';
       this.victimized++;
-      this.victims.set(watcher, { events: batch.events, revision: current });
+      // As etcd, a held batch is later sent with the last revision it covers as its header.
+      this.victims.set(watcher, { events: batch.events, revision: nextRevision - 1 });
       return;
     }
     if (nextRevision > current) this.markSynced(watcher);
