@@ -68,6 +68,7 @@ export class WatchStream implements WatcherSink {
     private readonly hub: WatchHub,
     private readonly host: WatchStreamHost,
     private readonly progressIntervalMs: number,
+    private readonly watchersMax: number = STREAM_WATCHERS_MAX,
   ) {}
 
   get watcherCount(): number {
@@ -85,7 +86,7 @@ export class WatchStream implements WatcherSink {
     const span = keySpanOf(request.key, request.rangeEnd);
     if (span === null) return this.refuse(current, ERR_EMPTY_WATCHER_RANGE);
     if (request.watchId !== 0n && this.watchers.has(request.watchId)) return this.refuse(current, ERR_DUPLICATE_WATCH_ID);
-    if (this.watchers.size >= STREAM_WATCHERS_MAX || !this.hub.hasRoom()) return this.refuse(current, ERR_TOO_MANY_WATCHERS);
+    if (this.watchers.size >= this.watchersMax || !this.hub.hasRoom()) return this.refuse(current, ERR_TOO_MANY_WATCHERS);
     const id = request.watchId === 0n ? this.freeId() : request.watchId;
     // Queued before the hub knows the watcher, so "created" always precedes its events.
     this.pushControl({ ...emptyResponse(this.host.header(current), id), created: true });

@@ -7,15 +7,21 @@ import { MemoryBackend } from '../../src/backend/memory-backend.js';
 import type { ResponseHeader, WatchResponse } from '../../src/generated/etcdserverpb/rpc.js';
 import { MvccStore } from '../../src/mvcc/mvcc-store.js';
 import { WatchHub } from '../../src/watch/watch-hub.js';
-import { STREAM_CONTROL_BUFFER_RESPONSES, STREAM_SEND_BUFFER_RESPONSES, WatchStream, type CreateWatch } from '../../src/watch/watch-stream.js';
+import {
+  ERR_TOO_MANY_WATCHERS,
+  STREAM_CONTROL_BUFFER_RESPONSES,
+  STREAM_SEND_BUFFER_RESPONSES,
+  WatchStream,
+  type CreateWatch,
+} from '../../src/watch/watch-stream.js';
 
 const b = (text: string): Buffer => Buffer.from(text, 'latin1');
 
-function setup(): { store: MvccStore; hub: WatchHub; stream: WatchStream; put(key: string): number; takeAll(): WatchResponse[]; close(): Promise<void> } {
+function setup(watchersMax?: number): { store: MvccStore; hub: WatchHub; stream: WatchStream; put(key: string): number; takeAll(): WatchResponse[]; close(): Promise<void> } {
   const store = MvccStore.open(MemoryBackend.open());
   const hub = new WatchHub(store);
   const header = (revision: number): ResponseHeader => ({ clusterId: 1n, memberId: 1n, revision: BigInt(revision), raftTerm: 1n });
-  const stream = new WatchStream(hub, { header, wake: () => undefined }, 60_000);
+  const stream = new WatchStream(hub, { header, wake: () => undefined }, 60_000, watchersMax);
   const put = (key: string): number => {
     const txn = store.write();
     txn.put(b(key), b('v'), 0n);
@@ -99,5 +105,19 @@ test('closing the stream releases its watchers from the hub', async () => {
   assert.equal(hub.watcherCount(), 10);
   stream.close();
   assert.equal(hub.watcherCount(), 0);
+  await close();
+});
+
+test('a stream at its watcher bound refuses the next create, and accepts again after a cancel', async () => {
+  const { hub, stream, takeAll, close } = setup(3);
+  for (let i = 0; i < 4; i++) stream.create(request({}));
+  const answers = takeAll();
+  assert.deepEqual(answers.map((r) => [Number(r.watchId), r.canceled, r.cancelReason]), [
+    [0, false, ''], [1, false, ''], [2, false, ''], [-1, true, ERR_TOO_MANY_WATCHERS],
+  ]);
+  assert.equal(hub.watcherCount(), 3);
+  stream.cancel(1n);
+  stream.create(request({}));
+  assert.deepEqual(takeAll().map((r) => [Number(r.watchId), r.created, r.canceled]), [[1, false, true], [3, true, false]]);
   await close();
 });
