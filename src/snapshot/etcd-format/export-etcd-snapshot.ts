@@ -1,0 +1,64 @@
+// Writes our backend as an etcd snapshot: a bbolt file with etcd's ten buckets,
+// readable by `etcdctl snapshot status|restore` and by etcd itself.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BUCKET_NAMES, type Backend, type BucketName } from '../../backend/backend.js';
+import { LmdbBackend } from '../../backend/lmdb-backend.js';
+import { writeBbolt, type BboltWriteSummary, type KeyValueStream } from '../../bbolt/bbolt-writer.js';
+import { appendSnapshotDigest } from './snapshot-digest.js';
+
+/** Entries read from the backend per range call while exporting. */
+export const EXPORT_SCAN_KEYS = 10_000;
+/** etcd-ts's own bookkeeping in `meta` (e.g. its raft snapshot marker) means nothing to etcd. */
+const PRIVATE_META_PREFIX = Buffer.from('etcd-ts:');
+
+export interface EtcdExportOptions {
+  /** Append the sha256 of the db, as `etcdctl snapshot save` does (default true). */
+  readonly digest?: boolean;
+}
+
+/**
+ * The backend must not change while this runs (each bucket is read in slices);
+ * for a live server use exportLiveEtcdSnapshot.
+ */
+export async function exportEtcdSnapshot(backend: Backend, path: string, options: EtcdExportOptions = {}): Promise<BboltWriteSummary> {
+  const buckets = new Map<string, KeyValueStream>();
+  for (const name of BUCKET_NAMES) buckets.set(name, bucketEntries(backend, name));
+  const summary = await writeBbolt(path, buckets);
+  if (options.digest ?? true) await appendSnapshotDigest(path);
+  return summary;
+}
+
+/** Exports a point-in-time copy, so a server keeps writing while the snapshot is made. */
+export async function exportLiveEtcdSnapshot(backend: Backend, path: string, options: EtcdExportOptions = {}): Promise<BboltWriteSummary> {
+  const dir = await mkdtemp(join(tmpdir(), 'etcd-ts-export-'));
+  try {
+    const copyPath = join(dir, 'db');
+    await backend.copyTo(copyPath, false);
+    const copy = LmdbBackend.open(copyPath);
+    try {
+      return await exportEtcdSnapshot(copy, path, options);
+    } finally {
+      await copy.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Slices of EXPORT_SCAN_KEYS; ends when a slice comes back short, so it runs bucket size / slice passes. */
+function* bucketEntries(backend: Backend, bucket: BucketName): Generator<readonly [Buffer, Buffer]> {
+  let start = Buffer.alloc(0);
+  for (;;) {
+    const slice = backend.range(bucket, start, undefined, EXPORT_SCAN_KEYS);
+    for (const { key, value } of slice) {
+      if (bucket === 'meta' && key.subarray(0, PRIVATE_META_PREFIX.length).equals(PRIVATE_META_PREFIX)) continue;
+      yield [key, value];
+    }
+    const last = slice[slice.length - 1];
+    if (last === undefined || slice.length < EXPORT_SCAN_KEYS) return;
+    // The smallest key after `last`.
+    start = Buffer.concat([last.key, Buffer.from([0])]);
+  }
+}
