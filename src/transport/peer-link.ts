@@ -6,6 +6,7 @@ import type { Logger } from '../log/logger.js';
 import { encodeMessage } from '../raft/message-codec.js';
 import type { Message } from '../raft/message.js';
 import type { MemberId } from '../raft/types.js';
+import { assert } from '../util/assert.js';
 import { frameBytes, packFrames } from './frame-codec.js';
 import { describeAddress, type PeerAddress } from './peer-address.js';
 import { dialSession } from './peer-session.js';
@@ -13,7 +14,8 @@ import { ReconnectBackoff } from './reconnect-backoff.js';
 import { uploadSnapshot, type SnapshotUpload } from './snapshot-upload.js';
 import type { TransportCounters } from './transport-counters.js';
 import {
-  PEER_QUEUE_BYTES_MAX, PEER_QUEUE_MESSAGES_MAX, SNAPSHOT_BYTES_MAX, SNAPSHOT_SENDS_PER_PEER_MAX, WRITE_BATCH_BYTES_MAX,
+  PEER_QUEUE_BYTES_MAX, PEER_QUEUE_MESSAGES_MAX, SNAPSHOT_BYTES_MAX, SNAPSHOT_SENDS_PER_PEER_MAX, STABLE_STREAM_MS,
+  WRITE_BATCH_BYTES_MAX,
 } from './transport-limits.js';
 import {
   HEADER_CLUSTER_ID, HEADER_FROM, HEADER_PROTOCOL, HEADER_TO, idToHex, MESSAGE_STREAM_PATH, PROTOCOL_VERSION,
@@ -32,7 +34,10 @@ export interface PeerLinkContext {
 
 type LinkState =
   | { readonly kind: 'connecting'; readonly session: ClientHttp2Session; readonly stream: ClientHttp2Stream }
-  | { readonly kind: 'streaming'; readonly session: ClientHttp2Session; readonly stream: ClientHttp2Stream }
+  | {
+      readonly kind: 'streaming'; readonly session: ClientHttp2Session; readonly stream: ClientHttp2Stream;
+      readonly openedAtMs: number;
+    }
   /** After a failure, until the backoff timer dials again; sends are dropped meanwhile. */
   | { readonly kind: 'waiting'; readonly timer: NodeJS.Timeout }
   | { readonly kind: 'closed' };
@@ -71,7 +76,7 @@ export class PeerLink {
 
   private get address(): PeerAddress {
     const address = this.addresses[this.addressIndex % this.addresses.length];
-    if (address === undefined) throw new Error('a peer link always has at least one address');
+    assert(address !== undefined, 'a peer link always has at least one address');
     return address;
   }
 
@@ -109,8 +114,7 @@ export class PeerLink {
 
   private opened(session: ClientHttp2Session): void {
     if (this.state.kind !== 'connecting' || this.state.session !== session) return;
-    this.state = { kind: 'streaming', session, stream: this.state.stream };
-    this.backoff.reset();
+    this.state = { kind: 'streaming', session, stream: this.state.stream, openedAtMs: performance.now() };
     this.lastFailure = null;
     this.ctx.logger.info('established a message stream with remote peer', { ...this.fields, url: describeAddress(this.address) });
     this.flush();
@@ -126,6 +130,9 @@ export class PeerLink {
     else if (reason !== this.lastFailure) this.ctx.logger.warn('failed to open a message stream with remote peer', fields);
     else this.ctx.logger.debug('failed to open a message stream with remote peer', fields);
     this.lastFailure = reason;
+    // Only a stream that stayed up a while proves the peer healthy: one that is accepted
+    // and dropped at once must not turn into a reconnect loop at the shortest delay.
+    if (state.kind === 'streaming' && performance.now() - state.openedAtMs >= STABLE_STREAM_MS) this.backoff.reset();
     // Another URL of the same peer may work where this one did not.
     this.addressIndex = (this.addressIndex + 1) % this.addresses.length;
     this.state = { kind: 'waiting', timer: setTimeout(() => this.redial(), this.backoff.next()) };

@@ -20,6 +20,8 @@ export const SNAPSHOT_RECEIVES_MAX = 2;
 /** First reconnect delay after a failure; doubles up to RECONNECT_DELAY_MS_MAX. */
 export const RECONNECT_DELAY_MS_MIN = 50;
 export const RECONNECT_DELAY_MS_MAX = 1000;
+/** A stream that lasted this long resets the backoff when it is lost. */
+export const STABLE_STREAM_MS = 1000;
 
 /** A connection attempt that has not completed by then is abandoned and retried. */
 export const DIAL_TIMEOUT_MS = 5000;

@@ -53,6 +53,7 @@ test('garbage instead of HTTP/2 closes that connection and the listener carries 
     const closed = new Promise((resolve) => socket.once('close', resolve));
     socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n\x00\x01\x02 definitely not a raft frame');
     await closed;
+    assert.ok(b.logger.lines.some((l) => l.msg === 'closed an inbound peer connection after a protocol error'));
     await stillServes(a, b);
   } finally {
     await closeAll(members);
