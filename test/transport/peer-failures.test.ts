@@ -92,3 +92,32 @@ test('a member of another cluster is refused with a clear log line on both sides
     await closeAll([a, stranger]);
   }
 });
+
+test('a peer with several URLs is reached on the one that answers', async () => {
+  const a = await startMember(1n);
+  const b = await startMember(2n);
+  try {
+    const deadUrl = `http://127.0.0.1:${await freePort()}`;
+    a.transport.setPeer(b.id, [deadUrl, ...b.transport.boundUrls]);
+    await keepSendingUntil(a, b.id, 'the peer to be reached on its second URL', () => b.received.length > 0);
+    assert.ok(a.logger.lines.some((l) => l.msg === 'established a message stream with remote peer' && l.fields.url === b.transport.boundUrls[0]));
+  } finally {
+    await closeAll([a, b]);
+  }
+});
+
+test('when a peer moves to a new URL (a member update), messages follow it there', async () => {
+  const a = await startMember(1n);
+  let b = await startMember(2n);
+  try {
+    await connectAndWait([a, b]);
+    await b.transport.close();
+    b = await startMember(2n);
+    a.transport.setPeer(b.id, b.transport.boundUrls);
+    await keepSendingUntil(a, b.id, 'the moved peer to receive', () => b.received.length > 0);
+    await sendInTurns(a, b.id, 200);
+    await waitUntil('messages at the new address', () => numberedIndexes(b).length === 200);
+  } finally {
+    await closeAll([a, b]);
+  }
+});
