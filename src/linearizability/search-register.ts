@@ -1,0 +1,124 @@
+// Wing & Gong's search for a legal order of one key's operations, with Lowe's
+// memoization: a (set of operations already ordered, register state) pair that
+// failed once is never explored again. Bounded by a step budget.
+
+import { assert } from '../util/assert.js';
+import type { KvOperation, KvValue } from './kv-history.js';
+import { stepRegister } from './register-model.js';
+
+export type SearchOutcome =
+  | { readonly kind: 'linearizable'; readonly steps: number }
+  /** `longest`: indexes into the operations, the longest legal order the search reached. */
+  | { readonly kind: 'violation'; readonly steps: number; readonly longest: readonly number[] }
+  | { readonly kind: 'budget'; readonly steps: number };
+
+/** A call or a return, linked in time order; lifting an operation unlinks both of its events. */
+interface EventNode {
+  readonly op: number;
+  readonly isCall: boolean;
+  /** For a call: its return. */
+  partner: EventNode | undefined;
+  prev: EventNode | undefined;
+  next: EventNode | undefined;
+}
+
+interface Attempt {
+  readonly call: EventNode;
+  readonly stateBefore: KvValue;
+}
+
+/**
+ * Searches for an order of `ops` (all on one key, pending reads already removed)
+ * that respects real time and the register's rules. `stepsMax` bounds the work.
+ */
+export function searchRegister(ops: readonly KvOperation[], initial: KvValue, stepsMax: number): SearchOutcome {
+  const head = buildEventList(ops);
+  const ordered = new Uint32Array(Math.ceil(ops.length / 32) + 1);
+  const seen = new Set<string>();
+  const stack: Attempt[] = [];
+  let longest: number[] = [];
+  let state = initial;
+  let at = head.next;
+  let steps = 0;
+  while (head.next !== undefined) {
+    if (++steps > stepsMax) return { kind: 'budget', steps };
+    assert(at !== undefined, 'the event list always ends with a return, which stops the walk');
+    if (at.isCall) {
+      const after = stepRegister(state, ops[at.op] as KvOperation);
+      if (after !== undefined) {
+        toggle(ordered, at.op);
+        const memoKey = `${ordered.join(',')}|${after === null ? '-' : `=${after}`}`;
+        if (!seen.has(memoKey)) {
+          seen.add(memoKey);
+          stack.push({ call: at, stateBefore: state });
+          if (stack.length > longest.length) longest = stack.map((a) => a.call.op);
+          state = after;
+          lift(at);
+          at = head.next;
+          continue;
+        }
+        toggle(ordered, at.op);
+      }
+      at = at.next;
+      continue;
+    }
+    // A return reached: its operation had to be ordered by now, so undo the last choice.
+    const undo = stack.pop();
+    if (undo === undefined) return { kind: 'violation', steps, longest };
+    toggle(ordered, undo.call.op);
+    state = undo.stateBefore;
+    unlift(undo.call);
+    at = undo.call.next;
+  }
+  return { kind: 'linearizable', steps };
+}
+
+function toggle(bits: Uint32Array, i: number): void {
+  const word = i >>> 5;
+  bits[word] = (bits[word] ?? 0) ^ (1 << (i & 31));
+}
+
+/**
+ * Calls and returns sorted by time. At equal times calls come first, so touching
+ * operations count as concurrent: the lenient reading, which never invents an anomaly.
+ * A pending operation's return sits after everything else.
+ */
+function buildEventList(ops: readonly KvOperation[]): EventNode {
+  const events: { time: number; node: EventNode }[] = [];
+  ops.forEach((op, i) => {
+    const ret: EventNode = { op: i, isCall: false, partner: undefined, prev: undefined, next: undefined };
+    const call: EventNode = { op: i, isCall: true, partner: ret, prev: undefined, next: undefined };
+    events.push({ time: op.invokeTimeNs, node: call });
+    events.push({ time: op.returnTimeNs ?? Number.POSITIVE_INFINITY, node: ret });
+  });
+  events.sort((a, b) => a.time - b.time || Number(b.node.isCall) - Number(a.node.isCall) || a.node.op - b.node.op);
+  const head: EventNode = { op: -1, isCall: false, partner: undefined, prev: undefined, next: undefined };
+  let tail = head;
+  for (const { node } of events) {
+    tail.next = node;
+    node.prev = tail;
+    tail = node;
+  }
+  return head;
+}
+
+function unlink(node: EventNode): void {
+  if (node.prev !== undefined) node.prev.next = node.next;
+  if (node.next !== undefined) node.next.prev = node.prev;
+}
+
+function relink(node: EventNode): void {
+  if (node.prev !== undefined) node.prev.next = node;
+  if (node.next !== undefined) node.next.prev = node;
+}
+
+function lift(call: EventNode): void {
+  unlink(call);
+  if (call.partner !== undefined) unlink(call.partner);
+}
+
+/** Exactly reverses lift(): the nodes kept their neighbours, so relinking in reverse restores the list. */
+function unlift(call: EventNode): void {
+  if (call.partner !== undefined) relink(call.partner);
+  relink(call);
+}
