@@ -6,12 +6,14 @@ import { makeMessage, MessageType } from '../../src/raft/message.js';
 import { freePort } from '../support/free-port.js';
 import { closeAll, connectAndWait, numbered, startMember, type Member } from './transport-fixture.js';
 
-/** Counts of the kinds of handle that keep a process alive, e.g. { TCPSocketWrap: 2 }. */
+/** The kinds of handle a transport creates: sockets, listeners, timers. */
+const TRANSPORT_HANDLE_KINDS = new Set(['TCPSocketWrap', 'TCPServerWrap', 'Timeout']);
+
+/** Counts of those handles that keep the process alive, e.g. { TCPSocketWrap: 2 }. */
 function liveHandles(): Map<string, number> {
   const counts = new Map<string, number>();
   for (const kind of process.getActiveResourcesInfo()) {
-    if (kind === 'TTYWrap' || kind === 'FSReqCallback') continue;
-    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+    if (TRANSPORT_HANDLE_KINDS.has(kind)) counts.set(kind, (counts.get(kind) ?? 0) + 1);
   }
   return counts;
 }
