@@ -45,10 +45,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const options = serverOptionsFromConfig(config, logger);
   const server = await EtcdServer.start(options);
   const clients = await ClientServer.listen(server, options.listenClientUrls, logger);
+  // As etcd: a member serves once its name and client URLs are in the cluster's member list.
+  await server.publishAttributesWithRetry();
   logger.info('ready to serve client requests', { 'member-id': server.memberId.toString(16) });
-  server.publishAttributes().catch((error: unknown) => {
-    logger.warn('failed to publish local member to cluster through raft', { error: String(error) });
-  });
   await waitForStopSignal(logger, server, clients);
   return 0;
 }

@@ -83,6 +83,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     logger: options.logger ?? SILENT_LOGGER,
   };
   const server = await EtcdServer.start(serverOptions);
+  await server.publishAttributesWithRetry();
   const clients = await ClientServer.listen(server, serverOptions.listenClientUrls, serverOptions.logger);
   let closed: Promise<void> | null = null;
   return {

@@ -19,7 +19,8 @@ export function clusterIdentity(options: ServerOptions): ClusterIdentity {
       ID: id,
       name: spec.name,
       peerURLs: [...spec.peerUrls],
-      clientURLs: id === memberId ? [...options.advertiseClientUrls] : [],
+      // Client URLs become known when each member publishes them through the log.
+      clientURLs: [],
       isLearner: false,
     };
   });

@@ -62,6 +62,7 @@ import { AppliedIndex } from './applied-index.js';
 import { AutoCompactor, type CompactionTarget } from './auto-compactor.js';
 import { backendAlarmPersistence } from './backend-alarms.js';
 import { openMemberStorage, type MemberStorage } from './member-storage.js';
+import { PeerNetwork } from './peer-network.js';
 import { applyLogRequest, type ApplyContext, type CompactionOutcome } from './entry-applier.js';
 import { LinearizableReads } from './linearizable-reads.js';
 import { computeMemberId } from './member-id.js';
@@ -87,6 +88,8 @@ function emptyMember(id: bigint): Member {
 }
 
 const CAMPAIGN_ATTEMPTS_MAX = 50;
+const PUBLISH_ATTEMPTS_MAX = 20;
+const PUBLISH_RETRY_MS = 500;
 const CAMPAIGN_RETRY_MS = 5;
 
 /** Tries at drawing a nonzero lease ID; the generator makes zero practically impossible. */
@@ -113,6 +116,7 @@ export class EtcdServer {
   private readonly writeListeners: Array<(result: WriteResult) => void> = [];
   private readonly membershipListeners: Array<(members: Member[]) => void> = [];
   private readonly removedListeners: Array<() => void> = [];
+  private network: PeerNetwork | null = null;
   private leaderKnown: { resolve(): void; promise: Promise<void> };
   private readonly compactor: AutoCompactor | null;
   private stopping = false;
@@ -149,7 +153,7 @@ export class EtcdServer {
     this.leaderKnown = { resolve: resolveLeader, promise };
     this.driver = new RaftDriver(storage.raftNode, storage.raftStorage, storage.wal, {
       applyEntries: (entries) => this.applyEntries(entries),
-      send: () => undefined,
+      send: (messages) => this.network?.send(messages),
       onReadState: (index, context) => this.reads.onReadState(index, context),
       onLeaderChange: (leader, term) => this.onLeaderChange(leader, term),
       onFatal: (error) => this.onFatal(error),
@@ -172,6 +176,12 @@ export class EtcdServer {
   static async start(options: ServerOptions): Promise<EtcdServer> {
     const storage = await openMemberStorage(options);
     const server = new EtcdServer(options, storage);
+    try {
+      await server.openNetwork();
+    } catch (error) {
+      await storage.close();
+      throw error;
+    }
     server.driver.start(options.heartbeatIntervalMs);
     server.compactor?.start();
     server.leaseExpiry.start();
@@ -179,6 +189,27 @@ export class EtcdServer {
     await server.leaderKnown.promise;
     await server.applied.waitFor(storage.raftNode.status().commit);
     return server;
+  }
+
+  private async openNetwork(): Promise<void> {
+    const node = this.driver.node;
+    this.network = await PeerNetwork.open(
+      this.memberId,
+      this.clusterId,
+      this.options.listenPeerUrls,
+      {
+        onMessage: (message) => {
+          if (this.stopping) return;
+          node.step(message);
+          this.driver.schedule();
+        },
+        onUnreachable: (peer) => node.reportUnreachable(peer),
+        onSnapshotStatus: (peer, ok) => node.reportSnapshot(peer, ok),
+      },
+      this.options.logger,
+    );
+    this.network.syncPeers(this.storage.membership.list());
+    this.onMembershipChange((members) => this.network?.syncPeers(members));
   }
 
   /**
@@ -420,6 +451,7 @@ export class EtcdServer {
     this.waiters.failAll(stopped);
     this.reads.failAll(stopped);
     this.applied.failAll(stopped);
+    await this.network?.close();
     await this.storage.close();
   }
 
@@ -486,6 +518,20 @@ export class EtcdServer {
     if (own !== undefined && own.name === this.options.name && own.clientURLs.join(',') === clientUrls.join(',')) return;
     await this.propose({ $case: 'memberAttributes', value: { memberId: this.memberId, name: this.options.name, clientUrls } });
     this.options.logger.info('published local member to cluster through raft', { 'local-member-id': this.memberId.toString(16), name: this.options.name });
+  }
+
+  /** Publishes, retrying while there is no leader yet; gives up (with a warning) after a bound. */
+  async publishAttributesWithRetry(): Promise<void> {
+    for (let attempt = 1; attempt <= PUBLISH_ATTEMPTS_MAX; attempt++) {
+      try {
+        await this.publishAttributes();
+        return;
+      } catch (error) {
+        if (this.stopping) return;
+        this.options.logger.warn('failed to publish local member to cluster through raft', { attempt, error: String(error) });
+        await sleep(PUBLISH_RETRY_MS);
+      }
+    }
   }
 
   /** Called with the new member list after every applied membership change (the transport follows it). */

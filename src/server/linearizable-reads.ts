@@ -6,6 +6,8 @@ import type { AppliedIndex } from './applied-index.js';
 
 /** How long a read waits for its ReadIndex round before "request timed out". */
 export const READ_INDEX_TIMEOUT_MS = 7000;
+/** A ReadIndex request can be dropped (no leader yet, a message lost); ask again this often, as etcd does. */
+export const READ_INDEX_RETRY_MS = 500;
 /** Reads waiting for the next round at most. */
 export const MAX_PENDING_READS = 100_000;
 
@@ -17,6 +19,7 @@ export interface ReadIndexSource {
 interface Round {
   readonly readers: Array<{ resolve(): void; reject(error: Error): void }>;
   readonly timer: NodeJS.Timeout;
+  readonly retry: NodeJS.Timeout;
 }
 
 export class LinearizableReads {
@@ -43,6 +46,7 @@ export class LinearizableReads {
     if (round === undefined) return;
     this.inFlight.delete(key);
     clearTimeout(round.timer);
+    clearInterval(round.retry);
     this.applied.waitFor(index).then(
       () => round.readers.forEach((reader) => reader.resolve()),
       (error: Error) => round.readers.forEach((reader) => reader.reject(error)),
@@ -53,6 +57,7 @@ export class LinearizableReads {
   failAll(error: Error): void {
     for (const round of this.inFlight.values()) {
       clearTimeout(round.timer);
+      clearInterval(round.retry);
       round.readers.forEach((reader) => reader.reject(error));
     }
     this.inFlight.clear();
@@ -67,12 +72,14 @@ export class LinearizableReads {
     const context = Buffer.alloc(8);
     context.writeBigUInt64BE(this.nextContext++);
     const key = context.toString('hex');
+    const retry = setInterval(() => this.source.requestReadIndex(context), READ_INDEX_RETRY_MS);
     const timer = setTimeout(() => {
+      clearInterval(retry);
       this.inFlight.delete(key);
       readers.forEach((reader) => reader.reject(new EtcdError('Timeout')));
       if (this.pending.length > 0) this.startRound();
     }, READ_INDEX_TIMEOUT_MS);
-    this.inFlight.set(key, { readers, timer });
+    this.inFlight.set(key, { readers, timer, retry });
     this.source.requestReadIndex(context);
   }
 }
