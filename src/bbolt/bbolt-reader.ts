@@ -98,6 +98,8 @@ export class BboltReader {
 
   private findBucket(path: readonly string[]): BucketRoot | undefined {
     let root: BucketRoot = { kind: 'page', pgid: Number(this.meta.rootPgid) };
+    // A bucket whose root is an ancestor's would nest forever for a caller walking sub-buckets.
+    const ancestors = new Set<number>([root.pgid]);
     for (const name of path) {
       const want = Buffer.from(name, 'utf8');
       let next: BucketRoot | undefined;
@@ -108,6 +110,8 @@ export class BboltReader {
         if (order === 0) break;
       }
       if (next === undefined) return undefined;
+      if (next.kind === 'page' && ancestors.has(next.pgid)) throw new BboltFormatError(`bucket ${name} has an enclosing bucket's root as its own`, next.pgid);
+      if (next.kind === 'page') ancestors.add(next.pgid);
       root = next;
     }
     return root;
