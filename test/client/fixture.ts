@@ -36,7 +36,8 @@ const PROBES: Record<Feature, (etcd: Etcd) => Promise<unknown>> = {
     const watcher = await etcd.watch('probe/watch');
     await watcher.close();
   },
-  auth: (etcd) => etcd.auth.status(),
+  // AuthStatus arrived in etcd 3.5; UserList answers on 3.4 too.
+  auth: (etcd) => etcd.auth.userList(),
   election: async () => undefined,
   lock: async () => undefined,
 };
@@ -59,12 +60,16 @@ export async function missingFeature(etcd: Etcd, ...features: Feature[]): Promis
       await PROBES[feature](etcd);
     } catch (error) {
       if (error instanceof EtcdClientError && error.grpcCode === GrpcStatus.UNIMPLEMENTED) {
-        return `etcd-ts: ${FEATURE_NAMES[feature]} not yet implemented`;
+        return `${targetName()}: ${FEATURE_NAMES[feature]} not yet implemented`;
       }
       throw error;
     }
   }
   return undefined;
+}
+
+function targetName(): string {
+  return process.env['ETCD_TS_TARGET'] === 'etcd' ? 'etcd' : 'etcd-ts';
 }
 
 /** Resolves after `ms`; tests use it only to give a background loop a chance to run. */
