@@ -99,24 +99,46 @@ function bucketValue(tree: BuiltTree): Buffer {
   return header;
 }
 
-/** The bucket's key/values and its nested buckets in one ascending stream, checked as it goes. */
-async function* mergeElements(entries: KeyValueStream, nested: readonly TreeElement[], counter: { keys: number }): AsyncGenerator<TreeElement> {
+/** Elements handed to the tree builder at a time: one await per batch, not per key. */
+const MERGE_BATCH_ELEMENTS = 4096;
+
+/** The bucket's key/values and its nested buckets in one ascending stream of batches, checked as it goes. */
+async function* mergeElements(entries: KeyValueStream, nested: readonly TreeElement[], counter: { keys: number }): AsyncGenerator<TreeElement[]> {
   let next = 0;
   let previous: Buffer | undefined;
-  const emit = (element: TreeElement): TreeElement => {
+  let batch: TreeElement[] = [];
+  const emit = (element: TreeElement): void => {
     if (previous !== undefined && Buffer.compare(previous, element.key) >= 0) {
       throw new BboltWriteError(`keys not strictly ascending: ${element.key.toString('hex')} after ${previous.toString('hex')}`);
     }
     previous = element.key;
-    return element;
+    batch.push(element);
   };
-  for await (const [key, value] of entries) {
-    while (next < nested.length && Buffer.compare(nested[next]!.key, key) < 0) yield emit(nested[next++]!);
+  const add = (key: Buffer, value: Buffer): void => {
+    while (next < nested.length && Buffer.compare(nested[next]!.key, key) < 0) emit(nested[next++]!);
     if (value.length > BBOLT_VALUE_BYTES_MAX) throw new BboltWriteError(`value of ${value.length} bytes is over bbolt's limit`);
     counter.keys++;
-    yield emit({ key: checkKey(key), value, isBucket: false });
+    emit({ key: checkKey(key), value, isBucket: false });
+  };
+  const take = (): TreeElement[] => {
+    const full = batch;
+    batch = [];
+    return full;
+  };
+  // A synchronous source is read without an await per key, which would dominate large exports.
+  if (Symbol.iterator in entries) {
+    for (const [key, value] of entries) {
+      add(key, value);
+      if (batch.length >= MERGE_BATCH_ELEMENTS) yield take();
+    }
+  } else {
+    for await (const [key, value] of entries) {
+      add(key, value);
+      if (batch.length >= MERGE_BATCH_ELEMENTS) yield take();
+    }
   }
-  while (next < nested.length) yield emit(nested[next++]!);
+  while (next < nested.length) emit(nested[next++]!);
+  yield take();
 }
 
 function checkKey(key: Buffer): Buffer {

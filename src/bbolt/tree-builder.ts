@@ -36,9 +36,9 @@ export function inlineBucketBytesMax(pageBytes: number): number {
   return pageBytes / 4;
 }
 
-/** `elements` must be strictly ascending by key; the caller checks that. */
+/** Elements arrive in batches, strictly ascending by key (the caller checks that). */
 export async function buildTree(
-  elements: AsyncIterable<TreeElement> | Iterable<TreeElement>,
+  batches: AsyncIterable<readonly TreeElement[]>,
   out: PageAppender,
   allowInline: boolean,
 ): Promise<BuiltTree> {
@@ -46,16 +46,18 @@ export async function buildTree(
   let pageBytes = PAGE_HEADER_BYTES;
   let hasNestedBucket = false;
   const leaves: ChildRef[] = [];
-  for await (const element of elements) {
-    const size = LEAF_ELEMENT_BYTES + element.key.length + element.value.length;
-    if (page.length > 0 && pageBytes + size > out.pageBytes) {
-      leaves.push({ key: Buffer.from(page[0]!.key), pgid: await out.append(encodeLeafPage(page, out.pageBytes)) });
-      page = [];
-      pageBytes = PAGE_HEADER_BYTES;
+  for await (const batch of batches) {
+    for (const element of batch) {
+      const size = LEAF_ELEMENT_BYTES + element.key.length + element.value.length;
+      if (page.length > 0 && pageBytes + size > out.pageBytes) {
+        leaves.push({ key: Buffer.from(page[0]!.key), pgid: await out.append(encodeLeafPage(page, out.pageBytes)) });
+        page = [];
+        pageBytes = PAGE_HEADER_BYTES;
+      }
+      page.push(element);
+      pageBytes += size;
+      hasNestedBucket ||= element.isBucket;
     }
-    page.push(element);
-    pageBytes += size;
-    hasNestedBucket ||= element.isBucket;
   }
   if (leaves.length === 0 && allowInline && !hasNestedBucket && pageBytes <= inlineBucketBytesMax(out.pageBytes)) {
     return { kind: 'inline', value: Buffer.concat([Buffer.alloc(BUCKET_HEADER_BYTES), encodeLeafPage(page, 0)]) };
