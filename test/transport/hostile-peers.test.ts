@@ -9,9 +9,10 @@ import {
 import { connect as connectNet } from 'node:net';
 import { encodeMessage } from '../../src/raft/message-codec.js';
 import { packFrames } from '../../src/transport/frame-codec.js';
-import { PEER_QUEUE_MESSAGES_MAX } from '../../src/transport/transport-limits.js';
+import { PEER_QUEUE_MESSAGES_MAX, SNAPSHOT_BYTES_MAX } from '../../src/transport/transport-limits.js';
 import {
-  HEADER_CLUSTER_ID, HEADER_FROM, HEADER_PROTOCOL, HEADER_TO, MESSAGE_STREAM_PATH, PROTOCOL_VERSION,
+  HEADER_CLUSTER_ID, HEADER_FROM, HEADER_PROTOCOL, HEADER_TO, MESSAGE_STREAM_PATH, PROTOCOL_VERSION, SNAPSHOT_PATH,
+  STATUS_BAD_REQUEST, STATUS_TOO_LARGE,
 } from '../../src/transport/wire-protocol.js';
 import { CLUSTER_ID, closeAll, connectAndWait, nextTurn, numbered, startMember, waitUntil, type Member } from './transport-fixture.js';
 
@@ -170,5 +171,55 @@ test('a peer that stops reading costs a bounded queue, never blocks sends or oth
   } finally {
     await closeAll([a, c]);
     await stalled.close();
+  }
+});
+
+/** Uploads `body` as a snapshot to `target` as member 7 would; resolves with the answer's status. */
+async function rawSnapshot(target: Member, body: Buffer, declaredBytes = body.length): Promise<number> {
+  const session = connectHttp2(target.transport.boundUrls[0] ?? '');
+  session.on('error', () => undefined);
+  try {
+    const request = session.request({
+      ':method': 'POST', ':path': SNAPSHOT_PATH, 'content-length': String(declaredBytes),
+      [HEADER_CLUSTER_ID]: CLUSTER_ID.toString(16), [HEADER_FROM]: '7', [HEADER_TO]: target.id.toString(16),
+      [HEADER_PROTOCOL]: PROTOCOL_VERSION,
+    });
+    request.on('error', () => undefined);
+    request.resume();
+    const status = new Promise<number>((resolve) => {
+      request.once('response', (h) => resolve(Number(h[':status'])));
+      request.once('close', () => resolve(0));
+    });
+    // A body shorter than declared stays open, as an upload still in progress.
+    if (declaredBytes === body.length) request.end(body);
+    else request.write(body);
+    return await status;
+  } finally {
+    await new Promise<void>((resolve) => {
+      session.once('close', resolve);
+      session.destroy();
+    });
+  }
+}
+
+test('a snapshot upload declared beyond the size limit is refused before its body is read', async () => {
+  const b = await startMember(2n);
+  try {
+    assert.equal(await rawSnapshot(b, Buffer.alloc(16), SNAPSHOT_BYTES_MAX + 1), STATUS_TOO_LARGE);
+    assert.deepEqual(b.received, []);
+  } finally {
+    await b.transport.close();
+  }
+});
+
+test('a snapshot upload that is not a snapshot message is refused and nothing is delivered', async () => {
+  const b = await startMember(2n);
+  try {
+    assert.equal(await rawSnapshot(b, Buffer.from([0xff, 0xff, 0xff])), STATUS_BAD_REQUEST);
+    assert.equal(await rawSnapshot(b, Buffer.from(encodeMessage(numbered(7n, b.id, 1)))), STATUS_BAD_REQUEST);
+    assert.ok(b.logger.lines.some((l) => l.msg === 'refused a malformed snapshot from peer'));
+    assert.deepEqual(b.received, []);
+  } finally {
+    await b.transport.close();
   }
 });
