@@ -63,19 +63,35 @@ export class Lessor implements LeaseLookup, LeaseAttachments {
   /** Rebuilds the leases from the backend and reattaches the keys that name them. */
   static open(backend: Backend, keys: LeasedKeySource, options: LessorOptions): Lessor {
     const lessor = new Lessor(backend, options);
-    for (const entry of backend.range('lease', Buffer.alloc(0), undefined, 0)) {
+    lessor.load(keys);
+    return lessor;
+  }
+
+  /**
+   * Reloads everything from the backend after its contents were replaced (a snapshot
+   * from the leader was installed). On the leader every lease then gets a full TTL.
+   */
+  recover(keys: LeasedKeySource, extendMs: number): void {
+    const wasPrimary = this.primary;
+    this.demote();
+    this.leases.clear();
+    this.load(keys);
+    if (wasPrimary) this.promote(extendMs);
+  }
+
+  private load(keys: LeasedKeySource): void {
+    for (const entry of this.backend.range('lease', Buffer.alloc(0), undefined, 0)) {
       const record = decodeLeaseRecord(entry.value);
-      lessor.leases.set(record.id, {
+      this.leases.set(record.id, {
         id: record.id,
-        ttlSeconds: Math.max(Number(record.ttlSeconds), options.minTtlSeconds),
+        ttlSeconds: Math.max(Number(record.ttlSeconds), this.options.minTtlSeconds),
         remainingTtlSeconds: Number(record.remainingTtlSeconds),
         expiryMs: Number.POSITIVE_INFINITY,
         keys: new Set(),
       });
     }
     // A key naming a lease that is gone is left alone, as etcd does.
-    keys.forEachLeasedKey((key, id) => lessor.leases.get(id)?.keys.add(key.toString('latin1')));
-    return lessor;
+    keys.forEachLeasedKey((key, id) => this.leases.get(id)?.keys.add(key.toString('latin1')));
   }
 
   get isPrimary(): boolean {

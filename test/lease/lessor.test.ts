@@ -6,6 +6,7 @@ import { MemoryBackend } from '../../src/backend/memory-backend.js';
 import { isEtcdError } from '../../src/errors/etcd-error.js';
 import { ManualClock } from '../../src/lease/lease-clock.js';
 import { minLeaseTtlSeconds } from '../../src/lease/lease-limits.js';
+import { leaseKey as leaseKeyOf } from '../../src/lease/lease-record.js';
 import { Lessor, type LeasedKeySource } from '../../src/lease/lessor.js';
 
 const MIN_TTL_SECONDS = 2;
@@ -187,6 +188,23 @@ describe('persistence', () => {
     assert.deepEqual(restarted.timeToLive(20n, true)?.keys.map(String), ['a', 'b']);
     clock.advance(3_600_000);
     assert.deepEqual(restarted.findExpired(100), []);
+  });
+
+  test('recovering from a replaced backend forgets leases it does not hold and gives the rest a full TTL', () => {
+    const { lessor, clock, backend } = setup();
+    lessor.promote(0);
+    lessor.grant(50n, 10n);
+    const other = MemoryBackend.open();
+    backends.push(other);
+    const source = reopen(other, clock);
+    source.grant(51n, 20n);
+    for (const entry of other.range('lease', Buffer.alloc(0), undefined, 0)) backend.put('lease', entry.key, entry.value);
+    backend.delete('lease', leaseKeyOf(50n));
+    clock.advance(15_000);
+    lessor.recover({ forEachLeasedKey: (visit) => visit(Buffer.from('k'), 51n) }, 1_000);
+    assert.deepEqual(lessor.list(), [51n]);
+    assert.deepEqual(lessor.timeToLive(51n, true)?.keys.map(String), ['k']);
+    assert.equal(lessor.timeToLive(51n, false)?.remainingSeconds, 21);
   });
 
   test('revoking returns the attached keys in byte order and forgets detached ones', () => {
