@@ -4,8 +4,16 @@ import type { EtcdServer } from '../server/etcd-server.js';
 import { DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL_MS } from '../server/server-options.js';
 import { WatchHub } from './watch-hub.js';
 
+/** An open client stream, as the registry needs to see it at shutdown. */
+export interface StoppableStream {
+  /** Ends the client's call with "server stopped" (UNAVAILABLE), which clients retry elsewhere. */
+  stop(): void;
+}
+
 export interface ServerWatch {
   readonly hub: WatchHub;
+  /** Open client streams; each removes itself when it ends. */
+  readonly streams: Set<StoppableStream>;
   /** How often watchers with progress_notify get a notification; read when a stream opens. */
   progressNotifyIntervalMs: number;
 }
@@ -17,7 +25,7 @@ export function serverWatch(server: EtcdServer): ServerWatch {
   if (entry === undefined) {
     const hub = new WatchHub(server.store);
     server.onWrite((result) => hub.notify(result));
-    entry = { hub, progressNotifyIntervalMs: DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL_MS };
+    entry = { hub, streams: new Set(), progressNotifyIntervalMs: DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL_MS };
     hubs.set(server, entry);
   }
   return entry;
@@ -25,4 +33,15 @@ export function serverWatch(server: EtcdServer): ServerWatch {
 
 export function watchHubOf(server: EtcdServer): WatchHub {
   return serverWatch(server).hub;
+}
+
+/**
+ * Ends every open watch stream of the server at once. Watch streams never end by
+ * themselves, so a graceful gRPC shutdown would otherwise wait out its timeout and
+ * then cut them with CANCELLED, which clients (Go clientv3 among them) treat as final.
+ */
+export function stopWatchStreams(server: EtcdServer): void {
+  const entry = hubs.get(server);
+  if (entry === undefined) return;
+  for (const stream of [...entry.streams]) stream.stop();
 }

@@ -4,7 +4,7 @@
 import { startServer, type StartServerOptions } from '../../src/embed/start-server.js';
 import type { MvccStore } from '../../src/mvcc/mvcc-store.js';
 import type { WatchHub } from '../../src/watch/watch-hub.js';
-import { serverWatch } from '../../src/watch/watch-hub-registry.js';
+import { serverWatch, stopWatchStreams } from '../../src/watch/watch-hub-registry.js';
 import { RawKv } from '../support/raw-kv.js';
 import { startServer as startProcess } from '../support/server-process.js';
 
@@ -15,6 +15,8 @@ export interface WatchTarget {
   readonly hub: WatchHub | null;
   /** The server's store, for comparing against history; null against real etcd. */
   readonly store: MvccStore | null;
+  /** Ends every open watch stream as a shutting-down server would; null against real etcd. */
+  readonly stopWatchStreams: (() => void) | null;
   close(): Promise<void>;
 }
 
@@ -29,13 +31,13 @@ export async function openTarget(options: TargetOptions = {}): Promise<WatchTarg
     if (options.overrides?.maxRequestBytes !== undefined) args.push(`--max-request-bytes=${options.overrides.maxRequestBytes}`);
     const child = await startProcess({ target: 'etcd', args });
     const kv = new RawKv(child.endpoint);
-    return { endpoint: child.endpoint, kv, hub: null, store: null, close: async () => { kv.close(); await child.stop(); } };
+    return { endpoint: child.endpoint, kv, hub: null, store: null, stopWatchStreams: null, close: async () => { kv.close(); await child.stop(); } };
   }
   const running = await startServer(options);
   const watch = serverWatch(running.server);
   if (options.progressNotifyIntervalMs !== undefined) watch.progressNotifyIntervalMs = options.progressNotifyIntervalMs;
   const kv = new RawKv(running.endpoint);
-  return { endpoint: running.endpoint, kv, hub: watch.hub, store: running.server.store, close: async () => { kv.close(); await running.close(); } };
+  return { endpoint: running.endpoint, kv, hub: watch.hub, store: running.server.store, stopWatchStreams: () => stopWatchStreams(running.server), close: async () => { kv.close(); await running.close(); } };
 }
 
 export const b = (text: string): Buffer => Buffer.from(text, 'utf8');

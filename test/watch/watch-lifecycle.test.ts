@@ -81,3 +81,23 @@ test('a request that does not decode ends the stream with INTERNAL and releases 
   }
   await released();
 });
+
+test('at shutdown every watch stream ends with UNAVAILABLE "server stopped", which clients retry', { skip: process.env['ETCD_TS_TARGET'] === 'etcd' }, async () => {
+  const streams = [new RawWatch(target.endpoint), new RawWatch(target.endpoint)];
+  try {
+    for (const stream of streams) {
+      stream.create({ key: b('sd/k') });
+      await stream.next();
+    }
+    target.stopWatchStreams?.();
+    for (const stream of streams) {
+      // grpc-js reports a non-OK status as an error carrying code and details.
+      const timeout = new Promise((resolve) => setTimeout(() => resolve({ details: 'still open after 5 s' }), 5000).unref());
+      const ended = (await Promise.race([stream.finished, timeout])) as { code?: number; details?: string };
+      assert.deepEqual([ended.code, ended.details], [14, 'etcdserver: server stopped']);
+    }
+  } finally {
+    for (const stream of streams) stream.close();
+  }
+  await released();
+});

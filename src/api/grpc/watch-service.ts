@@ -9,11 +9,12 @@ import {
   type WatchRequest,
   type WatchResponse,
 } from '../../generated/etcdserverpb/rpc.js';
+import { EtcdError } from '../../errors/etcd-error.js';
 import type { Logger } from '../../log/logger.js';
 import type { EtcdServer } from '../../server/etcd-server.js';
 import { GRPC_OVERHEAD_BYTES } from '../../server/server-options.js';
 import { fragmentResponse } from '../../watch/fragment-response.js';
-import { serverWatch } from '../../watch/watch-hub-registry.js';
+import { serverWatch, type StoppableStream } from '../../watch/watch-hub-registry.js';
 import { WatchStream, type CreateWatch } from '../../watch/watch-stream.js';
 import { toServiceError } from './map-error.js';
 import type { Decoded } from './safe-codec.js';
@@ -39,8 +40,9 @@ function toCreateWatch(request: WatchCreateRequest): CreateWatch {
   };
 }
 
-class WatchCallHandler {
+class WatchCallHandler implements StoppableStream {
   private readonly stream: WatchStream;
+  private readonly registry: Set<StoppableStream>;
   private readonly split: (response: WatchResponse) => WatchResponse[];
   private flushQueued = false;
   private blocked = false;
@@ -54,6 +56,8 @@ class WatchCallHandler {
     private readonly logger: Logger,
   ) {
     const watch = serverWatch(server);
+    this.registry = watch.streams;
+    this.registry.add(this);
     this.stream = new WatchStream(watch.hub, { header, wake: () => this.wake() }, watch.progressNotifyIntervalMs);
     // etcd fragments at the request limit plus the gRPC allowance, not at the bare request limit.
     const maxResponseBytes = server.limits.maxRequestBytes + GRPC_OVERHEAD_BYTES;
@@ -128,8 +132,15 @@ class WatchCallHandler {
     this.call.end();
   }
 
+  stop(): void {
+    if (this.done) return;
+    this.release();
+    this.call.emit('error', toServiceError(new EtcdError('Stopped'), this.logger, 'Watch'));
+  }
+
   private release(): void {
     this.done = true;
+    this.registry.delete(this);
     this.stream.close();
   }
 }
