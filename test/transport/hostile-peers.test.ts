@@ -167,7 +167,7 @@ test('a peer that stops reading costs a bounded queue, never blocks sends or oth
     assert.ok(a.unreachable.includes(2n), 'the stalled peer is reported unreachable');
     assert.ok(!a.unreachable.includes(3n), 'the healthy peer is not');
     assert.ok(a.logger.lines.some((l) => l.msg.startsWith('dropping messages to remote peer: sending buffer is full')));
-    assert.ok(slowestSendMs < 50, `send() took up to ${slowestSendMs.toFixed(1)} ms`);
+    assert.ok(slowestSendMs < 250, `send() took up to ${slowestSendMs.toFixed(1)} ms`);
   } finally {
     await closeAll([a, c]);
     await stalled.close();

@@ -71,6 +71,8 @@ test('a heartbeat and its response make a round trip in about a millisecond', as
     samples.sort((x, y) => x - y);
     const at = (q: number): number => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? NaN;
     t.diagnostic(`heartbeat round trip over loopback: p50 ${at(0.5).toFixed(3)} ms, p99 ${at(0.99).toFixed(3)} ms, max ${at(1).toFixed(3)} ms`);
+    assert.equal(b.transport.stats().received, 50 + ROUND_TRIPS, 'every heartbeat crossed the wire');
+    assert.equal(a.transport.stats().received, 50 + ROUND_TRIPS, 'and every response came back');
     assert.ok(at(0.5) < 10, `median round trip ${at(0.5)} ms`);
   } finally {
     await closeAll([a, b]);
