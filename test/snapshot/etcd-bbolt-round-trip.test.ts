@@ -15,10 +15,8 @@ import { etcdSnapshotStatus } from '../../src/snapshot/etcd-format/etcd-snapshot
 import { exportEtcdSnapshot } from '../../src/snapshot/etcd-format/export-etcd-snapshot.js';
 import { importEtcdSnapshot } from '../../src/snapshot/etcd-format/import-etcd-snapshot.js';
 import { etcdctl, etcdctlOk } from '../support/etcdctl.js';
-import { freePort } from '../support/free-port.js';
-import { runCommand } from '../support/run-command.js';
 import { startServer, type ServerProcess } from '../support/server-process.js';
-import { readAllBuckets, snapshotSave, snapshotStatus } from './etcd-snapshot-helpers.js';
+import { readAllBuckets, restoreIntoEtcd, snapshotSave, snapshotStatus } from './etcd-snapshot-helpers.js';
 
 const KEYS = 40;
 const ROUNDS = 3;
@@ -99,7 +97,7 @@ describe('a snapshot from real etcd', { timeout: TEST_TIMEOUT_MS }, () => {
       await exportEtcdSnapshot(backend, exportedPath);
       const exportedStatus = await snapshotStatus(exportedPath);
       assert.deepEqual({ ...exportedStatus, totalSize: 0 }, { ...etcdStatus, totalSize: 0 });
-      restored = await restoreAndStart(exportedPath);
+      restored = await restoreIntoEtcd(exportedPath, join(dir, 'restored.etcd'));
     } finally {
       await backend.close();
     }
@@ -112,17 +110,3 @@ describe('a snapshot from real etcd', { timeout: TEST_TIMEOUT_MS }, () => {
     assert.match(compacted.stderr, /required revision has been compacted/);
   });
 });
-
-/** `etcdctl snapshot restore` into a new data dir, then real etcd started on it. */
-async function restoreAndStart(snapshotPath: string): Promise<ServerProcess> {
-  const dataDir = join(dir, 'restored.etcd');
-  const peerUrl = `http://127.0.0.1:${await freePort()}`;
-  const result = await runCommand(
-    '/usr/bin/etcdctl',
-    ['snapshot', 'restore', snapshotPath, `--data-dir=${dataDir}`, '--name=compat', `--initial-cluster=compat=${peerUrl}`, `--initial-advertise-peer-urls=${peerUrl}`],
-    { env: { ETCDCTL_API: '3' }, timeoutMs: 60_000 },
-  );
-  assert.equal(result.code, 0, `snapshot restore failed: ${result.stderr}`);
-  // Flags parse left to right, so this --data-dir replaces the helper's fresh one.
-  return startServer({ target: 'etcd', name: 'compat', args: [`--data-dir=${dataDir}`] });
-}

@@ -14,7 +14,8 @@ import { etcdSnapshotStatus } from '../../src/snapshot/etcd-format/etcd-snapshot
 import { exportEtcdSnapshot } from '../../src/snapshot/etcd-format/export-etcd-snapshot.js';
 import { importEtcdSnapshot } from '../../src/snapshot/etcd-format/import-etcd-snapshot.js';
 import { startServer, type ServerProcess } from '../support/server-process.js';
-import { snapshotSave, snapshotStatus } from './etcd-snapshot-helpers.js';
+import { restoreIntoEtcd, snapshotSave, snapshotStatus } from './etcd-snapshot-helpers.js';
+import { etcdctlOk } from '../support/etcdctl.js';
 
 /** ETCD_TS_LARGE_SNAPSHOT_KEYS raises it for a one-off run (1,000,000 was run by hand). */
 const KEY_COUNT = Number(process.env['ETCD_TS_LARGE_SNAPSHOT_KEYS'] ?? 100_000);
@@ -25,6 +26,7 @@ const TEST_TIMEOUT_MS = 240_000 * Math.max(1, KEY_COUNT / 100_000);
 
 let dir: string;
 let server: ServerProcess | undefined;
+let restored: ServerProcess | undefined;
 let client: Etcd3 | undefined;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'etcd-large-snapshot-'));
@@ -33,6 +35,7 @@ before(async () => {
 });
 after(async () => {
   client?.close();
+  await restored?.stop();
   await server?.stop();
   await rm(dir, { recursive: true, force: true });
 });
@@ -86,6 +89,7 @@ test(`a ${KEY_COUNT}-key snapshot from real etcd reads, imports and exports`, { 
     const exportMs = performance.now() - started;
     const [ours, theirs] = [await snapshotStatus(exportedPath), await snapshotStatus(savedPath)];
     assert.deepEqual({ ...ours, totalSize: 0 }, { ...theirs, totalSize: 0 });
+    await expectServedByEtcd(exportedPath, theirs.revision);
     const ms = (n: number): string => `${Math.round(n)} ms`;
     const rssMiB = Math.round(process.memoryUsage().rss / 2 ** 20);
     console.log(`# ${KEY_COUNT} keys: read ${ms(readMs)}, import ${ms(importMs)}, export ${ms(exportMs)}; etcd db ${theirs.totalSize} bytes, ours ${ours.totalSize}; rss ${rssMiB} MiB`);
@@ -93,3 +97,19 @@ test(`a ${KEY_COUNT}-key snapshot from real etcd reads, imports and exports`, { 
     await backend.close();
   }
 });
+
+/** Real etcd restored from our export serves every key, at the same revision. */
+async function expectServedByEtcd(exportedPath: string, revision: number): Promise<void> {
+  restored = await restoreIntoEtcd(exportedPath, join(dir, 'restored.etcd'));
+  const restoredClient = new Etcd3({ hosts: restored.clientUrl, dialTimeout: 5_000 });
+  try {
+    assert.equal(await restoredClient.getAll().prefix('large/').count(), KEY_COUNT);
+    const response = await restoredClient.get(keyOf(0)).exec();
+    assert.equal(Number(response.header.revision), revision);
+  } finally {
+    restoredClient.close();
+  }
+  for (const i of [0, 1, KEY_COUNT / 2, KEY_COUNT - 1]) {
+    assert.equal(await etcdctlOk(restored.endpoint, ['get', keyOf(i), '--print-value-only']), `${valueOf(i)}\n`);
+  }
+}

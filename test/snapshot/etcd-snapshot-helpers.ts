@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { BboltReader } from '../../src/bbolt/bbolt-reader.js';
 import { ETCDCTL_BINARY, etcdctlOk } from '../support/etcdctl.js';
+import { freePort } from '../support/free-port.js';
 import { runCommand } from '../support/run-command.js';
+import { startServer, type ServerProcess } from '../support/server-process.js';
 
 export interface CtlStatus {
   readonly hash: number;
@@ -43,4 +45,18 @@ export function readAllBuckets(reader: BboltReader): Map<string, [string, string
     out.set(bucket, [...reader.entries(bucket)].map(([k, v]) => [k.toString('hex'), v.toString('hex')]));
   }
   return out;
+}
+
+/** `etcdctl snapshot restore` into `dataDir` (which must not exist), then real etcd started on it. */
+export async function restoreIntoEtcd(snapshotPath: string, dataDir: string): Promise<ServerProcess> {
+  const peerUrl = `http://127.0.0.1:${await freePort()}`;
+  const result = await runCommand(
+    ETCDCTL_BINARY,
+    ['snapshot', 'restore', snapshotPath, `--data-dir=${dataDir}`, '--name=compat', `--initial-cluster=compat=${peerUrl}`, `--initial-advertise-peer-urls=${peerUrl}`],
+    { env: { ETCDCTL_API: '3' }, timeoutMs: SNAPSHOT_COMMAND_TIMEOUT_MS },
+  );
+  assert.equal(result.code, 0, `snapshot restore failed: ${result.stderr}`);
+  // A restored member keeps its membership from the restore; the helper's own
+  // --data-dir is replaced by this one, since flags parse left to right.
+  return startServer({ target: 'etcd', name: 'compat', args: [`--data-dir=${dataDir}`] });
 }

@@ -13,7 +13,7 @@ import { MvccStore } from '../../src/mvcc/mvcc-store.js';
 import { etcdSnapshotChunks } from '../../src/snapshot/etcd-format/etcd-snapshot-chunks.js';
 import { EtcdSnapshotError } from '../../src/snapshot/etcd-format/etcd-snapshot-error.js';
 import { importEtcdSnapshot } from '../../src/snapshot/etcd-format/import-etcd-snapshot.js';
-import { isBboltBytes } from '../../src/snapshot/etcd-format/is-bbolt-file.js';
+import { isBboltBytes, isBboltFile } from '../../src/snapshot/etcd-format/is-bbolt-file.js';
 import { snapshotDbBytes } from '../../src/snapshot/etcd-format/snapshot-digest.js';
 import { ALL, AT_HEAD, brief, del, put } from '../mvcc/store-helpers.js';
 import { snapshotStatus } from './etcd-snapshot-helpers.js';
@@ -63,6 +63,8 @@ describe('Maintenance.Snapshot in etcd format', () => {
   test('is accepted by etcdctl with our revision, and leaves out etcd-ts bookkeeping', async () => {
     const path = join(dir, 'streamed.db');
     await writeFile(path, snapshot);
+    assert.equal(await isBboltFile(path), true);
+    assert.equal(await isBboltFile(join(dir, 'source.lmdb')), false);
     const status = await snapshotStatus(path);
     assert.equal(status.revision, store.currentRevision);
     const reader = BboltReader.open(snapshot);

@@ -23,8 +23,9 @@ export interface EtcdImportSummary {
 }
 
 /**
- * `source` is a file path or the file's bytes. The backend must be new: its `key`
- * bucket empty. Everything is committed when the promise resolves.
+ * `source` is a file path or the file's bytes; a trailing sha256 is ignored here, so
+ * check it first (verifySnapshotDigest for files, snapshotDbBytes for bytes). The
+ * backend must be new: its `key` bucket empty. Everything is committed on return.
  */
 export async function importEtcdSnapshot(source: string | Uint8Array, backend: Backend): Promise<EtcdImportSummary> {
   if (backend.range('key', Buffer.alloc(0), undefined, 1).length > 0) {
