@@ -14,6 +14,8 @@ export interface FailureExplanation {
   readonly prefix: readonly KvOperation[];
   /** How many older operations of the prefix were left out of `prefix`. */
   readonly prefixOmitted: number;
+  /** False when no probing was allowed: `prefix` is then the whole history, not the shortest failing one. */
+  readonly narrowed: boolean;
   /** The longest legal order of the full history's operations that the search found. */
   readonly longestLinearization: readonly KvOperation[];
   readonly text: string;
@@ -46,7 +48,8 @@ export function explainFailure(
   stepsMaxPerProbe: number,
 ): FailureExplanation {
   const returned = ops.filter((op) => op.returnTimeNs !== null).sort((a, b) => (a.returnTimeNs ?? 0) - (b.returnTimeNs ?? 0));
-  let lo = 0;
+  const narrowed = stepsMaxPerProbe > 0;
+  let lo = narrowed ? 0 : returned.length - 1;
   let hi = returned.length - 1;
   // Invariant: the cut at returned[hi] fails; cuts before returned[lo] pass or are unknown.
   while (lo < hi) {
@@ -61,16 +64,22 @@ export function explainFailure(
   const prefix = prefixAll.slice(-EXPLANATION_OPS_MAX);
   const longestLinearization = longest.map((i) => ops[i] as KvOperation);
   return {
-    culprit, prefix, prefixOmitted: prefixAll.length - prefix.length, longestLinearization,
-    text: explanationText(culprit, prefix, prefixAll.length - prefix.length),
+    culprit, prefix, prefixOmitted: prefixAll.length - prefix.length, narrowed, longestLinearization,
+    text: explanationText(culprit, prefix, prefixAll.length - prefix.length, narrowed),
   };
 }
 
-function explanationText(culprit: KvOperation, prefix: readonly KvOperation[], omitted: number): string {
-  const lines = [
+function explanationText(
+  culprit: KvOperation, prefix: readonly KvOperation[], omitted: number, narrowed: boolean,
+): string {
+  const lines = narrowed ? [
     `no legal order explains: ${describeOperation(culprit)}`,
     `the shortest failing prefix${omitted > 0 ? ` (${omitted} older operations not shown)` : ''}:`,
-    ...prefix.map((op) => `  ${op === culprit ? '>' : ' '} ${describeOperation(op)}`),
+  ] : [
+    'no legal order exists (not narrowed down); the latest operations:',
   ];
+  lines.push(
+    ...prefix.map((op) => `  ${op === culprit && narrowed ? '>' : ' '} ${describeOperation(op)}`),
+  );
   return lines.join('\n');
 }

@@ -4,6 +4,7 @@
 
 import { assert } from '../util/assert.js';
 import type { KvOperation, KvValue } from './kv-history.js';
+import { seededRandom } from '../util/seeded-random.js';
 import { stepRegister } from './register-model.js';
 
 export type SearchOutcome =
@@ -33,8 +34,7 @@ interface Attempt {
  */
 export function searchRegister(ops: readonly KvOperation[], initial: KvValue, stepsMax: number): SearchOutcome {
   const head = buildEventList(ops);
-  const ordered = new Uint32Array(Math.ceil(ops.length / 32) + 1);
-  const seen = new Set<string>();
+  const memo = new LinearizedSetMemo(ops.length);
   const stack: Attempt[] = [];
   let longest: number[] = [];
   let state = initial;
@@ -46,10 +46,8 @@ export function searchRegister(ops: readonly KvOperation[], initial: KvValue, st
     if (at.isCall) {
       const after = stepRegister(state, ops[at.op] as KvOperation);
       if (after !== undefined) {
-        toggle(ordered, at.op);
-        const memoKey = `${ordered.join(',')}|${after === null ? '-' : `=${after}`}`;
-        if (!seen.has(memoKey)) {
-          seen.add(memoKey);
+        memo.toggle(at.op);
+        if (memo.addIfNew(after)) {
           stack.push({ call: at, stateBefore: state });
           if (stack.length > longest.length) longest = stack.map((a) => a.call.op);
           state = after;
@@ -57,7 +55,7 @@ export function searchRegister(ops: readonly KvOperation[], initial: KvValue, st
           at = head.next;
           continue;
         }
-        toggle(ordered, at.op);
+        memo.toggle(at.op);
       }
       at = at.next;
       continue;
@@ -65,7 +63,7 @@ export function searchRegister(ops: readonly KvOperation[], initial: KvValue, st
     // A return reached: its operation had to be ordered by now, so undo the last choice.
     const undo = stack.pop();
     if (undo === undefined) return { kind: 'violation', steps, longest };
-    toggle(ordered, undo.call.op);
+    memo.toggle(undo.call.op);
     state = undo.stateBefore;
     unlift(undo.call);
     at = undo.call.next;
@@ -73,9 +71,57 @@ export function searchRegister(ops: readonly KvOperation[], initial: KvValue, st
   return { kind: 'linearizable', steps };
 }
 
-function toggle(bits: Uint32Array, i: number): void {
-  const word = i >>> 5;
-  bits[word] = (bits[word] ?? 0) ^ (1 << (i & 31));
+/**
+ * The (set of ordered operations, state) pairs already explored. The set is a
+ * bitset with a Zobrist hash kept up to date on every toggle, so a lookup costs
+ * a short key, and hash collisions are settled by comparing the bitsets exactly.
+ */
+class LinearizedSetMemo {
+  private readonly bits: Uint32Array;
+  private readonly zobristLo: Uint32Array;
+  private readonly zobristHi: Uint32Array;
+  private hashLo = 0;
+  private hashHi = 0;
+  private readonly seen = new Map<string, Uint32Array[]>();
+
+  constructor(opCount: number) {
+    this.bits = new Uint32Array(Math.ceil(opCount / 32) + 1);
+    this.zobristLo = new Uint32Array(opCount);
+    this.zobristHi = new Uint32Array(opCount);
+    const random = seededRandom(ZOBRIST_SEED);
+    for (let i = 0; i < opCount; i++) {
+      this.zobristLo[i] = random.next() * 2 ** 32;
+      this.zobristHi[i] = random.next() * 2 ** 32;
+    }
+  }
+
+  toggle(op: number): void {
+    const word = op >>> 5;
+    this.bits[word] = (this.bits[word] ?? 0) ^ (1 << (op & 31));
+    this.hashLo ^= this.zobristLo[op] ?? 0;
+    this.hashHi ^= this.zobristHi[op] ?? 0;
+  }
+
+  /** Records the current set with `state`; false when that pair was seen before. */
+  addIfNew(state: KvValue): boolean {
+    const key = `${this.hashLo}:${this.hashHi}${state === null ? '-' : `=${state}`}`;
+    const sets = this.seen.get(key);
+    if (sets === undefined) {
+      this.seen.set(key, [this.bits.slice()]);
+      return true;
+    }
+    for (const s of sets) if (sameBits(s, this.bits)) return false;
+    sets.push(this.bits.slice());
+    return true;
+  }
+}
+
+/** Fixed: the hash only has to spread sets, not be secret, and runs must replay. */
+const ZOBRIST_SEED = 0x9e3779b9;
+
+function sameBits(a: Uint32Array, b: Uint32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
