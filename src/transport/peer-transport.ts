@@ -21,9 +21,9 @@ export interface PeerTransportOptions {
   readonly logger: Logger;
   /** Each valid message addressed to this member, in arrival order per peer. */
   onMessage(message: Message): void;
-  /** A send to this peer failed (connection down, queue full): raft's reportUnreachable. */
+  /** A send to this peer failed (connection down, queue full): raft's reportUnreachable. Never called inside send(). */
   onUnreachable?(peer: MemberId): void;
-  /** The outcome of sending a MsgSnap: raft's reportSnapshot. */
+  /** The outcome of sending a MsgSnap: raft's reportSnapshot. Never called inside send(). */
   onSnapshotStatus?(peer: MemberId, ok: boolean): void;
   /** Uniform in [0, 1), for reconnect jitter; Math.random when absent. */
   readonly random?: () => number;
@@ -54,8 +54,8 @@ export class PeerTransport {
       logger: options.logger,
       random: options.random ?? Math.random,
       counters,
-      onUnreachable: (peer) => options.onUnreachable?.(peer),
-      onSnapshotStatus: (peer, ok) => options.onSnapshotStatus?.(peer, ok),
+      onUnreachable: (peer) => this.reportUnreachable(peer),
+      onSnapshotStatus: (peer, ok) => this.reportSnapshot(peer, ok),
     };
   }
 
@@ -134,13 +134,32 @@ export class PeerTransport {
     }
     for (const link of touched) link.flush();
     // Once per peer per call: raft only needs to know the peer needs probing again.
-    for (const peer of unreachable) this.options.onUnreachable?.(peer);
+    for (const peer of unreachable) this.reportUnreachable(peer);
   }
 
   private dropUnknownTarget(message: Message): void {
     this.counters.dropped += 1;
     this.options.logger.debug('ignored a message to an unknown peer', { 'remote-peer-id': idToHex(message.to), type: message.type });
-    if (message.type === MessageType.MsgSnap) this.options.onSnapshotStatus?.(message.to, false);
+    if (message.type === MessageType.MsgSnap) this.reportSnapshot(message.to, false);
+  }
+
+  // Reports run as microtasks, never inside send(): the caller is in the middle of
+  // handling a raft Ready there, and raft must not be stepped before it advances.
+  // After close() they are dropped, since the owner is shutting raft down.
+  private reportUnreachable(peer: MemberId): void {
+    const report = this.options.onUnreachable;
+    if (report === undefined) return;
+    queueMicrotask(() => {
+      if (this.closing === null) report(peer);
+    });
+  }
+
+  private reportSnapshot(peer: MemberId, ok: boolean): void {
+    const report = this.options.onSnapshotStatus;
+    if (report === undefined) return;
+    queueMicrotask(() => {
+      if (this.closing === null) report(peer, ok);
+    });
   }
 
   stats(): TransportStats {
