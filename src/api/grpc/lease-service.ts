@@ -1,6 +1,6 @@
 // The Lease service: grant and revoke go through the log; keep-alive, time-to-live
 // and the lease list are answered by the leader's lessor, after it has applied
-// everything committed. An unknown lease reads as TTL -1, as etcd answers.
+// everything committed (a follower forwards them). An unknown lease reads as TTL -1.
 import type { ServerDuplexStream, ServiceError, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type {
   LeaseGrantRequest,
@@ -14,15 +14,40 @@ import type {
   LeaseTimeToLiveRequest,
   LeaseTimeToLiveResponse,
 } from '../../generated/etcdserverpb/rpc.js';
+import { EtcdError, isEtcdError } from '../../errors/etcd-error.js';
 import { KeepAliveStream } from '../../lease/keep-alive-stream.js';
+import { LeaseForwarder, type LeaderLocator } from '../../lease/lease-forwarder.js';
 import type { Logger } from '../../log/logger.js';
 import type { EtcdServer } from '../../server/etcd-server.js';
 import { toServiceError } from './map-error.js';
 import type { Decoded } from './safe-codec.js';
 import { unary } from './unary-handler.js';
 
-async function timeToLive(server: EtcdServer, request: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse> {
-  await server.leaseLeaderBarrier();
+/** Whether this member leads (and has applied everything committed); false sends the call to the leader. */
+async function leadsLeases(server: EtcdServer): Promise<boolean> {
+  try {
+    await server.leaseLeaderBarrier();
+    return true;
+  } catch (error) {
+    if (isEtcdError(error) && error.code === 'NotLeader') return false;
+    throw error;
+  }
+}
+
+function leaderLocator(server: EtcdServer): LeaderLocator {
+  return {
+    leaderEndpoint: async () => {
+      const { leader } = await server.status();
+      const { members } = await server.memberList({ linearizable: false });
+      const url = members.find((member) => member.ID === leader)?.clientURLs[0];
+      if (leader === 0n || url === undefined) throw new EtcdError('NoLeader');
+      return new URL(url).host;
+    },
+  };
+}
+
+async function timeToLive(server: EtcdServer, forwarder: LeaseForwarder, request: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse> {
+  if (!(await leadsLeases(server))) return { ...(await forwarder.timeToLive(request)), header: server.header() };
   const found = server.lessor.timeToLive(request.ID, request.keys);
   if (found === undefined) return { header: server.header(), ID: request.ID, TTL: -1n, grantedTTL: 0n, keys: [] };
   return {
@@ -34,7 +59,12 @@ async function timeToLive(server: EtcdServer, request: LeaseTimeToLiveRequest): 
   };
 }
 
-function keepAlive(server: EtcdServer, logger: Logger, call: ServerDuplexStream<Decoded<LeaseKeepAliveRequest>, LeaseKeepAliveResponse>): void {
+function keepAlive(
+  server: EtcdServer,
+  forwarder: LeaseForwarder,
+  logger: Logger,
+  call: ServerDuplexStream<Decoded<LeaseKeepAliveRequest>, LeaseKeepAliveResponse>,
+): void {
   let failed = false;
   const fail = (error: unknown): void => {
     if (failed) return;
@@ -43,10 +73,7 @@ function keepAlive(server: EtcdServer, logger: Logger, call: ServerDuplexStream<
   };
   const stream = new KeepAliveStream(call, {
     header: () => server.header(),
-    renew: async (id) => {
-      await server.leaseLeaderBarrier();
-      return server.lessor.renew(id);
-    },
+    renew: async (id) => ((await leadsLeases(server)) ? server.lessor.renew(id) : forwarder.renew(id)),
   }, fail);
   call.on('data', (decoded: Decoded<LeaseKeepAliveRequest>) => {
     if (decoded.ok) stream.push(decoded.value);
@@ -55,17 +82,18 @@ function keepAlive(server: EtcdServer, logger: Logger, call: ServerDuplexStream<
 }
 
 export function leaseServiceImplementation(server: EtcdServer, logger: Logger): UntypedServiceImplementation {
+  const forwarder = new LeaseForwarder(leaderLocator(server));
   return {
     leaseGrant: unary<LeaseGrantRequest, LeaseGrantResponse>(logger, 'LeaseGrant', (request) => server.leaseGrant(request)),
     leaseRevoke: unary<LeaseRevokeRequest, LeaseRevokeResponse>(logger, 'LeaseRevoke', (request) => server.leaseRevoke(request)),
     leaseTimeToLive: unary<LeaseTimeToLiveRequest, LeaseTimeToLiveResponse>(logger, 'LeaseTimeToLive', (request) =>
-      timeToLive(server, request),
+      timeToLive(server, forwarder, request),
     ),
     leaseLeases: unary<LeaseLeasesRequest, LeaseLeasesResponse>(logger, 'LeaseLeases', async () => ({
       header: server.header(),
       leases: server.lessor.list().map((ID) => ({ ID })),
     })),
     leaseKeepAlive: (call: ServerDuplexStream<Decoded<LeaseKeepAliveRequest>, LeaseKeepAliveResponse>): void =>
-      keepAlive(server, logger, call),
+      keepAlive(server, forwarder, logger, call),
   };
 }
