@@ -74,7 +74,7 @@ export class BboltReader {
   *items(path: BucketPath): Generator<BboltItem> {
     const root = this.findBucket(toPath(path));
     if (root === undefined) throw new BboltFormatError(`no bucket ${JSON.stringify(toPath(path))}`);
-    for (const e of walkBucket(root, this.loadPage, this.pageCount)) yield { key: e.key, value: e.value, isBucket: e.isBucket };
+    yield* walkBucket(root, this.loadPage, this.pageCount);
   }
 
   /** The plain key/values of a bucket (nested buckets skipped), in key order. */

@@ -22,7 +22,7 @@ interface Frame {
   index: number;
 }
 
-export function* walkBucket(root: BucketRoot, loadPage: PageLoader, pgidLimit: number): Generator<LeafElement & { pageId: number }> {
+export function* walkBucket(root: BucketRoot, loadPage: PageLoader, pgidLimit: number): Generator<LeafElement> {
   const visited = new Set<number>();
   const open = (pgid: number): Frame => {
     if (visited.has(pgid)) throw new BboltFormatError('page is reached twice in one bucket (a cycle or a shared page)', pgid);
@@ -54,7 +54,7 @@ export function* walkBucket(root: BucketRoot, loadPage: PageLoader, pgidLimit: n
       throw new BboltFormatError(`keys out of order: ${hexKey(element.key)} after ${hexKey(previousKey)}`, frame.pageId);
     }
     previousKey = element.key;
-    yield { ...element, pageId: frame.pageId };
+    yield element;
   }
 }
 

@@ -14,6 +14,8 @@ import {
 } from './bbolt-format.js';
 
 export interface LeafElement {
+  /** The page it was found on (for an inline bucket, the page holding it), for error messages. */
+  readonly pageId: number;
   readonly isBucket: boolean;
   readonly key: Buffer;
   readonly value: Buffer;
@@ -67,6 +69,7 @@ function decodeLeafElements(span: Buffer, count: number, place: PagePlace): Leaf
       throw new BboltFormatError(`leaf element ${i} reaches byte ${end}, outside its ${span.length}-byte page`, place.pageId);
     }
     elements.push({
+      pageId: place.pageId,
       isBucket: flags === BUCKET_LEAF_FLAG,
       key: span.subarray(start, start + keyBytes),
       value: span.subarray(start + keyBytes, end),
