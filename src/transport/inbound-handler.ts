@@ -21,6 +21,8 @@ export interface InboundContext {
   readonly logger: Logger;
   readonly counters: TransportCounters;
   onMessage(message: Message): void;
+  /** Bytes that arrived from a peer (counted for known peers only). */
+  onReceivedBytes(from: MemberId, bytes: number): void;
   /** Snapshot uploads being read right now, across all connections. */
   snapshotReceives: number;
 }
@@ -102,6 +104,7 @@ function receiveMessageStream(ctx: InboundContext, stream: ServerHttp2Stream, fr
   stream.respond({ ':status': STATUS_STREAM_OK, [HEADER_CLUSTER_ID]: idToHex(ctx.clusterId) });
   const decoder = new FrameDecoder(MESSAGE_FRAME_BYTES_MAX);
   stream.on('data', (chunk: Buffer) => {
+    ctx.onReceivedBytes(from, chunk.length);
     let messages: Message[];
     try {
       messages = decoder.push(chunk).map((frame) => decodeMessage(frame));
@@ -133,6 +136,7 @@ function receiveSnapshot(ctx: InboundContext, stream: ServerHttp2Stream, from: M
   const chunks: Buffer[] = [];
   let receivedBytes = 0;
   stream.on('data', (chunk: Buffer) => {
+    ctx.onReceivedBytes(from, chunk.length);
     receivedBytes += chunk.length;
     if (receivedBytes > SNAPSHOT_BYTES_MAX) refuse(ctx, stream, STATUS_TOO_LARGE, 'snapshot too large');
     else chunks.push(chunk);

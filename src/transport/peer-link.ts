@@ -44,6 +44,16 @@ type LinkState =
 
 export type EnqueueResult = 'queued' | 'peer-down' | 'queue-full';
 
+/** One peer's traffic, for etcd's etcd_network_peer_* metrics. */
+export interface PeerStats {
+  /** A message stream to the peer is open. */
+  readonly active: boolean;
+  readonly sentBytes: number;
+  readonly receivedBytes: number;
+  /** Messages to this peer dropped or lost, and snapshots that failed. */
+  readonly sentFailures: number;
+}
+
 export class PeerLink {
   private state: LinkState;
   private addresses: readonly PeerAddress[];
@@ -55,6 +65,9 @@ export class PeerLink {
   /** Why the last attempt failed, to log a repeated reason once instead of every second. */
   private lastFailure: string | null = null;
   private overloaded = false;
+  private sentBytes = 0;
+  private receivedBytes = 0;
+  private sentFailures = 0;
   private readonly backoff: ReconnectBackoff;
   private readonly uploads = new Set<SnapshotUpload>();
   /** Connections not yet fully closed, awaited by close(). */
@@ -148,6 +161,7 @@ export class PeerLink {
   private dropQueue(): number {
     const count = this.queue.length;
     this.ctx.counters.dropped += count;
+    this.sentFailures += count;
     this.queue = [];
     this.queuedBytes = 0;
     this.writingOn = null;
@@ -156,6 +170,29 @@ export class PeerLink {
 
   /** Queues an encoded message; the caller flushes after queueing a batch. */
   enqueue(payload: Uint8Array): EnqueueResult {
+    const result = this.tryEnqueue(payload);
+    if (result !== 'queued') this.countFailure();
+    return result;
+  }
+
+  /** A message to this peer that will not be sent (dropped here or refused by the transport). */
+  countFailure(): void {
+    this.ctx.counters.dropped += 1;
+    this.sentFailures += 1;
+  }
+
+  /** Bytes of messages that arrived from this peer. */
+  countReceived(bytes: number): void {
+    this.receivedBytes += bytes;
+  }
+
+  stats(): PeerStats {
+    return {
+      active: this.state.kind === 'streaming', sentBytes: this.sentBytes, receivedBytes: this.receivedBytes, sentFailures: this.sentFailures,
+    };
+  }
+
+  private tryEnqueue(payload: Uint8Array): EnqueueResult {
     if (this.state.kind === 'waiting' || this.state.kind === 'closed') return 'peer-down';
     const bytes = frameBytes(payload);
     if (this.queue.length >= PEER_QUEUE_MESSAGES_MAX || this.queuedBytes + bytes > PEER_QUEUE_BYTES_MAX) {
@@ -193,6 +230,7 @@ export class PeerLink {
       // A failed write is followed by the stream's 'error' or 'close', which handles it.
       if (error !== null && error !== undefined) return;
       this.ctx.counters.sent += count;
+      this.sentBytes += bytes;
       this.flush();
     });
   }
@@ -202,7 +240,7 @@ export class PeerLink {
     const snapshotIndex = message.snapshot?.metadata.index ?? 0;
     const refuse = (reason: string): void => {
       this.ctx.logger.warn('failed to send database snapshot to remote peer', { ...this.fields, reason, 'snapshot-index': snapshotIndex });
-      this.ctx.counters.dropped += 1;
+      this.countFailure();
       this.ctx.onUnreachable(this.peerId);
       this.ctx.onSnapshotStatus(this.peerId, false);
     };
@@ -222,6 +260,7 @@ export class PeerLink {
       if (this.state.kind === 'closed') return;
       if (!outcome.ok) return refuse(outcome.reason);
       this.ctx.counters.sent += 1;
+      this.sentBytes += payload.length;
       this.ctx.logger.info('sent database snapshot to remote peer', { ...this.fields, 'snapshot-index': snapshotIndex });
       this.ctx.onSnapshotStatus(this.peerId, true);
     });

@@ -7,7 +7,7 @@ import { MessageType, type Message } from '../raft/message.js';
 import type { MemberId } from '../raft/types.js';
 import type { InboundContext } from './inbound-handler.js';
 import { parsePeerUrl, PeerUrlError } from './peer-address.js';
-import { PeerLink, type PeerLinkContext } from './peer-link.js';
+import { PeerLink, type PeerLinkContext, type PeerStats } from './peer-link.js';
 import { PeerListener } from './peer-listener.js';
 import { zeroCounters, type TransportCounters } from './transport-counters.js';
 import { MESSAGE_FRAME_BYTES_MAX } from './transport-limits.js';
@@ -63,19 +63,22 @@ export class PeerTransport {
   static async listen(options: PeerTransportOptions): Promise<PeerTransport> {
     const addresses = options.listenUrls.map((url) => parsePeerUrl(url));
     const counters = zeroCounters();
+    let transport: PeerTransport | null = null;
     const inbound: InboundContext = {
       memberId: options.memberId,
       clusterId: options.clusterId,
       logger: options.logger,
       counters,
       onMessage: (message) => options.onMessage(message),
+      onReceivedBytes: (from, bytes) => transport?.links.get(from)?.countReceived(bytes),
       snapshotReceives: 0,
     };
     const listener = await PeerListener.open(addresses, inbound);
     options.logger.info('started peer transport', {
       'local-member-id': idToHex(options.memberId), 'cluster-id': idToHex(options.clusterId), 'listen-peer-urls': listener.boundUrls,
     });
-    return new PeerTransport(options, counters, listener);
+    transport = new PeerTransport(options, counters, listener);
+    return transport;
   }
 
   /** The addresses peers can dial, with port 0 resolved. */
@@ -122,15 +125,12 @@ export class PeerTransport {
         this.options.logger.error('dropped a raft message larger than the frame limit', {
           'remote-peer-id': idToHex(message.to), type: message.type, 'size-bytes': payload.length, 'max-bytes': MESSAGE_FRAME_BYTES_MAX,
         });
-        this.counters.dropped += 1;
+        link.countFailure();
         unreachable.add(message.to);
         continue;
       }
       if (link.enqueue(payload) === 'queued') touched.add(link);
-      else {
-        this.counters.dropped += 1;
-        unreachable.add(message.to);
-      }
+      else unreachable.add(message.to);
     }
     for (const link of touched) link.flush();
     // Once per peer per call: raft only needs to know the peer needs probing again.
@@ -164,6 +164,11 @@ export class PeerTransport {
 
   stats(): TransportStats {
     return { ...this.counters };
+  }
+
+  /** Traffic per known peer (etcd_network_active_peers, etcd_network_peer_*_total). */
+  peerStats(): ReadonlyMap<MemberId, PeerStats> {
+    return new Map([...this.links].map(([id, link]) => [id, link.stats()]));
   }
 
   /** Closes links (dropping what is queued), then the listeners. Safe twice. */

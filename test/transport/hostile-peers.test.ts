@@ -166,6 +166,8 @@ test('a peer that stops reading costs a bounded queue, never blocks sends or oth
     assert.ok(total - stats.dropped <= retainedMax, `dropped only ${stats.dropped} of ${total}`);
     assert.ok(a.unreachable.includes(2n), 'the stalled peer is reported unreachable');
     assert.ok(!a.unreachable.includes(3n), 'the healthy peer is not');
+    assert.equal(a.transport.peerStats().get(2n)?.sentFailures, stats.dropped);
+    assert.equal(a.transport.peerStats().get(3n)?.sentFailures, 0);
     assert.ok(a.logger.lines.some((l) => l.msg.startsWith('dropping messages to remote peer: sending buffer is full')));
     assert.ok(slowestSendMs < 250, `send() took up to ${slowestSendMs.toFixed(1)} ms`);
   } finally {

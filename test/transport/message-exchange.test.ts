@@ -44,6 +44,12 @@ test('two members exchange thousands of messages in both directions, in order, n
     assert.equal(a.transport.stats().sent, MESSAGES_PER_PEER + 1, 'every message and the probe');
     assert.equal(b.transport.stats().received, MESSAGES_PER_PEER + 1);
     assert.equal(a.transport.stats().dropped, 0);
+    const toB = a.transport.peerStats().get(b.id);
+    assert.equal(toB?.active, true);
+    assert.equal(toB?.sentFailures, 0);
+    // Both directions carried the same messages, so the byte counts of the two ends agree.
+    assert.equal(toB?.sentBytes, b.transport.peerStats().get(a.id)?.receivedBytes);
+    assert.ok((toB?.sentBytes ?? 0) > MESSAGES_PER_PEER * 4, 'at least a frame header per message');
   } finally {
     await closeAll(members);
   }
