@@ -5,11 +5,19 @@
 import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkBackendFile } from '../server/backend-file-check.js';
+import type { Backend } from '../backend/backend.js';
 import { LmdbBackend } from '../backend/lmdb-backend.js';
 import { MvccStore } from '../mvcc/mvcc-store.js';
 import { clearSnapshotMarker } from '../server/snapshot-marker.js';
 import { extractDatabase } from './extract-db.js';
 import { SnapshotFileError, verifySnapshotDigest } from './snapshot-file.js';
+
+/** Members a bucket holds at most (see MAX_MEMBERS); bounds the clearing scan. */
+const MEMBER_RECORDS_MAX = 10_000;
+
+function clearBucket(backend: Backend, bucket: 'members' | 'members_removed'): void {
+  for (const entry of backend.range(bucket, Buffer.alloc(0), undefined, MEMBER_RECORDS_MAX)) backend.delete(bucket, entry.key);
+}
 
 export interface RestoreOptions {
   readonly snapshotPath: string;
@@ -41,6 +49,10 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<{ revisi
     const store = MvccStore.open(backend);
     store.setConsistentIndex(0, 0);
     clearSnapshotMarker(backend);
+    // The restored member starts a new cluster from its flags, as etcdutl's restore
+    // does: the old cluster's member list must not survive into it.
+    clearBucket(backend, 'members');
+    clearBucket(backend, 'members_removed');
     await store.commit();
     const revision = store.currentRevision;
     await store.close();
