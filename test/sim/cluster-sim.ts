@@ -29,6 +29,8 @@ const FINAL_READS_NS_MAX = 20 * CLIENT_TIMEOUT_NS;
 const FSYNC_NS_MIN = 100_000;
 const FSYNC_NS_MAX = 4_000_000;
 const CLIENT_LATENCY_NS_MAX = 2_000_000;
+/** Checker steps per history; a run that needs more reports "unknown" rather than stall a soak. */
+const CHECK_STEPS_MAX = 1_000_000;
 
 type SimEvent =
   | { readonly kind: 'tick'; readonly member: MemberId; readonly incarnation: number }
@@ -103,7 +105,9 @@ class ClusterSim implements NemesisTarget {
     this.clients.startFinalReads();
     this.runUntil(() => this.clients.idle, this.queue.nowNs + FINAL_READS_NS_MAX);
     const history = [...this.clients.history];
-    const check = checkKvHistory(history);
+    const check = checkKvHistory(history, {
+      searchStepsMax: CHECK_STEPS_MAX, explain: this.options.explainAnomalies ?? true,
+    });
     const violations = [...this.monitor.violations];
     return {
       seed: this.options.seed, variant: this.variant, shape: this.shape, history, check, violations,
@@ -140,6 +144,7 @@ class ClusterSim implements NemesisTarget {
     };
     const done = this.runUntil(converged, this.queue.nowNs + RECOVERY_NS_MAX);
     if (!done) this.monitor.violation(`the healed cluster did not converge within ${RECOVERY_NS_MAX / 1e9} s`);
+    if (!done) for (const m of this.members.values()) this.monitor.violation(`  at the end: ${m.describe()}`);
     this.monitor.checkConverged([...this.members.values()]);
   }
 
@@ -196,9 +201,11 @@ class ClusterSim implements NemesisTarget {
       this.monitor.observeLeadership(to);
     }
     // As a transport does: tell the sender how its snapshot went.
-    if (msg.type === MessageType.MsgSnap) {
-      this.queue.schedule(this.random.int(0, 1_000_000), { kind: 'snapshot-status', member: msg.from, to: msg.to, ok: arrived });
-    }
+    if (msg.type === MessageType.MsgSnap) this.reportSnapshotLater(msg, arrived);
+  }
+
+  private reportSnapshotLater(msg: Message, ok: boolean): void {
+    this.queue.schedule(this.random.int(0, 1_000_000), { kind: 'snapshot-status', member: msg.from, to: msg.to, ok });
   }
 
   private restart(m: SimMember): void {
@@ -264,7 +271,10 @@ class ClusterSim implements NemesisTarget {
       random: this.random, variant: this.variant ?? 'correct',
       preVote: this.shape.preVote, checkQuorum: this.shape.checkQuorum,
       sendRaft: (msg) => {
-        for (const delay of this.network.plan(msg.from, msg.to)) this.queue.schedule(delay, { kind: 'deliver', msg });
+        const arrivals = this.network.plan(msg.from, msg.to);
+        for (const delay of arrivals) this.queue.schedule(delay, { kind: 'deliver', msg });
+        // A transport knows when a snapshot stream broke, and says so.
+        if (arrivals.length === 0 && msg.type === MessageType.MsgSnap) this.reportSnapshotLater(msg, false);
       },
       scheduleFsync: (m) => {
         this.queue.schedule(this.random.int(FSYNC_NS_MIN, FSYNC_NS_MAX), { kind: 'fsync', member: m.id, incarnation: m.incarnation });
@@ -275,7 +285,7 @@ class ClusterSim implements NemesisTarget {
         this.queue.schedule(this.random.int(0, CLIENT_LATENCY_NS_MAX), event);
       },
       observeReady: (m) => this.monitor.observeLeadership(m),
-      observeApply: (m, entry) => this.monitor.observeApply(m, entry),
+      observeApply: (m, entry) => this.monitor.observeApply(m.id, entry),
     };
   }
 

@@ -6,7 +6,7 @@ import type { Entry, MemberId } from '../../src/raft/types.js';
 import type { SimMember } from './sim-member.js';
 
 /** Violations kept per run; after the first few the rest are noise. */
-const VIOLATIONS_KEPT_MAX = 10;
+const VIOLATIONS_KEPT_MAX = 16;
 
 interface CommittedRecord {
   readonly term: number;
@@ -20,26 +20,30 @@ export class SafetyMonitor {
   /** Every entry known to be committed, by index. */
   private readonly committed = new Map<number, CommittedRecord>();
 
+  private highestCommitted = 0;
+
   get highestCommittedIndex(): number {
-    let max = 0;
-    for (const index of this.committed.keys()) max = Math.max(max, index);
-    return max;
+    return this.highestCommitted;
   }
 
   violation(text: string): void {
     if (this.violations.length < VIOLATIONS_KEPT_MAX) this.violations.push(text);
   }
 
+  /** Call whenever a member may have become leader. */
   observeLeadership(member: SimMember): void {
     const status = member.node?.status();
-    if (status === undefined || !member.isLeader()) return;
-    const seen = this.leaderOfTerm.get(status.term);
-    if (seen === undefined) this.leaderOfTerm.set(status.term, member.id);
-    else if (seen !== member.id) this.violation(`two leaders in term ${status.term}: ${seen} and ${member.id}`);
+    if (status !== undefined && member.isLeader()) this.observeLeader(member.id, status.term);
   }
 
-  observeApply(member: SimMember, entry: Entry): void {
-    this.observeCommitted(member.id, entry, 'applied');
+  observeLeader(id: MemberId, term: number): void {
+    const seen = this.leaderOfTerm.get(term);
+    if (seen === undefined) this.leaderOfTerm.set(term, id);
+    else if (seen !== id) this.violation(`two leaders in term ${term}: ${seen} and ${id}`);
+  }
+
+  observeApply(id: MemberId, entry: Entry): void {
+    this.observeCommitted(id, entry, 'applied');
   }
 
   /** Every entry a member holds at or below its commit index must be the committed one. */
@@ -73,6 +77,7 @@ export class SafetyMonitor {
     const seen = this.committed.get(entry.index);
     if (seen === undefined) {
       this.committed.set(entry.index, { term: entry.term, data, firstSeenBy: id });
+      this.highestCommitted = Math.max(this.highestCommitted, entry.index);
     } else if (seen.term !== entry.term || seen.data !== data) {
       this.violation(`member ${id} ${how} entry ${entry.index} of term ${entry.term}, ` +
         `but member ${seen.firstSeenBy} had committed one of term ${seen.term} there`);

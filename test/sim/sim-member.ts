@@ -61,6 +61,17 @@ export class SimMember {
     return this.node?.status().raftState === RaftState.Leader;
   }
 
+  /** One line on where this member stands, for reports of a run that went wrong. */
+  describe(): string {
+    const st = this.node?.status();
+    const log = `log [${this.disk.volatile.firstIndex()}, ${this.disk.volatile.lastIndex()}]`;
+    if (st === undefined) return `member ${this.id} down, ${log}`;
+    const progress = st.progress === undefined ? '' : ' progress ' + [...st.progress]
+      .map(([id, p]) => `${id}:${p.match}/${p.next}/${p.state}`).join(' ');
+    return `member ${this.id} ${st.raftState} term ${st.term} lead ${st.lead} commit ${st.commit} ` +
+      `applied ${this.appliedIndex} ${log}${this.syncing === undefined ? '' : ' awaiting fsync'}${progress}`;
+  }
+
   /** Boots from whatever the disk holds, as after a restart. */
   start(): void {
     assert(this.node === undefined, `member ${this.id} started twice`);

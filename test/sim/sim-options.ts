@@ -29,6 +29,8 @@ export interface SimOptions {
   readonly variant?: SimVariant;
   /** Length of the fault phase, in ticks. */
   readonly faultPhaseTicks?: number;
+  /** Narrow a non-linearizable history down to its shortest failing prefix (default true; costs time). */
+  readonly explainAnomalies?: boolean;
 }
 
 export interface SimShape {
