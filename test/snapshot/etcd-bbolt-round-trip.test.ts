@@ -62,6 +62,14 @@ async function allKeysJson(endpoint: string): Promise<unknown> {
   return { revision: parsed.header.revision, kvs: parsed.kvs };
 }
 
+/** `etcdctl endpoint hashkv`: etcd's hash of the whole key history. */
+async function hashKv(endpoint: string): Promise<number> {
+  const parsed = JSON.parse(await etcdctlOk(endpoint, ['endpoint', 'hashkv', '-w', 'json'])) as { HashKV: { hash: number } }[];
+  const hash = parsed[0]?.HashKV.hash;
+  assert.equal(typeof hash, 'number');
+  return hash as number;
+}
+
 describe('a snapshot from real etcd', { timeout: TEST_TIMEOUT_MS }, () => {
   test('goes through our reader, an lmdb backend and our writer, and real etcd serves it back unchanged', async () => {
     const server = original!;
@@ -89,8 +97,10 @@ describe('a snapshot from real etcd', { timeout: TEST_TIMEOUT_MS }, () => {
         const entries = backend.range(bucket, Buffer.alloc(0), undefined, 0).map((e) => [e.key.toString('hex'), e.value.toString('hex')]);
         assert.deepEqual(entries, seen.get(bucket) ?? [], `bucket ${bucket}`);
       }
+      // Our mvcc store over the imported buckets hashes its history as etcd does.
       const store = MvccStore.open(backend);
       assert.equal(store.currentRevision, etcdStatus.revision);
+      assert.equal((await store.hashKV(0)).hash, await hashKv(server.endpoint));
       await store.close();
 
       const exportedPath = join(dir, 'from-etcd-ts.db');
@@ -103,6 +113,7 @@ describe('a snapshot from real etcd', { timeout: TEST_TIMEOUT_MS }, () => {
     }
 
     assert.deepEqual(await allKeysJson(restored.endpoint), await allKeysJson(server.endpoint));
+    assert.equal(await hashKv(restored.endpoint), await hashKv(server.endpoint));
     for (const args of [['user', 'get', 'alice'], ['role', 'get', 'reader'], ['user', 'list']]) {
       assert.equal(await etcdctlOk(restored.endpoint, args), await etcdctlOk(server.endpoint, args), args.join(' '));
     }
