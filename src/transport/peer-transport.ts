@@ -143,8 +143,9 @@ export class PeerTransport {
     if (message.type === MessageType.MsgSnap) this.reportSnapshot(message.to, false);
   }
 
-  // Reports run as microtasks, never inside send(): the caller is in the middle of
-  // handling a raft Ready there, and raft must not be stepped before it advances.
+  // Reports run as microtasks, never inside send(): the caller is usually in the middle
+  // of handling a raft Ready, and stepping raft from its own send hook would interleave
+  // with that Ready.
   // After close() they are dropped, since the owner is shutting raft down.
   private reportUnreachable(peer: MemberId): void {
     const report = this.options.onUnreachable;

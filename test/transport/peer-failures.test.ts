@@ -3,6 +3,8 @@
 // and traffic flows again as soon as the peer is back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer as createNetServer, type Socket } from 'node:net';
+import { PING_INTERVAL_MS, PING_TIMEOUT_MS } from '../../src/transport/transport-limits.js';
 import { freePort } from '../support/free-port.js';
 import { closeAll, connectAndWait, nextTurn, numbered, startMember, waitUntil, type Member } from './transport-fixture.js';
 
@@ -121,5 +123,34 @@ test('when a peer moves to a new URL (a member update), messages follow it there
     await waitUntil('messages at the new address', () => numberedIndexes(b).length === 200);
   } finally {
     await closeAll([a, b]);
+  }
+});
+
+test('a peer that accepts the connection but never answers is given up on after the ping timeout', async () => {
+  // A machine that vanished, or a process frozen solid: TCP stays up, nothing comes back.
+  const sockets = new Set<Socket>();
+  const silent = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.resume();
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const address = silent.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const a = await startMember(1n);
+  try {
+    a.transport.setPeer(2n, [`http://127.0.0.1:${port}`]);
+    a.transport.send([numbered(1n, 2n, 0)]);
+    const startMs = performance.now();
+    await waitUntil('the silent peer to be given up on', () => a.unreachable.includes(2n), PING_TIMEOUT_MS + 2 * PING_INTERVAL_MS + 3000);
+    const elapsedMs = performance.now() - startMs;
+    assert.ok(elapsedMs >= PING_TIMEOUT_MS - 100, `gave up after ${elapsedMs.toFixed(0)} ms`);
+    const failed = a.logger.lines.find((l) => l.msg === 'failed to open a message stream with remote peer');
+    assert.match(String(failed?.fields.reason), /did not answer pings/);
+    assert.equal(a.transport.stats().dropped, 1, 'the message queued for it is dropped');
+  } finally {
+    await a.transport.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
   }
 });
