@@ -61,7 +61,10 @@ export class RpcCaller {
           await this.refreshToken(options);
           continue;
         }
-        if (error.grpcCode !== GrpcStatus.UNAVAILABLE) throw error;
+        // A server resetting its streams at shutdown says CANCELLED (this client's own
+        // cancellations surface as the abort reason instead): as good as UNAVAILABLE for reads.
+        const serverReset = error.grpcCode === GrpcStatus.CANCELLED && policy === 'idempotent';
+        if (error.grpcCode !== GrpcStatus.UNAVAILABLE && !serverReset) throw error;
         this.pool.markFailed(picked.index);
         if (policy === 'at-most-once' && !NOT_SENT_PATTERN.test(error.etcdMessage)) throw error;
         await sleep(RETRY_BACKOFF_MS * attempt, options?.signal);

@@ -253,9 +253,12 @@ function toClientError(error: unknown): Error {
   return new EtcdClientError(GrpcStatus.UNKNOWN, String(error));
 }
 
-// A member going away (UNAVAILABLE), or a stream cut without a status, is worth a reconnect;
-// a refusal by the server (permission, bad request) is not.
+// A member going away, or a stream cut without a status, is worth a reconnect; a refusal
+// by the server (permission, bad request) is not. CANCELLED counts as going away because
+// this client only cancels streams it has already finished with: a server that resets
+// its streams at shutdown (grpc-js forceShutdown) reports CANCELLED where etcd says UNAVAILABLE.
+const RECONNECT_CODES: ReadonlySet<number> = new Set([GrpcStatus.UNAVAILABLE, GrpcStatus.INTERNAL, GrpcStatus.UNKNOWN, GrpcStatus.CANCELLED]);
+
 function isReconnectable(error: Error): boolean {
-  if (!(error instanceof EtcdClientError)) return false;
-  return error.grpcCode === GrpcStatus.UNAVAILABLE || error.grpcCode === GrpcStatus.INTERNAL || error.grpcCode === GrpcStatus.UNKNOWN;
+  return error instanceof EtcdClientError && RECONNECT_CODES.has(error.grpcCode);
 }
