@@ -7,6 +7,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 
 const MESSAGE_BYTES_MAX = 64 * 1024 * 1024;
 const KEEPALIVE_TIME_MS = 30_000;
+const PREFERRED_HEAD_START_MS = 250;
 
 export interface PickedEndpoint {
   readonly client: Client;
@@ -17,6 +18,7 @@ export class EndpointPool {
   private readonly addresses: string[];
   private readonly clients: (Client | undefined)[];
   private readonly channelCredentials: ChannelCredentials;
+  private readonly tlsServerName: string | undefined;
   private preferred = 0;
   private closed = false;
 
@@ -29,8 +31,6 @@ export class EndpointPool {
       tls === undefined ? credentials.createInsecure() : credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
     this.tlsServerName = tls?.serverName;
   }
-
-  private readonly tlsServerName: string | undefined;
 
   get endpointCount(): number {
     return this.addresses.length;
@@ -48,9 +48,11 @@ export class EndpointPool {
     if (preferred.getChannel().getConnectivityState(true) === connectivityState.READY) {
       return { client: preferred, index: this.preferred };
     }
-    const attempts = this.addresses.map((_, index) => this.waitReady(index, deadline));
     const aborted = abortPromise(signal);
     try {
+      const headStart = await this.headStart(deadline, signal, aborted.promise);
+      if (headStart !== undefined) return headStart;
+      const attempts = this.addresses.map((_, index) => this.waitReady(index, deadline));
       const picked = await Promise.race([Promise.any(attempts), aborted.promise]);
       this.preferred = picked.index;
       return picked;
@@ -60,6 +62,23 @@ export class EndpointPool {
     } finally {
       aborted.dispose();
     }
+  }
+
+  /** The endpoint calls currently go to (host:port). */
+  get activeEndpoint(): string {
+    return this.addresses[this.preferred]!;
+  }
+
+  // The preferred endpoint gets a short head start, so endpoints are used in the order given
+  // while they work; one already known to be failing gets none.
+  private async headStart(deadline: number, signal: AbortSignal | undefined, aborted: Promise<never>): Promise<PickedEndpoint | undefined> {
+    const state = this.clientAt(this.preferred).getChannel().getConnectivityState(true);
+    if (state === connectivityState.TRANSIENT_FAILURE || state === connectivityState.SHUTDOWN) return undefined;
+    const until = Math.min(deadline, Date.now() + PREFERRED_HEAD_START_MS);
+    return Promise.race([this.waitReady(this.preferred, until), aborted]).catch((error: unknown) => {
+      if (signal?.aborted) throw error;
+      return undefined;
+    });
   }
 
   /** A call on this endpoint failed as if the endpoint were down: prefer the next one. */

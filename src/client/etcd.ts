@@ -47,6 +47,11 @@ export class Etcd {
   readonly txn: KvClient['txn'] = () => this.kv.txn();
   readonly pages: KvClient['pages'] = (key, options) => this.kv.pages(key, options);
 
+  /** The endpoint (host:port) calls currently go to; it changes on failover. */
+  get activeEndpoint(): string {
+    return this.pool.activeEndpoint;
+  }
+
   /** Starts a watch and resolves once the server has created it. */
   async watch(key: Bytes, options: WatchOptions = {}): Promise<Watcher> {
     const watcher = this.watchUnready(key, options);
