@@ -98,7 +98,9 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     // Operating errors (bad data dir, bad cluster flags) are reported by their message; anything else is a bug with a stack.
-    const expected = error instanceof Error && ['BootstrapError', 'BackendFileError', 'WalCorruptError'].includes(error.name);
+    const expected =
+      error instanceof Error &&
+      ['BootstrapError', 'BackendFileError', 'WalCorruptError', 'BboltFormatError', 'EtcdSnapshotError', 'SnapshotFileError'].includes(error.name);
     const message = error instanceof Error ? (expected ? error.message : (error.stack ?? error.message)) : String(error);
     process.stderr.write(`{"level":"fatal","ts":"${new Date().toISOString()}","msg":"failed to start","error":${JSON.stringify(message)}}\n`);
     process.exit(1);

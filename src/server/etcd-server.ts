@@ -55,7 +55,7 @@ import type { WriteResult } from '../mvcc/kv-view.js';
 import type { MvccStore } from '../mvcc/mvcc-store.js';
 import { ProposalDroppedError } from '../raft/errors.js';
 import { ConfChangeType, EntryType, type Entry } from '../raft/types.js';
-import { snapshotChunks } from '../snapshot/snapshot-stream.js';
+import { etcdSnapshotChunks } from '../snapshot/etcd-format/etcd-snapshot-chunks.js';
 import { ETCD_COMPAT_VERSION } from '../version.js';
 import { AlarmStore, formatAlarm } from './alarm-store.js';
 import { AppliedIndex } from './applied-index.js';
@@ -409,7 +409,8 @@ export class EtcdServer {
   /** A consistent copy of the backend, in chunks, ending with its sha256. */
   async *snapshot(): AsyncGenerator<SnapshotResponse> {
     if (this.stopping) throw new EtcdError('Stopped');
-    for await (const chunk of snapshotChunks(this.storage.backend)) {
+    // etcd's own format (a bbolt file with etcd's buckets), so etcd can restore it too.
+    for await (const chunk of etcdSnapshotChunks(this.storage.backend)) {
       yield { header: this.header(), remainingBytes: BigInt(chunk.remainingBytes), blob: chunk.blob };
     }
   }

@@ -10,7 +10,9 @@ import { LmdbBackend } from '../backend/lmdb-backend.js';
 import { MvccStore } from '../mvcc/mvcc-store.js';
 import { clearSnapshotMarker } from '../server/snapshot-marker.js';
 import { extractDatabase } from './extract-db.js';
-import { SnapshotFileError, verifySnapshotDigest } from './snapshot-file.js';
+import { importEtcdSnapshot } from './etcd-format/import-etcd-snapshot.js';
+import { isBboltFile } from './etcd-format/is-bbolt-file.js';
+import { SnapshotFileError, verifySnapshotDigest, type SnapshotLayout } from './snapshot-file.js';
 
 /** Members a bucket holds at most (see MAX_MEMBERS); bounds the clearing scan. */
 const MEMBER_RECORDS_MAX = 10_000;
@@ -35,6 +37,23 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** etcd's snapshots (bbolt) are imported bucket by bucket; a raw etcd-ts db copy is taken as it is. */
+async function openRestoredBackend(snapshotPath: string, layout: SnapshotLayout, dbPath: string): Promise<LmdbBackend> {
+  if (await isBboltFile(snapshotPath)) {
+    const backend = LmdbBackend.open(dbPath);
+    try {
+      await importEtcdSnapshot(snapshotPath, backend);
+      return backend;
+    } catch (error) {
+      await backend.close();
+      throw error;
+    }
+  }
+  await extractDatabase(snapshotPath, layout, dbPath);
+  await checkBackendFile(dbPath);
+  return LmdbBackend.open(dbPath);
+}
+
 export async function restoreSnapshot(options: RestoreOptions): Promise<{ revision: number }> {
   if (await exists(options.dataDir)) throw new SnapshotFileError(`data-dir "${options.dataDir}" exists`);
   if (options.walDir !== null && (await exists(options.walDir))) throw new SnapshotFileError(`wal-dir "${options.walDir}" exists`);
@@ -42,9 +61,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<{ revisi
   const snapDir = join(options.dataDir, 'member', 'snap');
   await mkdir(snapDir, { recursive: true });
   const dbPath = join(snapDir, 'db');
-  await extractDatabase(options.snapshotPath, layout, dbPath);
-  await checkBackendFile(dbPath);
-  const backend = LmdbBackend.open(dbPath);
+  const backend = await openRestoredBackend(options.snapshotPath, layout, dbPath);
   try {
     const store = MvccStore.open(backend);
     store.setConsistentIndex(0, 0);

@@ -8,6 +8,9 @@ import { checkBackendFile } from '../server/backend-file-check.js';
 import { LmdbBackend } from '../backend/lmdb-backend.js';
 import { crc32cUpdate } from '../mvcc/crc32c.js';
 import { MvccStore } from '../mvcc/mvcc-store.js';
+import { BboltReader } from '../bbolt/bbolt-reader.js';
+import { etcdSnapshotStatus } from './etcd-format/etcd-snapshot-status.js';
+import { isBboltFile } from './etcd-format/is-bbolt-file.js';
 import { extractDatabase } from './extract-db.js';
 import { verifySnapshotDigest } from './snapshot-file.js';
 
@@ -23,13 +26,20 @@ export interface SnapshotStatus {
 
 export async function snapshotStatus(snapshotPath: string): Promise<SnapshotStatus> {
   const layout = await verifySnapshotDigest(snapshotPath, true);
+  if (await isBboltFile(snapshotPath)) {
+    const reader = BboltReader.open(snapshotPath);
+    try {
+      return etcdSnapshotStatus(reader);
+    } finally {
+      reader.close();
+    }
+  }
   const dir = await mkdtemp(join(tmpdir(), 'etcd-ts-status-'));
   try {
     const dbPath = join(dir, 'db');
     await extractDatabase(snapshotPath, layout, dbPath);
     await checkBackendFile(dbPath);
-    await checkBackendFile(dbPath);
-  const backend = LmdbBackend.open(dbPath);
+    const backend = LmdbBackend.open(dbPath);
     try {
       let hash = 0;
       let totalKey = 0;

@@ -6,8 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend } from '../../backend/backend.js';
 import { SNAPSHOT_CHUNK_BYTES } from '../snapshot-file.js';
-import type { SnapshotChunk } from '../snapshot-stream.js';
 import { exportLiveEtcdSnapshot } from './export-etcd-snapshot.js';
+
+export interface SnapshotChunk {
+  readonly remainingBytes: number;
+  readonly blob: Buffer;
+}
 
 export async function* etcdSnapshotChunks(backend: Backend): AsyncGenerator<SnapshotChunk> {
   const dir = await mkdtemp(join(tmpdir(), 'etcd-ts-bbolt-snapshot-'));
