@@ -1,7 +1,7 @@
 // The KV API: get, range, put, delete, compact, transactions, and paging through a
 // large range at one fixed revision.
 import { CompactionRequest, KVService, type CompactionResponse } from '../generated/etcdserverpb/rpc.js';
-import { toBigInt, toBuffer, type Bytes, type Int64 } from './bytes.js';
+import { toBigInt, type Bytes, type Int64 } from './bytes.js';
 import type { CallOptions } from './client-options.js';
 import {
   buildDeleteRequest,
@@ -9,7 +9,7 @@ import {
   buildRangeRequest,
   deleteResult,
   putResult,
-  rangeEndFor,
+  keyRange,
   rangeResult,
   type DeleteOptions,
   type DeleteResult,
@@ -83,10 +83,10 @@ export class KvClient {
   async *pages(key: Bytes, options: PageOptions = {}): AsyncGenerator<KeyValue[], void, undefined> {
     const pageSize = options.pageSize ?? PAGE_SIZE_DEFAULT;
     if (!(pageSize >= 1 && pageSize <= PAGE_SIZE_MAX)) throw new RangeError(`pageSize must be 1..${PAGE_SIZE_MAX}`);
-    const first = toBuffer(key);
-    const rangeEnd = rangeEndFor(options.prefix === true && first.length === 0 ? Buffer.from([0]) : first, options);
+    const range = keyRange(key, options);
+    const rangeEnd = range.rangeEnd;
     let revision = options.revision === undefined ? 0n : toBigInt(options.revision);
-    let start = options.prefix === true && first.length === 0 ? Buffer.from([0]) : first;
+    let start = range.key;
     // Each page starts strictly after the previous page's last key, so the loop ends;
     // the bound only guards against a server that ignores the limit.
     for (let page = 0; page < Number.MAX_SAFE_INTEGER; page++) {

@@ -102,10 +102,8 @@ function optionalInt(value: Int64 | undefined): bigint {
 }
 
 export function buildRangeRequest(key: Bytes, options: RangeOptions = {}): RangeRequest {
-  const keyBuffer = prefixKey(key, options);
   return RangeRequest.fromPartial({
-    key: keyBuffer,
-    rangeEnd: rangeEndFor(keyBuffer, options),
+    ...keyRange(key, options),
     limit: optionalInt(options.limit),
     revision: optionalInt(options.revision),
     sortOrder: SORT_ORDERS[options.sortOrder ?? 'none'],
@@ -120,10 +118,14 @@ export function buildRangeRequest(key: Bytes, options: RangeOptions = {}): Range
   });
 }
 
-// An empty prefix means "every key": etcd spells that as key "\0" with range end "\0".
-function prefixKey(key: Bytes, selector: KeySelector): Buffer {
+/**
+ * The key and range end a selector stands for. An empty prefix means "every key": etcd
+ * spells that as key "\0" with range end "\0".
+ */
+export function keyRange(key: Bytes, selector: KeySelector): { key: Buffer; rangeEnd: Buffer } {
   const buffer = toBuffer(key);
-  return selector.prefix === true && buffer.length === 0 ? Buffer.from([0]) : buffer;
+  const rangeEnd = rangeEndFor(buffer, selector);
+  return { key: selector.prefix === true && buffer.length === 0 ? FROM_KEY_RANGE_END : buffer, rangeEnd };
 }
 
 export function buildPutRequest(key: Bytes, value: Bytes, options: PutOptions = {}): PutRequest {
@@ -138,8 +140,7 @@ export function buildPutRequest(key: Bytes, value: Bytes, options: PutOptions = 
 }
 
 export function buildDeleteRequest(key: Bytes, options: DeleteOptions = {}): DeleteRangeRequest {
-  const keyBuffer = prefixKey(key, options);
-  return DeleteRangeRequest.fromPartial({ key: keyBuffer, rangeEnd: rangeEndFor(keyBuffer, options), prevKv: options.prevKv ?? false });
+  return DeleteRangeRequest.fromPartial({ ...keyRange(key, options), prevKv: options.prevKv ?? false });
 }
 
 export function rangeResult(response: RangeResponse): RangeResult {

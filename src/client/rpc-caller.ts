@@ -26,7 +26,7 @@ export interface MethodDefinition<Req, Res> {
 export type RetryPolicy = 'idempotent' | 'at-most-once';
 
 // grpc-js reports a call it could not even start (no connected subchannel) with this text.
-const NOT_SENT_PATTERN = /No connection established|Connection dropped before stream|failed to connect/i;
+const NOT_SENT_PATTERN = /No connection established/;
 
 export class RpcCaller {
   private token: string | undefined;

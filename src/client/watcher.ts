@@ -10,10 +10,10 @@ import {
   type WatchResponse,
 } from '../generated/etcdserverpb/rpc.js';
 import { Event_EventType, type Event, type KeyValue } from '../generated/mvccpb/kv.js';
-import { toBigInt, toBuffer, type Bytes, type Int64 } from './bytes.js';
+import { toBigInt, type Bytes, type Int64 } from './bytes.js';
 import { EtcdClientError, WatchCompactedError, errorFromGrpc, isGrpcFailure } from './client-errors.js';
 import type { PickedEndpoint } from './endpoint-pool.js';
-import { rangeEndFor, type KeySelector } from './kv-requests.js';
+import { keyRange, type KeySelector } from './kv-requests.js';
 import { sleep, type RpcCaller } from './rpc-caller.js';
 
 /** Batches held for a slow consumer before the stream is paused (HTTP/2 flow control takes over). */
@@ -182,14 +182,11 @@ export class Watcher implements AsyncIterable<WatchBatch> {
   }
 
   private createRequest(): WatchCreateRequest {
-    const key = toBuffer(this.key);
     const filters: WatchCreateRequest_FilterType[] = [];
     if (this.options.noPut === true) filters.push(WatchCreateRequest_FilterType.NOPUT);
     if (this.options.noDelete === true) filters.push(WatchCreateRequest_FilterType.NODELETE);
-    const watchKey = this.options.prefix === true && key.length === 0 ? Buffer.from([0]) : key;
     return WatchCreateRequest.fromPartial({
-      key: watchKey,
-      rangeEnd: rangeEndFor(watchKey, this.options),
+      ...keyRange(this.key, this.options),
       startRevision: this.nextRevision,
       prevKv: this.options.prevKv ?? false,
       progressNotify: this.options.progressNotify ?? false,

@@ -28,7 +28,7 @@ export async function openFixture(options: StartOptions = {}): Promise<ClientFix
   };
 }
 
-export type Feature = 'lease' | 'watch' | 'auth' | 'election' | 'lock';
+export type Feature = 'lease' | 'watch' | 'auth';
 
 const PROBES: Record<Feature, (etcd: Etcd) => Promise<unknown>> = {
   lease: (etcd) => etcd.lease.leases(),
@@ -38,16 +38,12 @@ const PROBES: Record<Feature, (etcd: Etcd) => Promise<unknown>> = {
   },
   // AuthStatus arrived in etcd 3.5; UserList answers on 3.4 too.
   auth: (etcd) => etcd.auth.userList(),
-  election: async () => undefined,
-  lock: async () => undefined,
 };
 
 const FEATURE_NAMES: Record<Feature, string> = {
   lease: 'Lease service',
   watch: 'Watch service',
   auth: 'Auth service',
-  election: 'Election service',
-  lock: 'Lock service',
 };
 
 /**

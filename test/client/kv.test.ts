@@ -136,6 +136,16 @@ describe('pages', () => {
     assert.deepEqual(seen, keys.map((key) => `${key}=v0`));
   });
 
+  test('an empty prefix pages through every key in the store', async () => {
+    await fx.etcd.put(`${fx.prefix('kv-all')}k`, 'v');
+    const everything = await fx.etcd.range('', { prefix: true, countOnly: true });
+    assert.ok(everything.count >= 1n);
+    let seen = 0n;
+    for await (const page of fx.etcd.pages('', { prefix: true, pageSize: 7, keysOnly: true })) seen += BigInt(page.length);
+    assert.equal(seen, everything.count);
+    assert.equal((await fx.etcd.range(Buffer.from([0]), { fromKey: true, countOnly: true })).count, everything.count);
+  });
+
   test('a page size out of bounds is refused before any call', async () => {
     await assert.rejects(async () => {
       for await (const page of fx.etcd.pages('x', { pageSize: 0 })) assert.fail(`unexpected page ${page.length}`);

@@ -97,6 +97,24 @@ describe('watch', () => {
   });
 });
 
+describe('a slow consumer', () => {
+  test('events written while nobody reads are all delivered later, in order', async (t) => {
+    if (skipReason !== undefined) return t.skip(skipReason);
+    const p = fx.prefix('w-slow');
+    const watcher = await fx.etcd.watch(p, { prefix: true });
+    const total = 1_500;
+    // More single-event batches than the client buffers, so the stream is paused and resumed.
+    await Promise.all(Array.from({ length: 10 }, async (_, writer) => {
+      for (let i = writer; i < total; i += 10) await fx.etcd.put(`${p}${i}`, String(i));
+    }));
+    const events = await takeEvents(watcher, total);
+    const revisions = events.map((event) => event.kv.modRevision);
+    assert.equal(new Set(revisions).size, total);
+    assert.deepEqual(revisions, [...revisions].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    assert.deepEqual(new Set(events.map((event) => event.kv.value.toString())), new Set(Array.from({ length: total }, (_, i) => String(i))));
+  });
+});
+
 describe('watch across a server restart', () => {
   test('events written before and right after a restart arrive once each, in order', async (t) => {
     if (skipReason !== undefined) return t.skip(skipReason);
