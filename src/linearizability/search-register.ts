@@ -31,25 +31,29 @@ interface Attempt {
 /**
  * Searches for an order of `ops` (all on one key, pending reads already removed)
  * that respects real time and the register's rules. `stepsMax` bounds the work.
+ * Pending operations are optional: the search succeeds once every completed one is ordered.
  */
 export function searchRegister(ops: readonly KvOperation[], initial: KvValue, stepsMax: number): SearchOutcome {
   const head = buildEventList(ops);
   const memo = new LinearizedSetMemo(ops.length);
   const stack: Attempt[] = [];
   let longest: number[] = [];
+  let completedLeft = ops.filter((op) => op.returnTimeNs !== null).length;
   let state = initial;
   let at = head.next;
   let steps = 0;
-  while (head.next !== undefined) {
+  while (completedLeft > 0) {
     if (++steps > stepsMax) return { kind: 'budget', steps };
     assert(at !== undefined, 'the event list always ends with a return, which stops the walk');
     if (at.isCall) {
-      const after = stepRegister(state, ops[at.op] as KvOperation);
-      if (after !== undefined) {
+      const op = ops[at.op] as KvOperation;
+      const after = stepRegister(state, op);
+      if (after !== undefined && !redundantAfterPending(stack[stack.length - 1], ops, at.op, after)) {
         memo.toggle(at.op);
         if (memo.addIfNew(after)) {
           stack.push({ call: at, stateBefore: state });
           if (stack.length > longest.length) longest = stack.map((a) => a.call.op);
+          if (op.returnTimeNs !== null) completedLeft--;
           state = after;
           lift(at);
           at = head.next;
@@ -64,11 +68,33 @@ export function searchRegister(ops: readonly KvOperation[], initial: KvValue, st
     const undo = stack.pop();
     if (undo === undefined) return { kind: 'violation', steps, longest };
     memo.toggle(undo.call.op);
+    if (ops[undo.call.op]?.returnTimeNs !== null) completedLeft++;
     state = undo.stateBefore;
     unlift(undo.call);
     at = undo.call.next;
   }
   return { kind: 'linearizable', steps };
+}
+
+/**
+ * Lowe's "just in time" idea for operations that never returned: right after a
+ * pending p took effect, ordering q next is redundant when the search reaches the
+ * same state another way that it explores anyway: q alone (q overwrites p, and p
+ * stays free to happen later or never), or q before p (they commute; between two
+ * pending operations only the lower index goes first, so one order survives).
+ * Without this, every subset of overwritten pending writes is a distinct search state.
+ */
+function redundantAfterPending(prev: Attempt | undefined, ops: readonly KvOperation[], q: number, after: KvValue): boolean {
+  if (prev === undefined) return false;
+  const p = ops[prev.call.op] as KvOperation;
+  if (p.returnTimeNs !== null) return false;
+  const qOp = ops[q] as KvOperation;
+  const qFirst = stepRegister(prev.stateBefore, qOp);
+  if (qFirst === undefined) return false;
+  if (qFirst === after) return true;
+  const qIsPending = qOp.returnTimeNs === null;
+  if (qIsPending && q > prev.call.op) return false;
+  return stepRegister(qFirst, p) === after;
 }
 
 /**
