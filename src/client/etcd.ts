@@ -7,6 +7,7 @@ import { ClusterClient } from './cluster-client.js';
 import { EndpointPool } from './endpoint-pool.js';
 import { KvClient } from './kv-client.js';
 import { LeaseClient } from './lease-client.js';
+import { ElectionServiceClient, LockServiceClient } from './lock-election-services.js';
 import { MaintenanceClient } from './maintenance-client.js';
 import { RpcCaller } from './rpc-caller.js';
 import { Watcher, type WatchOptions } from './watcher.js';
@@ -17,6 +18,10 @@ export class Etcd {
   readonly cluster: ClusterClient;
   readonly maintenance: MaintenanceClient;
   readonly auth: AuthClient;
+  /** The server-side lock service (v3lockpb); `recipes/Mutex` is the client-side equivalent. */
+  readonly lockService: LockServiceClient;
+  /** The server-side election service (v3electionpb); `recipes/Election` is the client-side equivalent. */
+  readonly electionService: ElectionServiceClient;
   /** For recipes and extensions that call services directly through the same connections. */
   readonly rpc: RpcCaller;
   private readonly pool: EndpointPool;
@@ -36,6 +41,8 @@ export class Etcd {
     this.cluster = new ClusterClient(this.rpc);
     this.maintenance = new MaintenanceClient(this.rpc);
     this.auth = new AuthClient(this.rpc);
+    this.lockService = new LockServiceClient(this.rpc);
+    this.electionService = new ElectionServiceClient(this.rpc);
   }
 
   // Shortcuts for the calls most code makes.

@@ -24,4 +24,5 @@ export { LeaseKeepAlive } from './lease-keep-alive.js';
 export { ClusterClient, type Member } from './cluster-client.js';
 export { MaintenanceClient, AlarmType } from './maintenance-client.js';
 export { AuthClient, type PermissionType } from './auth-client.js';
+export { LockServiceClient, ElectionServiceClient, type LeaderKey } from './lock-election-services.js';
 export * from './recipes/index.js';

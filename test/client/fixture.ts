@@ -28,7 +28,7 @@ export async function openFixture(options: StartOptions = {}): Promise<ClientFix
   };
 }
 
-export type Feature = 'lease' | 'watch' | 'auth';
+export type Feature = 'lease' | 'watch' | 'auth' | 'lock' | 'election';
 
 const PROBES: Record<Feature, (etcd: Etcd) => Promise<unknown>> = {
   lease: (etcd) => etcd.lease.leases(),
@@ -38,12 +38,17 @@ const PROBES: Record<Feature, (etcd: Etcd) => Promise<unknown>> = {
   },
   // AuthStatus arrived in etcd 3.5; UserList answers on 3.4 too.
   auth: (etcd) => etcd.auth.userList(),
+  // Unlocking a key nobody holds changes nothing.
+  lock: (etcd) => etcd.lockService.unlock('probe/lock/none'),
+  election: (etcd) => etcd.electionService.leader('probe/election'),
 };
 
 const FEATURE_NAMES: Record<Feature, string> = {
   lease: 'Lease service',
   watch: 'Watch service',
   auth: 'Auth service',
+  lock: 'Lock service',
+  election: 'Election service',
 };
 
 /**
