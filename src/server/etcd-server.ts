@@ -64,6 +64,7 @@ import { backendAlarmPersistence } from './backend-alarms.js';
 import { openMemberStorage, type MemberStorage } from './member-storage.js';
 import { PeerNetwork } from './peer-network.js';
 import { applyLogRequest, type ApplyContext, type CompactionOutcome } from './entry-applier.js';
+import { forwardMemberPromote } from './forward-to-leader.js';
 import { LinearizableReads } from './linearizable-reads.js';
 import { computeMemberId } from './member-id.js';
 import {
@@ -203,10 +204,19 @@ export class EtcdServer {
           node.step(message);
           this.driver.schedule();
         },
-        onUnreachable: (peer) => node.reportUnreachable(peer),
-        onSnapshotStatus: (peer, ok) => node.reportSnapshot(peer, ok),
+        isRemoved: (id) => this.storage.membership.isRemoved(id),
+        onRemovedFromCluster: () => this.announceRemoved(),
+        onUnreachable: (peer) => {
+          node.reportUnreachable(peer);
+          this.driver.schedule();
+        },
+        onSnapshotStatus: (peer, ok) => {
+          node.reportSnapshot(peer, ok);
+          this.driver.schedule();
+        },
       },
       this.options.logger,
+      () => this.storage.membership.list(),
     );
     this.network.syncPeers(this.storage.membership.list());
     this.onMembershipChange((members) => this.network?.syncPeers(members));
@@ -358,7 +368,12 @@ export class EtcdServer {
 
   async memberPromote(request: MemberPromoteRequest): Promise<MemberPromoteResponse> {
     const raft = this.driver.node.status();
-    if (raft.lead !== this.memberId) throw new EtcdError(raft.lead === 0n ? 'NoLeader' : 'NotLeader');
+    if (raft.lead === 0n) throw new EtcdError('NoLeader');
+    if (raft.lead !== this.memberId) {
+      const leaderUrl = this.storage.membership.get(raft.lead)?.clientURLs[0];
+      if (leaderUrl === undefined) throw new EtcdError('NotLeader');
+      return forwardMemberPromote(leaderUrl, request);
+    }
     const learnerMatch = raft.progress?.get(request.ID)?.match ?? null;
     checkMemberPromote(this.storage.membership, request.ID, learnerMatch, raft.commit);
     const member = this.storage.membership.get(request.ID) ?? emptyMember(request.ID);
@@ -506,10 +521,17 @@ export class EtcdServer {
     this.membershipListeners.forEach((listener) => listener(this.storage.membership.list()));
     this.options.logger.info('applied a configuration change', { type: ConfChangeType[change.type], member: change.memberId.toString(16) });
     if (context !== undefined) this.waiters.trigger(context.requestId, { ok: true, value: this.storage.membership.list() });
-    if (change.type === ConfChangeType.RemoveNode && change.memberId === this.memberId) {
-      this.options.logger.warn('the member has been permanently removed from the cluster', { 'local-member-id': this.memberId.toString(16) });
-      setImmediate(() => this.removedListeners.forEach((listener) => listener()));
-    }
+    if (change.type === ConfChangeType.RemoveNode && change.memberId === this.memberId) this.announceRemoved();
+  }
+
+  private removedAnnounced = false;
+
+  /** This member learned (from its log or from a peer's 410) that it was removed: its owner stops it. */
+  private announceRemoved(): void {
+    if (this.removedAnnounced) return;
+    this.removedAnnounced = true;
+    this.options.logger.warn('the member has been permanently removed from the cluster', { 'local-member-id': this.memberId.toString(16) });
+    setImmediate(() => this.removedListeners.forEach((listener) => listener()));
   }
 
   /** Publishes this member's name and client URLs through the log, as etcd does once it serves. */

@@ -15,6 +15,7 @@ import type { ConfChange, ConfState, Entry, SnapshotMetadata } from '../raft/typ
 import { Wal } from '../wal/wal.js';
 import { verifyBootstrapCluster } from '../config/verify-bootstrap-cluster.js';
 import { checkBackendFile } from './backend-file-check.js';
+import { fetchRemoteCluster } from './join-cluster.js';
 import { clusterIdentity, type ClusterIdentity } from './cluster-members.js';
 import { Membership } from './membership.js';
 import type { ServerOptions } from './server-options.js';
@@ -71,8 +72,9 @@ export async function openMemberStorage(options: ServerOptions): Promise<MemberS
     } else {
       const problem = verifyBootstrapCluster(options);
       if (problem !== undefined) throw new BootstrapError(problem);
+      if (options.initialClusterState === 'existing') identity = await joinExistingCluster(options, configured);
       await mkdir(walDir, { recursive: true });
-      wal = await Wal.create(walDir, encodeWalMetadata(configured.memberId, configured.clusterId));
+      wal = await Wal.create(walDir, encodeWalMetadata(identity.memberId, identity.clusterId));
     }
   }
   const membership = new Membership(backend);
@@ -100,6 +102,23 @@ export async function openMemberStorage(options: ServerOptions): Promise<MemberS
   });
   const isSingleVoter = voters.length === 1 && voters[0] === identity.memberId;
   return new OpenedMemberStorage(identity, backend, store, membership, wal, raftStorage, raftNode, isSingleVoter, options, marker);
+}
+
+/** Learns the cluster and this member's id from the running members. */
+async function joinExistingCluster(options: ServerOptions, configured: ClusterIdentity): Promise<ClusterIdentity> {
+  const own = new Set(options.initialAdvertisePeerUrls);
+  const others = options.initialCluster.filter((member) => !member.peerUrls.some((url) => own.has(url)));
+  let remote;
+  try {
+    remote = await fetchRemoteCluster(others.flatMap((member) => member.peerUrls));
+  } catch (error) {
+    throw new BootstrapError(error instanceof Error ? error.message : String(error));
+  }
+  const self = remote.members.find((member) => member.peerURLs.some((url) => own.has(url)));
+  if (self === undefined) {
+    throw new BootstrapError(`member with peer URLs ${[...own].join(',')} has not been added to the cluster (run member add first)`);
+  }
+  return { ...configured, memberId: self.ID, clusterId: remote.clusterId, members: remote.members };
 }
 
 async function openBackend(options: ServerOptions): Promise<Backend> {

@@ -6,9 +6,12 @@ import type { Logger } from '../log/logger.js';
 import { MessageType, type Message } from '../raft/message.js';
 import type { MemberId } from '../raft/types.js';
 import { PeerTransport } from '../transport/peer-transport.js';
+import { encodeMember } from './membership.js';
 
 export interface PeerHandlers {
   onMessage(message: Message): void;
+  isRemoved(id: MemberId): boolean;
+  onRemovedFromCluster(): void;
   onUnreachable(peer: MemberId): void;
   onSnapshotStatus(peer: MemberId, ok: boolean): void;
 }
@@ -29,13 +32,17 @@ export class PeerNetwork {
     listenUrls: readonly URL[],
     handlers: PeerHandlers,
     logger: Logger,
+    members: () => readonly Member[],
   ): Promise<PeerNetwork> {
     const transport = await PeerTransport.listen({
+      membersJson: () => `[${members().map((member) => encodeMember(member).toString('utf8')).join(',')}]`,
       memberId,
       clusterId,
       listenUrls,
       logger,
       onMessage: (message) => handlers.onMessage(message),
+      isRemoved: (id) => handlers.isRemoved(id),
+      onRemovedFromCluster: () => handlers.onRemovedFromCluster(),
       onUnreachable: (peer) => handlers.onUnreachable(peer),
       onSnapshotStatus: (peer, ok) => handlers.onSnapshotStatus(peer, ok),
     });

@@ -10,8 +10,8 @@ import { FrameDecoder, FrameError } from './frame-codec.js';
 import type { TransportCounters } from './transport-counters.js';
 import { MESSAGE_FRAME_BYTES_MAX, SNAPSHOT_BYTES_MAX, SNAPSHOT_RECEIVES_MAX } from './transport-limits.js';
 import {
-  HEADER_CLUSTER_ID, HEADER_FROM, HEADER_PROTOCOL, HEADER_TO, idToHex, MESSAGE_STREAM_PATH, parseHexId,
-  PROTOCOL_VERSION, SNAPSHOT_PATH, STATUS_BAD_REQUEST, STATUS_BUSY, STATUS_NOT_FOUND, STATUS_PRECONDITION_FAILED,
+  HEADER_CLUSTER_ID, HEADER_FROM, HEADER_PROTOCOL, HEADER_TO, idToHex, MEMBERS_PATH, MESSAGE_STREAM_PATH, parseHexId,
+  PROTOCOL_VERSION, SNAPSHOT_PATH, STATUS_BAD_REQUEST, STATUS_BUSY, STATUS_MEMBER_REMOVED, STATUS_NOT_FOUND, STATUS_PRECONDITION_FAILED,
   STATUS_SNAPSHOT_OK, STATUS_STREAM_OK, STATUS_TOO_LARGE,
 } from './wire-protocol.js';
 
@@ -25,12 +25,21 @@ export interface InboundContext {
   onReceivedBytes(from: MemberId, bytes: number): void;
   /** Snapshot uploads being read right now, across all connections. */
   snapshotReceives: number;
+  /** The member list as etcd's /members JSON. */
+  membersJson(): string;
+  isRemoved(id: MemberId): boolean;
 }
 
 export function handleInboundStream(ctx: InboundContext, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
   // A peer vanishing mid-stream is routine; 'close' does the cleanup.
   stream.on('error', (error) => ctx.logger.debug('peer stream error', { error: error.message }));
   const path = headers[':path'];
+  if (headers[':method'] === 'GET' && path === MEMBERS_PATH) {
+    // Open to any caller, as etcd's: a member joining the cluster does not know its id yet.
+    stream.respond({ ':status': 200, 'content-type': 'application/json', [HEADER_CLUSTER_ID]: idToHex(ctx.clusterId) });
+    stream.end(ctx.membersJson());
+    return;
+  }
   if (headers[':method'] !== 'POST' || (path !== MESSAGE_STREAM_PATH && path !== SNAPSHOT_PATH)) {
     refuse(ctx, stream, STATUS_NOT_FOUND, 'not found');
     return;
@@ -60,6 +69,11 @@ function checkCaller(ctx: InboundContext, stream: ServerHttp2Stream, headers: In
   }
   if (from === null) {
     refuse(ctx, stream, STATUS_BAD_REQUEST, 'missing sender member id');
+    return null;
+  }
+  if (ctx.isRemoved(from)) {
+    // Tells a removed member that it is gone, so it stops (etcd's 410 Gone).
+    refuse(ctx, stream, STATUS_MEMBER_REMOVED, 'the member has been permanently removed from the cluster');
     return null;
   }
   if (parseHexId(headers[HEADER_TO]) !== ctx.memberId) {
@@ -104,6 +118,11 @@ function receiveMessageStream(ctx: InboundContext, stream: ServerHttp2Stream, fr
   stream.respond({ ':status': STATUS_STREAM_OK, [HEADER_CLUSTER_ID]: idToHex(ctx.clusterId) });
   const decoder = new FrameDecoder(MESSAGE_FRAME_BYTES_MAX);
   stream.on('data', (chunk: Buffer) => {
+    if (ctx.isRemoved(from)) {
+      // Removed while its stream was open: cut it, so its next dial hears 410 Gone.
+      stream.close();
+      return;
+    }
     ctx.onReceivedBytes(from, chunk.length);
     let messages: Message[];
     try {

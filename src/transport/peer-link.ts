@@ -19,7 +19,7 @@ import {
 } from './transport-limits.js';
 import {
   HEADER_CLUSTER_ID, HEADER_FROM, HEADER_PROTOCOL, HEADER_TO, idToHex, MESSAGE_STREAM_PATH, PROTOCOL_VERSION,
-  STATUS_PRECONDITION_FAILED, STATUS_STREAM_OK,
+  STATUS_MEMBER_REMOVED, STATUS_PRECONDITION_FAILED, STATUS_STREAM_OK,
 } from './wire-protocol.js';
 
 export interface PeerLinkContext {
@@ -30,6 +30,7 @@ export interface PeerLinkContext {
   readonly counters: TransportCounters;
   onUnreachable(peer: MemberId): void;
   onSnapshotStatus(peer: MemberId, ok: boolean): void;
+  onRemovedFromCluster(): void;
 }
 
 type LinkState =
@@ -111,7 +112,10 @@ export class PeerLink {
     stream.on('response', (headers) => {
       const status = headers[':status'];
       if (status === STATUS_STREAM_OK) this.opened(session);
-      else this.fail(session, refusalReason(status, headers[HEADER_CLUSTER_ID], this.ctx.clusterId));
+      else {
+        if (status === STATUS_MEMBER_REMOVED) this.ctx.onRemovedFromCluster();
+        this.fail(session, refusalReason(status, headers[HEADER_CLUSTER_ID], this.ctx.clusterId));
+      }
     });
     stream.on('error', (error) => this.fail(session, `stream error: ${error.message}`));
     stream.on('close', () => this.fail(session, 'stream closed by peer'));

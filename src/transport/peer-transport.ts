@@ -27,6 +27,12 @@ export interface PeerTransportOptions {
   onSnapshotStatus?(peer: MemberId, ok: boolean): void;
   /** Uniform in [0, 1), for reconnect jitter; Math.random when absent. */
   readonly random?: () => number;
+  /** The member list as JSON for `GET /members` (a joining member asks for it, as with etcd). */
+  membersJson?(): string;
+  /** Whether a member id was removed from the cluster: its streams get 410 Gone. */
+  isRemoved?(id: MemberId): boolean;
+  /** A peer answered 410 Gone: this member was removed from the cluster. */
+  onRemovedFromCluster?(): void;
 }
 
 export interface TransportStats {
@@ -56,6 +62,7 @@ export class PeerTransport {
       counters,
       onUnreachable: (peer) => this.reportUnreachable(peer),
       onSnapshotStatus: (peer, ok) => this.reportSnapshot(peer, ok),
+      onRemovedFromCluster: () => options.onRemovedFromCluster?.(),
     };
   }
 
@@ -72,6 +79,8 @@ export class PeerTransport {
       onMessage: (message) => options.onMessage(message),
       onReceivedBytes: (from, bytes) => transport?.links.get(from)?.countReceived(bytes),
       snapshotReceives: 0,
+      membersJson: () => options.membersJson?.() ?? '[]',
+      isRemoved: (id) => options.isRemoved?.(id) ?? false,
     };
     const listener = await PeerListener.open(addresses, inbound);
     options.logger.info('started peer transport', {

@@ -38,3 +38,9 @@ export function parseHexId(value: unknown): MemberId | null {
   if (typeof value !== 'string' || !/^[0-9a-f]{1,16}$/i.test(value)) return null;
   return BigInt(`0x${value}`);
 }
+
+/** GET: the cluster's member list (etcd serves the same path on its peer port). */
+export const MEMBERS_PATH = '/members';
+
+/** The caller was removed from the cluster (etcd answers 410 Gone); it must stop. */
+export const STATUS_MEMBER_REMOVED = 410;

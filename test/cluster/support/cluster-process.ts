@@ -13,6 +13,7 @@ const READY_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 10_000;
 const LOG_KEEP_BYTES = 64 * 1024;
 const ETCD_BINARY = '/usr/bin/etcd';
+const DEFAULT_TOKEN = 'etcd-cluster-test';
 const READY_MARKERS = ['ready to serve client requests', 'serving client traffic insecurely'];
 
 const live = new Set<ChildProcess>();
@@ -115,9 +116,12 @@ class MemberProcess implements ClusterMember {
 }
 
 export class ClusterProcess {
+  private readonly extra: MemberProcess[] = [];
+
   private constructor(
     readonly members: readonly MemberProcess[],
     private readonly root: string,
+    private readonly options: ClusterOptions,
   ) {}
 
   static async start(size: number, options: ClusterOptions = {}): Promise<ClusterProcess> {
@@ -138,7 +142,7 @@ export class ClusterProcess {
         `--listen-peer-urls=${peerUrl(i)}`,
         `--initial-advertise-peer-urls=${peerUrl(i)}`,
         `--initial-cluster=${initialCluster}`,
-        `--initial-cluster-token=${options.token ?? 'etcd-cluster-test'}`,
+        `--initial-cluster-token=${options.token ?? DEFAULT_TOKEN}`,
         ...(options.args ?? []),
       ];
       const commandLine = (): [string, string[]] =>
@@ -147,7 +151,7 @@ export class ClusterProcess {
           : [process.execPath, [join(repoRoot(), 'bin', 'etcd-ts'), ...flags]];
       return new MemberProcess(name, `127.0.0.1:${ports[i]}`, clientUrl, peerUrl(i), dataDir, commandLine);
     });
-    const cluster = new ClusterProcess(members, root);
+    const cluster = new ClusterProcess(members, root, options);
     try {
       await Promise.all(members.map((member) => member.start()));
     } catch (error) {
@@ -155,6 +159,37 @@ export class ClusterProcess {
       throw error;
     }
     return cluster;
+  }
+
+  /**
+   * Starts one more member that joins the running cluster (after `member add`):
+   * --initial-cluster-state existing, with the cluster list etcdctl printed.
+   */
+  async join(name: string, clientPort: number, peerPort: number, initialCluster: string): Promise<MemberProcess> {
+    const clientUrl = `http://127.0.0.1:${clientPort}`;
+    const peerUrl = `http://127.0.0.1:${peerPort}`;
+    const dataDir = join(this.root, `${name}.etcd`);
+    const flags = [
+      `--name=${name}`,
+      `--data-dir=${dataDir}`,
+      `--listen-client-urls=${clientUrl}`,
+      `--advertise-client-urls=${clientUrl}`,
+      `--listen-peer-urls=${peerUrl}`,
+      `--initial-advertise-peer-urls=${peerUrl}`,
+      `--initial-cluster=${initialCluster}`,
+      '--initial-cluster-state=existing',
+      `--initial-cluster-token=${this.options.token ?? DEFAULT_TOKEN}`,
+      ...(this.options.args ?? []),
+    ];
+    const target = this.options.target ?? defaultTarget();
+    const commandLine = (): [string, string[]] =>
+      target === 'etcd'
+        ? [ETCD_BINARY, [...flags, '--logger=zap']]
+        : [process.execPath, [join(repoRoot(), 'bin', 'etcd-ts'), ...flags]];
+    const member = new MemberProcess(name, `127.0.0.1:${clientPort}`, clientUrl, peerUrl, dataDir, commandLine);
+    this.extra.push(member);
+    await member.start();
+    return member;
   }
 
   member(index: number): MemberProcess {
@@ -168,7 +203,7 @@ export class ClusterProcess {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.members.map((member) => member.stop()));
+    await Promise.all([...this.members, ...this.extra].map((member) => member.stop()));
     await rm(this.root, { recursive: true, force: true });
   }
 }
