@@ -2,7 +2,7 @@
 // removed, status, alarms, hashKV, defragment, and a snapshot streamed to the end.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { MemberNotFoundError } from '../../src/client/client-errors.js';
+import { EtcdClientError, MemberNotFoundError } from '../../src/client/client-errors.js';
 import { openFixture, type ClientFixture } from './fixture.js';
 
 let fx: ClientFixture;
@@ -21,7 +21,7 @@ describe('cluster', () => {
     assert.deepEqual(members[0]?.peerURLs, [fx.server.peerUrl]);
   });
 
-  test('a learner can be added, updated and removed; a missing member is MemberNotFoundError', async () => {
+  test('a learner can be added, updated, not promoted while out of sync, and removed; a missing member is MemberNotFoundError', async () => {
     const added = await fx.etcd.cluster.memberAdd(['http://127.0.0.1:1'], { isLearner: true });
     const id = added.member?.ID;
     assert.ok(id !== undefined && id > 0n);
@@ -29,6 +29,12 @@ describe('cluster', () => {
     assert.equal(added.members.length, 2);
     const updated = await fx.etcd.cluster.memberUpdate(id, ['http://127.0.0.1:2']);
     assert.deepEqual(updated.find((member) => member.ID === id)?.peerURLs, ['http://127.0.0.1:2']);
+    // A learner that never started cannot be in sync, so etcd refuses to promote it.
+    await assert.rejects(fx.etcd.cluster.memberPromote(id), (error: unknown) => {
+      assert.ok(error instanceof EtcdClientError);
+      assert.equal(error.etcdMessage, 'etcdserver: can only promote a learner member which is in sync with leader');
+      return true;
+    });
     const remaining = await fx.etcd.cluster.memberRemove(id);
     assert.equal(remaining.length, 1);
     await assert.rejects(fx.etcd.cluster.memberRemove(id), MemberNotFoundError);
