@@ -7,6 +7,7 @@
 import { tsImport } from 'tsx/esm/api';
 
 const DEFAULT_SEEDS = 2000;
+const ANOMALIES_PRINTED_MAX = 3;
 
 function parseArgs(argv) {
   const args = { seeds: DEFAULT_SEEDS, startSeed: 1, steps: undefined, variant: 'correct', seed: undefined };
@@ -31,8 +32,9 @@ function printSummary(s, args, wallMs) {
   console.log(pad('simulated time') + `${(s.simulatedNs / 1e9).toFixed(0)} s in ${s.eventsProcessed} events`);
   console.log('faults injected:');
   for (const [kind, n] of Object.entries(s.faults.toRecord())) console.log(`  ${kind.padEnd(22)}${n}`);
-  console.log(pad('anomalies found') + s.anomalyCount);
-  for (const a of s.anomalies) {
+  console.log(pad('anomalies found') + s.anomalyCount +
+    (s.anomalyCount > 0 ? ` (seeds ${s.anomalySeeds.slice(0, 30).join(', ')}${s.anomalyCount > 30 ? ', ...' : ''})` : ''));
+  for (const a of s.anomalies.slice(0, ANOMALIES_PRINTED_MAX)) {
     console.log(`\n--- seed ${a.seed}: ${a.kind} (replay: node scripts/sim-soak.mjs --seed ${a.seed} --variant ${args.variant})`);
     console.log(a.detail);
   }

@@ -1,6 +1,7 @@
 // Wing & Gong's search for a legal order of one key's operations, with Lowe's
-// memoization: a (set of operations already ordered, register state) pair that
-// failed once is never explored again. Bounded by a step budget.
+// memoization (a (set of operations already ordered, register state) pair that
+// failed once is never explored again) and just-in-time ordering of operations
+// that never returned. Bounded by a step budget.
 
 import { assert } from '../util/assert.js';
 import type { KvOperation, KvValue } from './kv-history.js';

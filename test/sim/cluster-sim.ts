@@ -12,8 +12,8 @@ import { EventQueue } from './event-queue.js';
 import { FaultCounts } from './fault-counts.js';
 import { nemesisTurn, type NemesisTarget } from './nemesis.js';
 import { SafetyMonitor } from './safety-monitor.js';
-import { CLIENT_TIMEOUT_NS, SimClients } from './sim-clients.js';
-import { SimMember } from './sim-member.js';
+import { CLIENT_TIMEOUT_NS, SimClients, type ClientEnv } from './sim-clients.js';
+import { SimMember, type MemberEnv } from './sim-member.js';
 import { CALM_NETWORK, SimNetwork } from './sim-network.js';
 import {
   DEFAULT_FAULT_PHASE_TICKS, shapeFromSeed, TICK_NS, type SimOptions, type SimShape, type SimVariant,
@@ -266,9 +266,9 @@ class ClusterSim implements NemesisTarget {
 
   // ---- environments handed to members and clients -------------------------------
 
-  private memberEnv(): ConstructorParameters<typeof SimMember>[3] {
+  private memberEnv(): MemberEnv {
     return {
-      random: this.random, variant: this.variant ?? 'correct',
+      random: this.random, variant: this.variant,
       preVote: this.shape.preVote, checkQuorum: this.shape.checkQuorum,
       sendRaft: (msg) => {
         const arrivals = this.network.plan(msg.from, msg.to);
@@ -289,7 +289,7 @@ class ClusterSim implements NemesisTarget {
     };
   }
 
-  private clientEnv(): ConstructorParameters<typeof SimClients>[0] {
+  private clientEnv(): ClientEnv {
     const queue = this.queue;
     return {
       random: this.random,

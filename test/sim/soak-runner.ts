@@ -5,8 +5,10 @@ import { FaultCounts } from './fault-counts.js';
 import { runSimulation, type SimReport } from './cluster-sim.js';
 import type { SimVariant } from './sim-options.js';
 
-/** Anomalies kept in a summary with their details; the rest are only counted. */
-const ANOMALIES_KEPT_MAX = 20;
+/** Anomalies kept in a summary with their details (each narrowed down by a replay); the rest are only counted. */
+const ANOMALIES_KEPT_MAX = 10;
+/** Seeds of anomalies listed in a summary. */
+const ANOMALY_SEEDS_KEPT_MAX = 1_000;
 
 export interface SoakOptions {
   readonly startSeed: number;
@@ -34,6 +36,7 @@ export interface SoakSummary {
   readonly faults: FaultCounts;
   anomalyCount: number;
   readonly anomalies: SoakAnomaly[];
+  readonly anomalySeeds: number[];
   /** Seeds whose history was too hard to decide within the checker's budget. */
   readonly unknownSeeds: number[];
   eventsProcessed: number;
@@ -43,13 +46,18 @@ export interface SoakSummary {
 export function runSoak(o: SoakOptions): SoakSummary {
   const summary: SoakSummary = {
     seedsRun: 0, historiesChecked: 0, opsChecked: 0, opsPending: 0, faults: new FaultCounts(),
-    anomalyCount: 0, anomalies: [], unknownSeeds: [], eventsProcessed: 0, simulatedNs: 0,
+    anomalyCount: 0, anomalies: [], anomalySeeds: [], unknownSeeds: [], eventsProcessed: 0, simulatedNs: 0,
   };
   for (let seed = o.startSeed; seed < o.startSeed + o.seeds; seed++) {
-    const report = runSimulation({
+    const options = {
       seed, variant: o.variant, explainAnomalies: o.explainAnomalies ?? false,
       ...(o.faultPhaseTicks === undefined ? {} : { faultPhaseTicks: o.faultPhaseTicks }),
-    });
+    };
+    let report = runSimulation(options);
+    // Narrowing a failure costs extra searches: only for the ones a summary shows.
+    if (report.anomaly && summary.anomalies.length < ANOMALIES_KEPT_MAX && !options.explainAnomalies) {
+      report = runSimulation({ ...options, explainAnomalies: true });
+    }
     o.onReport?.(report);
     add(summary, report);
     if (report.anomaly && o.stopAtFirstAnomaly === true) break;
@@ -71,6 +79,7 @@ function add(s: SoakSummary, r: SimReport): void {
   }
   if (!r.anomaly) return;
   s.anomalyCount++;
+  if (s.anomalySeeds.length < ANOMALY_SEEDS_KEPT_MAX) s.anomalySeeds.push(r.seed);
   if (s.anomalies.length >= ANOMALIES_KEPT_MAX) return;
   if (r.violations.length > 0) {
     s.anomalies.push({ seed: r.seed, kind: 'raft-safety', detail: r.violations.join('\n') });
