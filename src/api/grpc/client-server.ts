@@ -32,6 +32,7 @@ export class ClientServer {
   private constructor(
     private readonly grpcServer: Server,
     readonly boundAddresses: readonly string[],
+    private readonly blockingCalls: AbortController,
   ) {}
 
   static async listen(server: EtcdServer, urls: readonly URL[], logger: Logger): Promise<ClientServer> {
@@ -45,8 +46,10 @@ export class ClientServer {
     grpcServer.addService(withSafeDecoding(MaintenanceService, maxReceiveBytes), maintenanceServiceImplementation(server, logger));
     grpcServer.addService(withSafeDecoding(WatchService, maxReceiveBytes), watchServiceImplementation(server, logger));
     grpcServer.addService(withSafeDecoding(LeaseService, maxReceiveBytes), leaseServiceImplementation(server, logger));
-    grpcServer.addService(withSafeDecoding(ElectionService, maxReceiveBytes), electionServiceImplementation(server, logger));
-    grpcServer.addService(withSafeDecoding(LockService, maxReceiveBytes), lockServiceImplementation(server, logger));
+    // Lock, Campaign and Observe may wait without end; closing ends them so a stop need not wait out its grace period.
+    const blockingCalls = new AbortController();
+    grpcServer.addService(withSafeDecoding(ElectionService, maxReceiveBytes), electionServiceImplementation(server, logger, blockingCalls.signal));
+    grpcServer.addService(withSafeDecoding(LockService, maxReceiveBytes), lockServiceImplementation(server, logger, blockingCalls.signal));
     answerUnknownMethodsLikeGo(grpcServer);
     const bound: string[] = [];
     for (const url of urls) {
@@ -57,7 +60,7 @@ export class ClientServer {
       bound.push(address);
       logger.info('serving client traffic insecurely; this is strongly discouraged!', { address: url.toString() });
     }
-    return new ClientServer(grpcServer, bound);
+    return new ClientServer(grpcServer, bound, blockingCalls);
   }
 
   /** Stops accepting calls and waits (bounded) for in-flight ones; safe to call twice. */
@@ -68,10 +71,12 @@ export class ClientServer {
 
   /** Cuts every call at once. */
   destroy(): void {
+    this.blockingCalls.abort();
     this.grpcServer.forceShutdown();
   }
 
   private shutdown(): Promise<void> {
+    this.blockingCalls.abort();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.grpcServer.forceShutdown();

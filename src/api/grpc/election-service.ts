@@ -5,7 +5,7 @@ import { status, type ServerUnaryCall, type ServerWritableStream, type ServiceEr
 import { ElectionError } from '../../election/election-error.js';
 import { campaign, currentLeader, proclaim, resign } from '../../election/election.js';
 import { observeLeader } from '../../election/leader-observer.js';
-import { isEtcdError } from '../../errors/etcd-error.js';
+import { EtcdError, isEtcdError } from '../../errors/etcd-error.js';
 import { ERROR_TABLE } from '../../errors/error-table.js';
 import type {
   CampaignRequest,
@@ -24,22 +24,31 @@ import { GrpcStatusError, toServiceError } from './map-error.js';
 import type { Decoded } from './safe-codec.js';
 import { unary } from './unary-handler.js';
 
-/** Runs a handler, turning etcd and election errors into what etcd's internal client reports. */
-export async function asInternalClient<T>(body: () => Promise<T>): Promise<T> {
+/**
+ * Runs a handler, turning etcd and election errors into what etcd's internal client
+ * reports. A call ended because this server is stopping says so, so clients go elsewhere.
+ */
+export async function asInternalClient<T>(stopping: AbortSignal, body: () => Promise<T>): Promise<T> {
   try {
     return await body();
   } catch (error) {
+    if (stopping.aborted) throw new EtcdError('Stopped');
     if (error instanceof ElectionError) throw new GrpcStatusError(status.UNKNOWN, error.text);
     if (isEtcdError(error)) throw new GrpcStatusError(status.UNKNOWN, ERROR_TABLE[error.code].message);
     throw error;
   }
 }
 
-/** Aborts when the caller cancels or its deadline passes, so a blocked call never outlives its caller. */
-export function callSignal(call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>): { signal: AbortSignal; release(): void } {
+/** Aborts when the caller cancels, its deadline passes or the server stops, so a blocked call never outlives any of them. */
+export function callSignal(
+  call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>,
+  stopping: AbortSignal,
+): { signal: AbortSignal; release(): void } {
   const controller = new AbortController();
   const abort = (): void => controller.abort();
   call.once('cancelled', abort);
+  stopping.addEventListener('abort', abort, { once: true });
+  if (stopping.aborted) abort();
   const deadlineMs = Number(call.getDeadline());
   const timer = Number.isFinite(deadlineMs) ? setTimeout(abort, Math.max(0, deadlineMs - Date.now())) : undefined;
   return {
@@ -47,12 +56,18 @@ export function callSignal(call: ServerUnaryCall<unknown, unknown> | ServerWrita
     release: () => {
       clearTimeout(timer);
       call.off('cancelled', abort);
+      stopping.removeEventListener('abort', abort);
     },
   };
 }
 
-async function campaignCall(server: EtcdServer, request: CampaignRequest, call: ServerUnaryCall<unknown, unknown>): Promise<CampaignResponse> {
-  const { signal, release } = callSignal(call);
+async function campaignCall(
+  server: EtcdServer,
+  request: CampaignRequest,
+  call: ServerUnaryCall<unknown, unknown>,
+  stopping: AbortSignal,
+): Promise<CampaignResponse> {
+  const { signal, release } = callSignal(call, stopping);
   try {
     const lease = await sessionLease(server, request.lease);
     return await campaign(server, request.name, lease, request.value, signal);
@@ -61,14 +76,18 @@ async function campaignCall(server: EtcdServer, request: CampaignRequest, call: 
   }
 }
 
-function observe(server: EtcdServer, logger: Logger): (call: ServerWritableStream<Decoded<LeaderRequest>, LeaderResponse>) => void {
+function observe(
+  server: EtcdServer,
+  logger: Logger,
+  stopping: AbortSignal,
+): (call: ServerWritableStream<Decoded<LeaderRequest>, LeaderResponse>) => void {
   return (call) => {
     const decoded = call.request;
     if (!decoded.ok) {
-      call.destroy(toServiceError(decoded.error, logger, 'Observe') as ServiceError);
+      call.emit('error', toServiceError(decoded.error, logger, 'Observe') as ServiceError);
       return;
     }
-    const { signal, release } = callSignal(call);
+    const { signal, release } = callSignal(call, stopping);
     const run = async (): Promise<void> => {
       for await (const response of observeLeader(server, decoded.value.name, signal)) {
         if (!call.write(response)) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
@@ -76,27 +95,31 @@ function observe(server: EtcdServer, logger: Logger): (call: ServerWritableStrea
     };
     run()
       .then(() => {
-        if (!signal.aborted) call.end();
+        if (stopping.aborted) call.emit('error', toServiceError(new EtcdError('Stopped'), logger, 'Observe') as ServiceError);
+        else if (!signal.aborted) call.end();
       })
       .catch((error: unknown) => {
-        if (!signal.aborted) call.destroy(toServiceError(error, logger, 'Observe') as ServiceError);
+        if (!signal.aborted) call.emit('error', toServiceError(error, logger, 'Observe') as ServiceError);
       })
       .finally(release);
   };
 }
 
-export function electionServiceImplementation(server: EtcdServer, logger: Logger): UntypedServiceImplementation {
+/** `stopping` aborts when the client listener closes: blocked campaigns and observers end then. */
+export function electionServiceImplementation(server: EtcdServer, logger: Logger, stopping: AbortSignal): UntypedServiceImplementation {
   return {
     campaign: unary<CampaignRequest, CampaignResponse>(logger, 'Campaign', (request, call) =>
-      asInternalClient(() => campaignCall(server, request, call)),
+      asInternalClient(stopping, () => campaignCall(server, request, call, stopping)),
     ),
     proclaim: unary<ProclaimRequest, ProclaimResponse>(logger, 'Proclaim', (request) =>
-      asInternalClient(async () => ({ header: await proclaim(server, request.leader, request.value) })),
+      asInternalClient(stopping, async () => ({ header: await proclaim(server, request.leader, request.value) })),
     ),
-    leader: unary<LeaderRequest, LeaderResponse>(logger, 'Leader', (request) => asInternalClient(() => currentLeader(server, request.name))),
-    observe: observe(server, logger),
+    leader: unary<LeaderRequest, LeaderResponse>(logger, 'Leader', (request) =>
+      asInternalClient(stopping, () => currentLeader(server, request.name)),
+    ),
+    observe: observe(server, logger, stopping),
     resign: unary<ResignRequest, ResignResponse>(logger, 'Resign', (request) =>
-      asInternalClient(async () => ({ header: await resign(server, request.leader) })),
+      asInternalClient(stopping, async () => ({ header: await resign(server, request.leader) })),
     ),
   };
 }

@@ -9,8 +9,8 @@ import type { EtcdServer } from '../../server/etcd-server.js';
 import { asInternalClient, callSignal } from './election-service.js';
 import { unary } from './unary-handler.js';
 
-async function lock(server: EtcdServer, request: LockRequest, call: ServerUnaryCall<unknown, unknown>): Promise<LockResponse> {
-  const { signal, release } = callSignal(call);
+async function lock(server: EtcdServer, request: LockRequest, call: ServerUnaryCall<unknown, unknown>, stopping: AbortSignal): Promise<LockResponse> {
+  const { signal, release } = callSignal(call, stopping);
   try {
     const lease = await sessionLease(server, request.lease);
     return await acquireLock(server, request.name, lease, signal);
@@ -19,11 +19,14 @@ async function lock(server: EtcdServer, request: LockRequest, call: ServerUnaryC
   }
 }
 
-export function lockServiceImplementation(server: EtcdServer, logger: Logger): UntypedServiceImplementation {
+/** `stopping` aborts when the client listener closes: waiting lockers leave the queue then. */
+export function lockServiceImplementation(server: EtcdServer, logger: Logger, stopping: AbortSignal): UntypedServiceImplementation {
   return {
-    lock: unary<LockRequest, LockResponse>(logger, 'Lock', (request, call) => asInternalClient(() => lock(server, request, call))),
+    lock: unary<LockRequest, LockResponse>(logger, 'Lock', (request, call) =>
+      asInternalClient(stopping, () => lock(server, request, call, stopping)),
+    ),
     unlock: unary<UnlockRequest, UnlockResponse>(logger, 'Unlock', (request) =>
-      asInternalClient(async () => {
+      asInternalClient(stopping, async () => {
         const response = await server.deleteRange({ key: request.key, rangeEnd: Buffer.alloc(0), prevKv: false });
         return { header: response.header };
       }),
