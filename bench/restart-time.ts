@@ -1,0 +1,129 @@
+// Restart time and resident memory with a large data set, etcd-ts next to Debian's
+// etcd on the same data: one etcd-format snapshot of N keys (256-byte values) is
+// written once, restored into a fresh data dir for each server (etcdctl snapshot
+// restore / etcd-ts snapshot restore), and each server is started in turn, rounds
+// alternating; "ready" is the first successful linearizable read of a known key.
+// Usage: node dist/bench/restart-time.js [--keys 1000000] [--rounds 3]
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as grpc from '@grpc/grpc-js';
+import { MemoryBackend } from '../src/backend/memory-backend.js';
+import { KVService, RangeRequest } from '../src/generated/etcdserverpb/rpc.js';
+import { MvccStore } from '../src/mvcc/mvcc-store.js';
+import { exportEtcdSnapshot } from '../src/snapshot/etcd-format/export-etcd-snapshot.js';
+import { freePorts } from './free-port.js';
+import { sampleProcess } from './proc-stats.js';
+
+const VALUE_BYTES = 256;
+const KEYS_PER_TXN = 1000;
+const READY_POLL_MS = 20;
+const READY_TIMEOUT_MS = 300_000;
+const PROBE_KEY = Buffer.from('key/0000000');
+
+function argument(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
+  return value;
+}
+
+async function writeSnapshot(path: string, keys: number): Promise<void> {
+  const backend = MemoryBackend.open({ batchWritesMax: 1_000_000 });
+  const store = MvccStore.open(backend);
+  const value = Buffer.alloc(VALUE_BYTES, 0x61);
+  for (let first = 0; first < keys; first += KEYS_PER_TXN) {
+    const txn = store.write();
+    for (let i = first; i < Math.min(keys, first + KEYS_PER_TXN); i++) txn.put(Buffer.from(`key/${String(i).padStart(7, '0')}`), value, 0n);
+    txn.end();
+  }
+  await store.commit();
+  await exportEtcdSnapshot(backend, path);
+  await store.close();
+  await backend.close();
+}
+
+function run(command: string, args: string[]): Promise<void> {
+  const child = spawn(command, args, { stdio: 'ignore', env: { ...process.env, ETCDCTL_API: '3' } });
+  return once(child, 'exit').then(([code]) => {
+    if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${String(code)}`);
+  });
+}
+
+function probe(client: grpc.Client): Promise<boolean> {
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(KVService.range.path, KVService.range.requestSerialize, KVService.range.responseDeserialize,
+      RangeRequest.fromPartial({ key: PROBE_KEY }), new grpc.Metadata(), { deadline: Date.now() + 1000 },
+      (error, response) => resolve(error === null && (response?.kvs.length ?? 0) === 1));
+  });
+}
+
+async function startAndMeasure(kind: 'etcd' | 'etcd-ts', snapshot: string, root: string): Promise<{ readyMs: number; rssMiB: number }> {
+  const [clientPort, peerPort] = await freePorts(2);
+  const peer = `http://127.0.0.1:${peerPort}`;
+  const client = `http://127.0.0.1:${clientPort}`;
+  const dataDir = join(root, `${kind}-${Date.now()}`);
+  const clusterFlags = ['--name', 'r', '--initial-cluster', `r=${peer}`, '--initial-advertise-peer-urls', peer];
+  if (kind === 'etcd') await run('/usr/bin/etcdctl', ['snapshot', 'restore', snapshot, '--data-dir', dataDir, ...clusterFlags]);
+  else await run(process.execPath, [join(process.cwd(), 'bin', 'etcd-ts'), 'snapshot', 'restore', snapshot, '--data-dir', dataDir]);
+  const flags = [...clusterFlags, '--data-dir', dataDir, '--listen-client-urls', client, '--advertise-client-urls', client, '--listen-peer-urls', peer];
+  const started = performance.now();
+  const child = kind === 'etcd'
+    ? spawn('/usr/bin/etcd', [...flags, '--logger', 'zap'], { stdio: 'ignore' })
+    : spawn(process.execPath, [join(process.cwd(), 'bin', 'etcd-ts'), ...flags], { stdio: 'ignore' });
+  const grpcClient = new grpc.Client(`127.0.0.1:${clientPort}`, grpc.credentials.createInsecure());
+  try {
+    while (!(await probe(grpcClient))) {
+      if (performance.now() - started > READY_TIMEOUT_MS) throw new Error(`${kind} not ready in ${READY_TIMEOUT_MS} ms`);
+      await sleep(READY_POLL_MS);
+    }
+    const readyMs = performance.now() - started;
+    await sleep(1000);
+    const rssMiB = sampleProcess(child.pid ?? 0).rssBytes / (1024 * 1024);
+    return { readyMs, rssMiB };
+  } finally {
+    grpcClient.close();
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+async function main(): Promise<void> {
+  const keys = argument('keys', 1_000_000);
+  const rounds = argument('rounds', 3);
+  const root = await mkdtemp(join(tmpdir(), 'etcd-restart-bench-'));
+  try {
+    const snapshot = join(root, 'data.db');
+    const madeAt = performance.now();
+    await writeSnapshot(snapshot, keys);
+    console.log(`wrote a ${keys}-key snapshot in ${((performance.now() - madeAt) / 1000).toFixed(1)} s`);
+    const results: Record<'etcd' | 'etcd-ts', Array<{ readyMs: number; rssMiB: number }>> = { etcd: [], 'etcd-ts': [] };
+    for (let round = 0; round < rounds; round++) {
+      for (const kind of ['etcd', 'etcd-ts'] as const) {
+        const result = await startAndMeasure(kind, snapshot, root);
+        results[kind].push(result);
+        console.log(`round ${round + 1} ${kind}: ready in ${result.readyMs.toFixed(0)} ms, rss ${result.rssMiB.toFixed(1)} MiB`);
+      }
+    }
+    for (const kind of ['etcd', 'etcd-ts'] as const) {
+      const r = results[kind];
+      console.log(`${kind}: median ready ${median(r.map((x) => x.readyMs)).toFixed(0)} ms, median rss ${median(r.map((x) => x.rssMiB)).toFixed(1)} MiB`);
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
