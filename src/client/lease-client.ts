@@ -56,7 +56,7 @@ export class LeaseClient {
 
   /** Renews the lease until `close()`, or until it is lost (see `lost` and `signal`). */
   keepAlive(id: Int64, ttlSeconds: Int64): LeaseKeepAlive {
-    const handle = new LeaseKeepAlive(this.rpc, toBigInt(id), toBigInt(ttlSeconds));
+    const handle: LeaseKeepAlive = new LeaseKeepAlive(this.rpc, toBigInt(id), toBigInt(ttlSeconds), () => this.keepAlives.delete(handle));
     this.keepAlives.add(handle);
     return handle;
   }

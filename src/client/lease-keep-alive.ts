@@ -30,12 +30,13 @@ export class LeaseKeepAlive {
     private readonly rpc: RpcCaller,
     leaseId: bigint,
     ttlSeconds: bigint,
+    onStop: () => void = () => {},
   ) {
     this.leaseId = leaseId;
     this.ttlSeconds = ttlSeconds;
     this.signal = this.controller.signal;
     this.lost = new Promise((resolve) => (this.resolveLost = resolve));
-    this.loop = this.run();
+    this.loop = this.run().finally(onStop);
   }
 
   /** Stops renewing (the lease itself lives on until it expires or is revoked). Safe twice. */
