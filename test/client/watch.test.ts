@@ -103,7 +103,8 @@ describe('a slow consumer', () => {
     const p = fx.prefix('w-slow');
     const watcher = await fx.etcd.watch(p, { prefix: true });
     const total = 1_500;
-    // More single-event batches than the client buffers, so the stream is paused and resumed.
+    // Up to 1,500 batches (fewer when the server groups revisions): enough to reach the client's
+    // buffer bound of 1,024, past which it pauses the stream until the consumer catches up.
     await Promise.all(Array.from({ length: 10 }, async (_, writer) => {
       for (let i = writer; i < total; i += 10) await fx.etcd.put(`${p}${i}`, String(i));
     }));
