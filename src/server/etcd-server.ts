@@ -61,6 +61,7 @@ import { AlarmStore, formatAlarm } from './alarm-store.js';
 import { AppliedIndex } from './applied-index.js';
 import { AutoCompactor, type CompactionTarget } from './auto-compactor.js';
 import { backendAlarmPersistence } from './backend-alarms.js';
+import { backendHash } from './backend-hash.js';
 import { openMemberStorage, type MemberStorage } from './member-storage.js';
 import { PeerNetwork } from './peer-network.js';
 import { applyLogRequest, type ApplyContext, type CompactionOutcome } from './entry-applier.js';
@@ -417,8 +418,8 @@ export class EtcdServer {
   }
 
   async hash(): Promise<HashResponse> {
-    const result = await this.storage.store.hashKV(0);
-    return { header: this.header(), hash: result.hash };
+    const header = this.header();
+    return { header, hash: await backendHash(this.storage.backend) };
   }
 
   /** A consistent copy of the backend, in chunks, ending with its sha256. */

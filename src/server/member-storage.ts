@@ -65,7 +65,8 @@ export async function openMemberStorage(options: ServerOptions): Promise<MemberS
   if (options.dataDir !== null) {
     const walDir = options.walDir ?? join(options.dataDir, 'member', 'wal');
     if (await walHasData(walDir)) {
-      const opened = await Wal.open(walDir, marker === null ? {} : { snapshot: { index: marker.index, term: marker.term } });
+      const walOptions = { maxWals: options.maxWals };
+      const opened = await Wal.open(walDir, marker === null ? walOptions : { ...walOptions, snapshot: { index: marker.index, term: marker.term } });
       const metadata = decodeWalMetadata(opened.metadata);
       identity = { ...configured, memberId: metadata.memberId, clusterId: metadata.clusterId };
       ({ wal, hardState, entries } = opened);
@@ -74,7 +75,7 @@ export async function openMemberStorage(options: ServerOptions): Promise<MemberS
       if (problem !== undefined) throw new BootstrapError(problem);
       if (options.initialClusterState === 'existing') identity = await joinExistingCluster(options, configured);
       await mkdir(walDir, { recursive: true });
-      wal = await Wal.create(walDir, encodeWalMetadata(identity.memberId, identity.clusterId));
+      wal = await Wal.create(walDir, encodeWalMetadata(identity.memberId, identity.clusterId), { maxWals: options.maxWals });
     }
   }
   const membership = new Membership(backend);
