@@ -27,7 +27,9 @@ function printSummary(s, args, wallMs) {
   const pad = (label) => `${label}:`.padEnd(24);
   console.log(pad('seeds run') + s.seedsRun);
   console.log(pad('histories checked') + s.historiesChecked +
-    (s.unknownSeeds.length > 0 ? ` (${s.unknownSeeds.length} undecided within the checker budget: seeds ${s.unknownSeeds.slice(0, 10).join(', ')})` : ''));
+    (s.unknownSeeds.length > 0
+      ? ` (${s.unknownSeeds.length} undecided within the checker budget: seeds ${s.unknownSeeds.slice(0, 10).join(', ')})`
+      : ''));
   console.log(pad('operations checked') + `${s.opsChecked} (${s.opsPending} never answered)`);
   console.log(pad('simulated time') + `${(s.simulatedNs / 1e9).toFixed(0)} s in ${s.eventsProcessed} events`);
   console.log('faults injected:');

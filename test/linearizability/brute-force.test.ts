@@ -59,7 +59,8 @@ const shapes = [
 ];
 
 for (const shape of shapes) {
-  test(`on ${SEEDS} small random histories (${shape.clients}x${shape.opsPerClient}, ${shape.pendingRate * 100}% pending) the checker agrees with exhaustive search`, () => {
+  const size = `${shape.clients}x${shape.opsPerClient}, ${shape.pendingRate * 100}% pending`;
+  test(`on ${SEEDS} small random histories (${size}) the checker agrees with exhaustive search`, () => {
     let linearizable = 0;
     let violations = 0;
     for (let seed = 1; seed <= SEEDS; seed++) {

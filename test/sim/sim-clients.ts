@@ -52,14 +52,18 @@ export class SimClients {
 
   constructor(private readonly env: ClientEnv, count: number, private readonly keys: readonly string[]) {
     for (let id = 0; id <= count; id++) {
-      this.clients.push({ id, current: undefined, retry: undefined, member: this.randomMember(), opsStarted: 0, lastSeen: new Map() });
+      this.clients.push({
+        id, current: undefined, retry: undefined, member: this.randomMember(), opsStarted: 0, lastSeen: new Map(),
+      });
     }
     // The last client only reads every key once the cluster has healed.
     this.finalClientId = count;
   }
 
   start(): void {
-    for (const c of this.clients) if (c.id !== this.finalClientId) this.env.scheduleIssue(c.id, this.env.random.int(0, THINK_TIME_NS_MAX));
+    for (const c of this.clients) {
+      if (c.id !== this.finalClientId) this.env.scheduleIssue(c.id, this.env.random.int(0, THINK_TIME_NS_MAX));
+    }
   }
 
   /** No new calls from now on; retries of started ones are dropped too. */
