@@ -61,14 +61,23 @@ function probe(client: grpc.Client): Promise<boolean> {
   });
 }
 
-async function startAndMeasure(kind: 'etcd' | 'etcd-ts', snapshot: string, root: string): Promise<{ readyMs: number; rssMiB: number }> {
+interface Measured {
+  restoreMs: number;
+  readyMs: number;
+  rssMiB: number;
+  saveMs: number;
+}
+
+async function startAndMeasure(kind: 'etcd' | 'etcd-ts', snapshot: string, root: string): Promise<Measured> {
   const [clientPort, peerPort] = await freePorts(2);
   const peer = `http://127.0.0.1:${peerPort}`;
   const client = `http://127.0.0.1:${clientPort}`;
   const dataDir = join(root, `${kind}-${Date.now()}`);
   const clusterFlags = ['--name', 'r', '--initial-cluster', `r=${peer}`, '--initial-advertise-peer-urls', peer];
+  const restoreStarted = performance.now();
   if (kind === 'etcd') await run('/usr/bin/etcdctl', ['snapshot', 'restore', snapshot, '--data-dir', dataDir, ...clusterFlags]);
   else await run(process.execPath, [join(process.cwd(), 'bin', 'etcd-ts'), 'snapshot', 'restore', snapshot, '--data-dir', dataDir]);
+  const restoreMs = performance.now() - restoreStarted;
   const flags = [...clusterFlags, '--data-dir', dataDir, '--listen-client-urls', client, '--advertise-client-urls', client, '--listen-peer-urls', peer];
   const started = performance.now();
   const child = kind === 'etcd'
@@ -83,7 +92,10 @@ async function startAndMeasure(kind: 'etcd' | 'etcd-ts', snapshot: string, root:
     const readyMs = performance.now() - started;
     await sleep(1000);
     const rssMiB = sampleProcess(child.pid ?? 0).rssBytes / (1024 * 1024);
-    return { readyMs, rssMiB };
+    const saveStarted = performance.now();
+    await run('/usr/bin/etcdctl', ['--endpoints', `127.0.0.1:${clientPort}`, 'snapshot', 'save', join(root, `saved-${kind}.db`)]);
+    const saveMs = performance.now() - saveStarted;
+    return { restoreMs, readyMs, rssMiB, saveMs };
   } finally {
     grpcClient.close();
     child.kill('SIGKILL');
@@ -106,17 +118,18 @@ async function main(): Promise<void> {
     const madeAt = performance.now();
     await writeSnapshot(snapshot, keys);
     console.log(`wrote a ${keys}-key snapshot in ${((performance.now() - madeAt) / 1000).toFixed(1)} s`);
-    const results: Record<'etcd' | 'etcd-ts', Array<{ readyMs: number; rssMiB: number }>> = { etcd: [], 'etcd-ts': [] };
+    const results: Record<'etcd' | 'etcd-ts', Measured[]> = { etcd: [], 'etcd-ts': [] };
     for (let round = 0; round < rounds; round++) {
       for (const kind of ['etcd', 'etcd-ts'] as const) {
         const result = await startAndMeasure(kind, snapshot, root);
         results[kind].push(result);
-        console.log(`round ${round + 1} ${kind}: ready in ${result.readyMs.toFixed(0)} ms, rss ${result.rssMiB.toFixed(1)} MiB`);
+        console.log(`round ${round + 1} ${kind}: restore ${result.restoreMs.toFixed(0)} ms, ready in ${result.readyMs.toFixed(0)} ms, rss ${result.rssMiB.toFixed(1)} MiB, snapshot save ${result.saveMs.toFixed(0)} ms`);
       }
     }
     for (const kind of ['etcd', 'etcd-ts'] as const) {
       const r = results[kind];
-      console.log(`${kind}: median ready ${median(r.map((x) => x.readyMs)).toFixed(0)} ms, median rss ${median(r.map((x) => x.rssMiB)).toFixed(1)} MiB`);
+      const m = (pick: (x: Measured) => number): string => median(r.map(pick)).toFixed(0);
+      console.log(`${kind}: median restore ${m((x) => x.restoreMs)} ms, ready ${m((x) => x.readyMs)} ms, rss ${m((x) => x.rssMiB)} MiB, snapshot save ${m((x) => x.saveMs)} ms`);
     }
   } finally {
     await rm(root, { recursive: true, force: true });
