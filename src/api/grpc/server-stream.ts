@@ -1,6 +1,7 @@
 // Adapts an async generator to a grpc-js server stream, honouring back-pressure:
 // when the socket buffer is full the generator waits for 'drain'. A client that
-// goes away stops the generator (its finally blocks clean up).
+// goes away stops the generator (its finally blocks clean up). Failures are sent
+// as a status by emitting 'error' (destroy() would drop the status).
 import type { ServerWritableStream, ServiceError } from '@grpc/grpc-js';
 import type { Logger } from '../../log/logger.js';
 import { toServiceError } from './map-error.js';
@@ -14,7 +15,7 @@ export function serverStream<Req, Res>(
   return (call) => {
     const decoded = call.request;
     if (!decoded.ok) {
-      call.destroy(toServiceError(decoded.error, logger, method) as ServiceError);
+      call.emit('error', toServiceError(decoded.error, logger, method) as ServiceError);
       return;
     }
     let cancelled = false;
@@ -34,7 +35,7 @@ export function serverStream<Req, Res>(
       if (!cancelled) call.end();
     };
     run().catch((error: unknown) => {
-      if (!cancelled) call.destroy(toServiceError(error, logger, method) as ServiceError);
+      if (!cancelled) call.emit('error', toServiceError(error, logger, method) as ServiceError);
     });
   };
 }
