@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { WatchResponse } from '../../src/generated/etcdserverpb/rpc.js';
 import type { Event } from '../../src/generated/mvccpb/kv.js';
+import type { WatchHub } from '../../src/watch/watch-hub.js';
 import { RawWatch } from './raw-watch.js';
 import { StalledStream } from './stalled-stream.js';
 import { expectedFor, firstDifference, receivedEvents, storeHistory, type WatchedRange } from './history-check.js';
@@ -20,6 +21,10 @@ const CATCH_UP_TIMEOUT_MS = envInt('WATCH_STRESS_CATCH_UP_MS', 60_000);
 const KEY_COUNT = 100;
 const PRELUDE_WRITES = 100;
 const VALUE_PAD = 'x'.repeat(64);
+/** A key only the stalled watchers see ('\x01' sorts before every fast watcher's keys). */
+const FLOOD_KEY = 's/\x01flood';
+const FLOOD_VALUE = 'f'.repeat(16 * 1024);
+const FLOOD_PUTS_MAX = 500;
 
 let target: WatchTarget;
 const streams: RawWatch[] = [];
@@ -148,6 +153,16 @@ async function openStalled(): Promise<{ slow: StalledStream; slowPlans: Planned[
   return { slow, slowPlans };
 }
 
+/**
+ * Socket and HTTP/2 buffers can absorb a light run whole; large writes that only
+ * the stalled watchers see make sure their stream is really full.
+ */
+async function floodStalled(hub: WatchHub): Promise<void> {
+  for (let i = 0; i < FLOOD_PUTS_MAX && hub.stats().victims < SLOW_WATCHERS; i++) {
+    await target.kv.put({ key: b(FLOOD_KEY), value: b(FLOOD_VALUE) });
+  }
+}
+
 function createAll(plans: readonly Planned[], streamPlans: Planned[][]): void {
   for (const planned of plans) {
     streamPlans[planned.stream]?.push(planned);
@@ -211,6 +226,7 @@ test(`${WATCHERS} watchers over ${STREAMS} streams see exact history while ${WRI
   await new Promise((resolve) => setTimeout(resolve, Math.min(300, WRITE_MS / 3)));
   createAll(plans.slice(half), streamPlans);
   const writes = (await Promise.all(writers)).reduce((x, y) => x + y, 0);
+  await floodStalled(hub);
   const finalRevision = store.currentRevision;
   const writeSeconds = (Date.now() - started) / 1000;
 
