@@ -33,6 +33,7 @@ export function serverOptionsFromConfig(config: ServerConfig, logger: Logger): S
     backendBatchLimit: config.backendBatchLimit,
     backendBatchIntervalMs: config.backendBatchIntervalMs,
     watchProgressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
+    leaseCheckpointIntervalMs: config.leaseCheckpointIntervalMs,
     logger,
   };
 }

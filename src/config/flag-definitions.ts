@@ -174,6 +174,10 @@ export const FLAG_DEFINITIONS: readonly FlagDefinition[] = [
     help: 'Lowest level logged: debug, info, warn, error, panic or fatal.', validate: validateLogLevel }),
   defineFlag({ name: 'experimental-compaction-batch-limit', type: { kind: 'integer', goType: 'int' }, defaultText: '1000', group: 'experimental',
     help: 'Most revisions removed in one compaction batch.' }),
+  defineFlag({ name: 'experimental-enable-lease-checkpoint', type: { kind: 'bool' }, defaultText: 'false', group: 'experimental',
+    help: 'Leaders record the remaining TTL of leases through the log, so a new leader does not reset them to full.' }),
+  defineFlag({ name: 'experimental-enable-lease-checkpoint-persist', type: { kind: 'bool' }, defaultText: 'false', group: 'experimental',
+    help: 'Keep lease checkpoints across restarts (requires --experimental-enable-lease-checkpoint).' }),
   defineFlag({ name: 'experimental-watch-progress-notify-interval', type: { kind: 'duration' }, defaultText: '10m0s', group: 'experimental',
     help: 'How often idle watchers get a progress notification.' }),
 ];

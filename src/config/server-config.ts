@@ -25,6 +25,8 @@ export const DEFAULT_BACKEND_BATCH_INTERVAL_MS = 100;
 export const DEFAULT_BACKEND_BATCH_LIMIT = 10000;
 /** --experimental-compaction-batch-limit 0 or less means this. */
 export const DEFAULT_COMPACTION_BATCH_LIMIT = 1000;
+/** etcd's lease checkpoint interval when checkpoints are enabled (5 minutes). */
+export const DEFAULT_LEASE_CHECKPOINT_INTERVAL_MS = 5 * 60 * 1000;
 /** --experimental-watch-progress-notify-interval default (10 minutes). */
 export const DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL_MS = 10 * 60 * 1000;
 /** Shorter positive progress intervals are raised to this. */
@@ -88,6 +90,8 @@ export interface ServerConfig {
   readonly backendBatchLimit: number;
   readonly compactionBatchLimit: number;
   readonly watchProgressNotifyIntervalMs: number;
+  /** Lease checkpoints every this many ms through the log; null: off (etcd's default). */
+  readonly leaseCheckpointIntervalMs: number | null;
   /** null: auto compaction is off (retention 0). */
   readonly autoCompaction: AutoCompaction | null;
   readonly logger: 'zap';

@@ -24,8 +24,6 @@ export const UNSUPPORTED_ETCD_CONFIG_KEYS: ReadonlySet<string> = new Set([
   'experimental-corrupt-check-time',
   'experimental-downgrade-check-time',
   'experimental-enable-distributed-tracing',
-  'experimental-enable-lease-checkpoint',
-  'experimental-enable-lease-checkpoint-persist',
   'experimental-enable-v2v3',
   'experimental-initial-corrupt-check',
   'experimental-max-learners',

@@ -79,6 +79,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     backendBatchLimit: 10_000,
     backendBatchIntervalMs: 100,
     watchProgressNotifyIntervalMs: DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL_MS,
+    leaseCheckpointIntervalMs: null,
     ...options.overrides,
     logger: options.logger ?? SILENT_LOGGER,
   };

@@ -136,7 +136,7 @@ export class EtcdServer {
     this.lessor = Lessor.open(storage.backend, storage.store, {
       minTtlSeconds: minLeaseTtlSeconds(options.electionTimeoutMs, options.heartbeatIntervalMs),
       clock: MONOTONIC_CLOCK,
-      checkpointIntervalMs: null,
+      checkpointIntervalMs: options.leaseCheckpointIntervalMs,
     });
     this.leaseExpiry = new LeaseExpiryLoop(this.lessor, {
       revoke: (id) => this.leaseRevoke({ ID: id }),

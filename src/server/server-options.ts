@@ -41,6 +41,8 @@ export interface ServerOptions {
   readonly backendBatchIntervalMs: number;
   /** How often watchers that asked for progress notifications get one. */
   readonly watchProgressNotifyIntervalMs: number;
+  /** Lease checkpoints through the log this often; null: off. */
+  readonly leaseCheckpointIntervalMs: number | null;
   readonly logger: Logger;
 }
 
