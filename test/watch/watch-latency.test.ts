@@ -14,6 +14,8 @@ const PUTS = envInt('WATCH_LATENCY_PUTS', 100);
 const STREAMS_MAX = 20;
 const SLOW_WATCHERS = 50;
 const VALUE = 'v'.repeat(100);
+const FLOOD_VALUE = 'f'.repeat(16 * 1024);
+const FLOOD_PUTS_MAX = 500;
 
 let target: WatchTarget;
 before(async () => {
@@ -101,9 +103,15 @@ for (const count of WATCHER_COUNTS) {
     const slow = new StalledStream(target.endpoint);
     t.after(() => slow.close());
     for (let w = 0; w < SLOW_WATCHERS; w++) slow.create({ key: b(key) });
+    // One more watcher, on a key only this stream watches, to fill it before measuring.
+    slow.create({ key: b(`${key}/flood`) });
     let created = 0;
-    await eventually(() => (created += slow.drain().length) >= SLOW_WATCHERS, 'the stalled stream\'s watchers');
+    await eventually(() => (created += slow.drain().length) >= SLOW_WATCHERS + 1, 'the stalled stream\'s watchers');
     slow.pause();
+    for (let i = 0; i < FLOOD_PUTS_MAX && hub !== null && hub.stats().victims === 0; i++) {
+      await target.kv.put({ key: b(`${key}/flood`), value: b(FLOOD_VALUE) });
+    }
+    if (hub !== null) assert.ok(hub.stats().victims > 0, 'the stalled stream should be full before measuring');
     const withSlow = await measure(streams, perStream, key);
     t.diagnostic(describeLatency(`${count} watchers + ${SLOW_WATCHERS} stalled`, withSlow));
     if (hub !== null) assert.ok(hub.stats().victims >= SLOW_WATCHERS, `stalled watchers should be victims: ${JSON.stringify(hub.stats())}`);
