@@ -6,7 +6,7 @@ import { explainFailure, type FailureExplanation } from './explain-failure.js';
 import { searchRegister } from './search-register.js';
 
 /** Search steps for a whole history before the answer becomes "unknown". */
-export const DEFAULT_SEARCH_STEPS_MAX = 2_000_000;
+export const DEFAULT_SEARCH_STEPS_MAX = 10_000_000;
 
 export interface CheckOptions {
   /** Search steps for the whole history, shared by its keys. */

@@ -30,7 +30,7 @@ const FSYNC_NS_MIN = 100_000;
 const FSYNC_NS_MAX = 4_000_000;
 const CLIENT_LATENCY_NS_MAX = 2_000_000;
 /** Checker steps per history; a run that needs more reports "unknown" rather than stall a soak. */
-const CHECK_STEPS_MAX = 1_000_000;
+const CHECK_STEPS_MAX = 5_000_000;
 
 type SimEvent =
   | { readonly kind: 'tick'; readonly member: MemberId; readonly incarnation: number }
