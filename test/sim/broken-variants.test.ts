@@ -8,11 +8,21 @@ import { runSimulation } from './cluster-sim.js';
 import { runSoak } from './soak-runner.js';
 import type { SimVariant } from './sim-options.js';
 
-/** Each broken variant must be caught within this many seeds (measured: usually the first one or two). */
+/** The blatant bugs must be caught within this many seeds (measured: at the first one). */
 const SEEDS_TO_CATCH_MAX = 20;
+/**
+ * A deposed leader answering reads needs a partition, a new leader, a write, and
+ * a read at the old one in that order: about 1 seed in 60 (8 in seeds 1..500), first at 110.
+ */
+const SEEDS_TO_CATCH_STALE_LEADER_MAX = 300;
 
-function seedsUntilCaught(variant: SimVariant): { caughtAt: number | undefined; kind: string | undefined } {
-  const summary = runSoak({ startSeed: 1, seeds: SEEDS_TO_CATCH_MAX, variant, stopAtFirstAnomaly: true });
+interface Catch {
+  readonly caughtAt: number | undefined;
+  readonly kind: string | undefined;
+}
+
+function seedsUntilCaught(variant: SimVariant, seedsMax = SEEDS_TO_CATCH_MAX): Catch {
+  const summary = runSoak({ startSeed: 1, seeds: seedsMax, variant, stopAtFirstAnomaly: true });
   const first = summary.anomalies[0];
   return { caughtAt: first?.seed, kind: first?.kind };
 }
@@ -34,6 +44,12 @@ test('followers answering reads from local state (no ReadIndex) is caught as sta
   assert.equal(replay.check.explanation.narrowed, true);
   assert.equal(replay.check.explanation.culprit.kind, 'read');
   assert.deepEqual(replay.violations, [], 'raft itself was fine; only the reads were wrong');
+});
+
+test('a deposed leader that still answers reads locally is caught as a stale read, given enough seeds', () => {
+  const { caughtAt, kind } = seedsUntilCaught('leader-local-reads', SEEDS_TO_CATCH_STALE_LEADER_MAX);
+  assert.ok(caughtAt !== undefined, `not caught within ${SEEDS_TO_CATCH_STALE_LEADER_MAX} seeds`);
+  assert.equal(kind, 'not-linearizable');
 });
 
 test('the correct server on the very seeds that caught the broken ones shows no anomaly', () => {
