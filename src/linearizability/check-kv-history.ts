@@ -41,7 +41,7 @@ export function checkKvHistory(history: readonly KvOperation[], options: CheckOp
   let stepsLeft = stepsMax;
   let outOfBudget: string | undefined;
   for (const key of [...byKey.keys()].sort()) {
-    const ops = byKey.get(key) ?? [];
+    const ops = (byKey.get(key) ?? []).sort((a, b) => a.invokeTimeNs - b.invokeTimeNs);
     const outcome = searchRegister(ops, null, Math.max(stepsLeft, 0));
     stepsLeft -= outcome.steps;
     switch (outcome.kind) {

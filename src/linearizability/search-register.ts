@@ -30,13 +30,18 @@ interface Attempt {
 }
 
 /**
- * Searches for an order of `ops` (all on one key, pending reads already removed)
- * that respects real time and the register's rules. `stepsMax` bounds the work.
- * Pending operations are optional: the search succeeds once every completed one is ordered.
+ * Searches for an order of `ops` (all on one key, pending reads already removed,
+ * sorted by invocation time) that respects real time and the register's rules.
+ * `stepsMax` bounds the work. Pending operations are optional: the search
+ * succeeds once every completed one is ordered.
  */
 export function searchRegister(ops: readonly KvOperation[], initial: KvValue, stepsMax: number): SearchOutcome {
+  for (let i = 1; i < ops.length; i++) {
+    assert((ops[i - 1] as KvOperation).invokeTimeNs <= (ops[i] as KvOperation).invokeTimeNs, 'ops must be sorted by invocation');
+  }
   const head = buildEventList(ops);
   const memo = new LinearizedSetMemo(ops.length);
+  const twinBefore = earlierPendingTwins(ops);
   const stack: Attempt[] = [];
   let longest: number[] = [];
   let completedLeft = ops.filter((op) => op.returnTimeNs !== null).length;
@@ -48,7 +53,9 @@ export function searchRegister(ops: readonly KvOperation[], initial: KvValue, st
     assert(at !== undefined, 'the event list always ends with a return, which stops the walk');
     if (at.isCall) {
       const op = ops[at.op] as KvOperation;
-      const after = stepRegister(state, op);
+      const twin = twinBefore[at.op] ?? -1;
+      // Of identical pending operations, the earliest invoked can stand in for any other: use them in order.
+      const after = twin >= 0 && !memo.has(twin) ? undefined : stepRegister(state, op);
       if (after !== undefined && !redundantAfterPending(stack[stack.length - 1], ops, at.op, after)) {
         memo.toggle(at.op);
         if (memo.addIfNew(after)) {
@@ -75,6 +82,22 @@ export function searchRegister(ops: readonly KvOperation[], initial: KvValue, st
     at = undo.call.next;
   }
   return { kind: 'linearizable', steps };
+}
+
+/**
+ * For each pending operation, the index of the previous pending operation with
+ * the same call (a client retrying the same write, say), or -1.
+ */
+function earlierPendingTwins(ops: readonly KvOperation[]): Int32Array {
+  const twins = new Int32Array(ops.length).fill(-1);
+  const lastByCall = new Map<string, number>();
+  ops.forEach((op, i) => {
+    if (op.returnTimeNs !== null) return;
+    const call = `${op.kind}:${JSON.stringify(op.input)}`;
+    twins[i] = lastByCall.get(call) ?? -1;
+    lastByCall.set(call, i);
+  });
+  return twins;
 }
 
 /**
@@ -127,6 +150,10 @@ class LinearizedSetMemo {
     this.bits[word] = (this.bits[word] ?? 0) ^ (1 << (op & 31));
     this.hashLo ^= this.zobristLo[op] ?? 0;
     this.hashHi ^= this.zobristHi[op] ?? 0;
+  }
+
+  has(op: number): boolean {
+    return (((this.bits[op >>> 5] ?? 0) >>> (op & 31)) & 1) === 1;
   }
 
   /** Records the current set with `state`; false when that pair was seen before. */

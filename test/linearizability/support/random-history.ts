@@ -54,7 +54,8 @@ function planOperations(random: SeededRandom, shape: HistoryShape): Planned[] {
         : invokeTimeNs + random.next() * (returnTimeNs - invokeTimeNs);
       plans.push({
         clientId, kind: kinds[random.int(0, kinds.length - 1)] ?? 'read', key: `k${random.int(0, shape.keys - 1)}`,
-        value: `c${clientId}-${n}`, invokeTimeNs, returnTimeNs, pending, effectTimeNs,
+        // Some calls repeat the client's previous value, as a retry after a timeout does.
+        value: `c${clientId}-${n > 0 && random.next() < 0.3 ? n - 1 : n}`, invokeTimeNs, returnTimeNs, pending, effectTimeNs,
       });
       now = returnTimeNs + random.int(1, 10);
     }
