@@ -9,7 +9,7 @@ import { searchRegister } from './search-register.js';
 export const DEFAULT_SEARCH_STEPS_MAX = 10_000_000;
 
 export interface CheckOptions {
-  /** Search steps for the whole history, shared by its keys. */
+  /** Search steps for the whole history, shared by its keys (memory is capped apart: MEMO_ENTRIES_MAX per key). */
   readonly searchStepsMax?: number;
   /**
    * Whether to narrow a violation down to its shortest failing prefix (default

@@ -10,3 +10,4 @@ export {
   type CasOperation, type DeleteOperation, type KvOperation, type KvValue, type ReadOperation, type WriteOperation,
 } from './kv-history.js';
 export { stepRegister } from './register-model.js';
+export { MEMO_ENTRIES_MAX } from './search-register.js';

@@ -8,6 +8,9 @@ import type { KvOperation, KvValue } from './kv-history.js';
 import { seededRandom } from '../util/seeded-random.js';
 import { stepRegister } from './register-model.js';
 
+/** Explored (set, state) pairs kept at once: about 150 bytes each, so this caps memory near 150 MB. */
+export const MEMO_ENTRIES_MAX = 1_000_000;
+
 export type SearchOutcome =
   | { readonly kind: 'linearizable'; readonly steps: number }
   /** `longest`: indexes into the operations, the longest legal order the search reached. */
@@ -49,7 +52,7 @@ export function searchRegister(ops: readonly KvOperation[], initial: KvValue, st
   let at = head.next;
   let steps = 0;
   while (completedLeft > 0) {
-    if (++steps > stepsMax) return { kind: 'budget', steps };
+    if (++steps > stepsMax || memo.size > MEMO_ENTRIES_MAX) return { kind: 'budget', steps };
     assert(at !== undefined, 'the event list always ends with a return, which stops the walk');
     if (at.isCall) {
       const op = ops[at.op] as KvOperation;
@@ -133,6 +136,7 @@ class LinearizedSetMemo {
   private hashLo = 0;
   private hashHi = 0;
   private readonly seen = new Map<string, Uint32Array[]>();
+  private entries = 0;
 
   constructor(opCount: number) {
     this.bits = new Uint32Array(Math.ceil(opCount / 32) + 1);
@@ -152,6 +156,10 @@ class LinearizedSetMemo {
     this.hashHi ^= this.zobristHi[op] ?? 0;
   }
 
+  get size(): number {
+    return this.entries;
+  }
+
   has(op: number): boolean {
     return (((this.bits[op >>> 5] ?? 0) >>> (op & 31)) & 1) === 1;
   }
@@ -162,10 +170,11 @@ class LinearizedSetMemo {
     const sets = this.seen.get(key);
     if (sets === undefined) {
       this.seen.set(key, [this.bits.slice()]);
-      return true;
+    } else {
+      for (const s of sets) if (sameBits(s, this.bits)) return false;
+      sets.push(this.bits.slice());
     }
-    for (const s of sets) if (sameBits(s, this.bits)) return false;
-    sets.push(this.bits.slice());
+    this.entries++;
     return true;
   }
 }
