@@ -1,7 +1,7 @@
 // The Watch service: one bidi stream per call. Requests become watch-stream
 // operations; responses are written in order with the transport's back-pressure,
 // so a client that stops reading fills only its own stream's buffer.
-import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { status, type ServerDuplexStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import {
   WatchCreateRequest_FilterType,
   type ResponseHeader,
@@ -16,7 +16,7 @@ import { GRPC_OVERHEAD_BYTES } from '../../server/server-options.js';
 import { fragmentResponse } from '../../watch/fragment-response.js';
 import { serverWatch, type StoppableStream } from '../../watch/watch-hub-registry.js';
 import { WatchStream, type CreateWatch } from '../../watch/watch-stream.js';
-import { toServiceError } from './map-error.js';
+import { GrpcStatusError, toServiceError } from './map-error.js';
 import type { Decoded } from './safe-codec.js';
 
 /** Responses written per turn of the event loop before yielding to other streams. */
@@ -38,6 +38,14 @@ function toCreateWatch(request: WatchCreateRequest): CreateWatch {
     noPut: request.filters.includes(WatchCreateRequest_FilterType.NOPUT),
     noDelete: request.filters.includes(WatchCreateRequest_FilterType.NODELETE),
   };
+}
+
+const UNARY_DECODE_PREFIX = 'grpc: error unmarshalling request: ';
+
+/** gRPC-Go words a bad message on a stream differently from one on a unary call. */
+function asStreamDecodeError(error: GrpcStatusError): GrpcStatusError {
+  if (error.code !== status.INTERNAL || !error.details.startsWith(UNARY_DECODE_PREFIX)) return error;
+  return new GrpcStatusError(status.INTERNAL, `grpc: failed to unmarshal the received message: ${error.details.slice(UNARY_DECODE_PREFIX.length)}`);
 }
 
 class WatchCallHandler implements StoppableStream {
@@ -63,8 +71,7 @@ class WatchCallHandler implements StoppableStream {
     const maxResponseBytes = server.limits.maxRequestBytes + GRPC_OVERHEAD_BYTES;
     this.split = (response) => fragmentResponse(response, maxResponseBytes);
     call.on('data', (decoded: Decoded<WatchRequest>) => this.onRequest(decoded));
-    // etcd ends the stream with OK when the client closes its side.
-    call.on('end', () => this.finish());
+    // A client that half-closes still gets events: etcd ends the stream only when the client cancels it.
     for (const event of ['cancelled', 'close', 'error', 'finish']) call.on(event, () => this.release());
   }
 
@@ -72,7 +79,7 @@ class WatchCallHandler implements StoppableStream {
     if (this.done) return;
     if (!decoded.ok) {
       this.release();
-      this.call.emit('error', toServiceError(decoded.error, this.logger, 'Watch'));
+      this.call.emit('error', toServiceError(asStreamDecodeError(decoded.error), this.logger, 'Watch'));
       return;
     }
     const union = decoded.value.requestUnion;
@@ -124,12 +131,6 @@ class WatchCallHandler implements StoppableStream {
       this.flushQueued = true;
       setImmediate(() => this.flush());
     }
-  }
-
-  private finish(): void {
-    if (this.done) return;
-    this.release();
-    this.call.end();
   }
 
   stop(): void {
