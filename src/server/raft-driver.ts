@@ -31,6 +31,8 @@ export class RaftDriver {
   private ticker: NodeJS.Timeout | null = null;
   private lastLeader = 0n;
   private idle: Promise<void> = Promise.resolve();
+  /** The newest hard state not yet written to the WAL (commit-only changes wait for the next sync). */
+  private unsyncedHardState: HardState | null = null;
 
   constructor(
     readonly node: RaftNode,
@@ -93,8 +95,13 @@ export class RaftDriver {
     if (ready.committedEntries.length > 0) this.hooks.applyEntries(ready.committedEntries);
     for (const readState of ready.readStates) this.hooks.onReadState(readState.index, readState.context);
     const hardState = ready.hardState ?? null;
-    if (this.persistence !== null && (hardState !== null || ready.entries.length > 0)) {
-      await this.persistence.save(hardState, ready.entries);
+    if (hardState !== null) this.unsyncedHardState = hardState;
+    // A Ready that only moves the commit index need not be synced (raft's mustSync, as
+    // etcd): that hard state rides along with the next save that must be.
+    if (this.persistence !== null && ready.mustSync && (this.unsyncedHardState !== null || ready.entries.length > 0)) {
+      const toSave = this.unsyncedHardState;
+      this.unsyncedHardState = null;
+      await this.persistence.save(toSave, ready.entries);
     }
     if (hardState !== null) this.storage.setHardState(hardState);
     if (ready.entries.length > 0) this.storage.append(ready.entries);
