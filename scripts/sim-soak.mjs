@@ -59,6 +59,8 @@ function replay(sim, args) {
 }
 
 const args = parseArgs(process.argv.slice(2));
+const { SIM_VARIANTS } = await tsImport('../test/sim/sim-options.ts', import.meta.url);
+if (!SIM_VARIANTS.includes(args.variant)) throw new Error(`unknown variant ${args.variant}; one of ${SIM_VARIANTS.join(', ')}`);
 const sim = await tsImport('../test/sim/cluster-sim.ts', import.meta.url);
 if (args.seed !== undefined) {
   process.exitCode = replay(sim, args) === (args.variant === 'correct') ? 1 : 0;

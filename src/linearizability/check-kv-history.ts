@@ -1,7 +1,7 @@
 // Checks a whole key-value history for linearizability one key at a time
 // (P-compositionality: a register history is linearizable iff each key's is).
 
-import { assertWellFormed, type KvOperation } from './kv-history.js';
+import { assertWellFormed, isPending, type KvOperation } from './kv-history.js';
 import { explainFailure, type FailureExplanation } from './explain-failure.js';
 import { searchRegister } from './search-register.js';
 
@@ -33,7 +33,7 @@ export function checkKvHistory(history: readonly KvOperation[], options: CheckOp
   for (const op of history) {
     assertWellFormed(op);
     // A read that never answered observed nothing anyone saw.
-    if (op.kind === 'read' && op.output === null) continue;
+    if (op.kind === 'read' && isPending(op)) continue;
     const ops = byKey.get(op.key);
     if (ops === undefined) byKey.set(op.key, [op]);
     else ops.push(op);

@@ -17,7 +17,9 @@ export type SimVariant =
   | 'ack-before-commit'
   | 'correct';
 
-export const SIM_VARIANTS: readonly SimVariant[] = ['correct', 'follower-local-reads', 'leader-local-reads', 'ack-before-commit'];
+export const SIM_VARIANTS: readonly SimVariant[] = [
+  'correct', 'follower-local-reads', 'leader-local-reads', 'ack-before-commit',
+];
 
 /** One raft tick of simulated time. */
 export const TICK_NS = 10_000_000;
