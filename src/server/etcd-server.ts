@@ -243,6 +243,11 @@ export class EtcdServer {
     return this.driver.node.status().lead !== 0n;
   }
 
+  /** --experimental-watch-progress-notify-interval, read by the watch service. */
+  get watchProgressNotifyIntervalMs(): number {
+    return this.options.watchProgressNotifyIntervalMs;
+  }
+
   get memberId(): bigint {
     return this.storage.identity.memberId;
   }

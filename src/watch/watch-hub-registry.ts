@@ -1,7 +1,6 @@
 // One watch hub per server, created on first use and fed by the server's apply
 // loop; the gRPC service and tests reach it through the server.
 import type { EtcdServer } from '../server/etcd-server.js';
-import { DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL_MS } from '../server/server-options.js';
 import { WatchHub } from './watch-hub.js';
 
 /** An open client stream, as the registry needs to see it at shutdown. */
@@ -25,7 +24,7 @@ export function serverWatch(server: EtcdServer): ServerWatch {
   if (entry === undefined) {
     const hub = new WatchHub(server.store);
     server.onWrite((result) => hub.notify(result));
-    entry = { hub, streams: new Set(), progressNotifyIntervalMs: DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL_MS };
+    entry = { hub, streams: new Set(), progressNotifyIntervalMs: server.watchProgressNotifyIntervalMs };
     hubs.set(server, entry);
   }
   return entry;

@@ -15,6 +15,7 @@ import { leaseServiceImplementation } from './lease-service.js';
 import { lockServiceImplementation } from './lock-service.js';
 import { maintenanceServiceImplementation } from './maintenance-service.js';
 import { withSafeDecoding } from './service-definition.js';
+import { stopWatchStreams } from '../../watch/watch-hub-registry.js';
 import { answerUnknownMethodsLikeGo } from './unknown-method.js';
 import { watchServiceImplementation } from './watch-service.js';
 
@@ -33,6 +34,7 @@ export class ClientServer {
     private readonly grpcServer: Server,
     readonly boundAddresses: readonly string[],
     private readonly blockingCalls: AbortController,
+    private readonly server: EtcdServer,
   ) {}
 
   static async listen(server: EtcdServer, urls: readonly URL[], logger: Logger): Promise<ClientServer> {
@@ -60,7 +62,7 @@ export class ClientServer {
       bound.push(address);
       logger.info('serving client traffic insecurely; this is strongly discouraged!', { address: url.toString() });
     }
-    return new ClientServer(grpcServer, bound, blockingCalls);
+    return new ClientServer(grpcServer, bound, blockingCalls, server);
   }
 
   /** Stops accepting calls and waits (bounded) for in-flight ones; safe to call twice. */
@@ -77,6 +79,9 @@ export class ClientServer {
 
   private shutdown(): Promise<void> {
     this.blockingCalls.abort();
+    // Watch streams never end by themselves: end them with UNAVAILABLE "server stopped",
+    // which clients retry elsewhere, rather than a CANCELLED cut after the grace period.
+    stopWatchStreams(this.server);
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.grpcServer.forceShutdown();
