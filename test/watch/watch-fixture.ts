@@ -26,10 +26,11 @@ export interface TargetOptions extends StartServerOptions {
 }
 
 export async function openTarget(options: TargetOptions = {}): Promise<WatchTarget> {
-  if (process.env['ETCD_TS_TARGET'] === 'etcd') {
+  // WATCH_OUT_OF_PROCESS=1 runs etcd-ts as a child process too, so latency numbers compare like with like.
+  if (process.env['ETCD_TS_TARGET'] === 'etcd' || process.env['WATCH_OUT_OF_PROCESS'] === '1') {
     const args = options.progressNotifyIntervalMs === undefined ? [] : [`--experimental-watch-progress-notify-interval=${options.progressNotifyIntervalMs}ms`];
     if (options.overrides?.maxRequestBytes !== undefined) args.push(`--max-request-bytes=${options.overrides.maxRequestBytes}`);
-    const child = await startProcess({ target: 'etcd', args });
+    const child = await startProcess({ target: process.env['ETCD_TS_TARGET'] === 'etcd' ? 'etcd' : 'etcd-ts', args });
     const kv = new RawKv(child.endpoint);
     return { endpoint: child.endpoint, kv, hub: null, store: null, stopWatchStreams: null, close: async () => { kv.close(); await child.stop(); } };
   }
