@@ -487,9 +487,17 @@ export class EtcdServer {
     const id = this.requestIds.next();
     const data = LogRequest.encode({ id, op }).finish();
     if (data.length > this.options.maxRequestBytes) throw new EtcdError('RequestTooLarge');
+    return this.submitAndWait(id, () => this.driver.node.propose(data));
+  }
+
+  /**
+   * The one write path: register the waiter, hand the proposal to raft, and wait for
+   * the apply loop's outcome (or a timeout, or the stop); the waiter is always released.
+   */
+  private async submitAndWait(id: bigint, submit: () => void): Promise<unknown> {
     const result = this.waiters.register(id);
     try {
-      this.driver.node.propose(data);
+      submit();
     } catch (error) {
       if (!(error instanceof ProposalDroppedError)) throw error;
       this.waiters.trigger(id, { ok: false, error: new EtcdError('NoLeader') });
@@ -504,17 +512,8 @@ export class EtcdServer {
     if (this.stopping) throw new EtcdError('Stopped');
     const id = this.requestIds.next();
     const context = ConfChangeContext.encode({ requestId: id, member }).finish();
-    const result = this.waiters.register(id);
-    try {
-      this.driver.node.proposeConfChange({ type: confChangeTypeFor(kind, member.isLearner), memberId: member.ID, context });
-    } catch (error) {
-      if (!(error instanceof ProposalDroppedError)) throw error;
-      this.waiters.trigger(id, { ok: false, error: new EtcdError('NoLeader') });
-    }
-    this.driver.schedule();
-    const outcome = await result;
-    if (!outcome.ok) throw outcome.error;
-    return outcome.value as Member[];
+    const type = confChangeTypeFor(kind, member.isLearner);
+    return (await this.submitAndWait(id, () => this.driver.node.proposeConfChange({ type, memberId: member.ID, context }))) as Member[];
   }
 
   private applyConfChangeEntry(entry: Entry): void {
