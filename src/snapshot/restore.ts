@@ -8,6 +8,7 @@ import { checkBackendFile } from '../server/backend-file-check.js';
 import type { Backend } from '../backend/backend.js';
 import { LmdbBackend } from '../backend/lmdb-backend.js';
 import { MvccStore } from '../mvcc/mvcc-store.js';
+import { writeConsistentIndex } from '../mvcc/store-meta.js';
 import { clearSnapshotMarker } from '../server/snapshot-marker.js';
 import { extractDatabase } from './extract-db.js';
 import { importEtcdSnapshot } from './etcd-format/import-etcd-snapshot.js';
@@ -37,13 +38,21 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** etcd's snapshots (bbolt) are imported bucket by bucket; a raw etcd-ts db copy is taken as it is. */
-async function openRestoredBackend(snapshotPath: string, layout: SnapshotLayout, dbPath: string): Promise<LmdbBackend> {
+interface RestoredBackend {
+  readonly backend: LmdbBackend;
+  readonly revision: number;
+}
+
+/**
+ * etcd's snapshots (bbolt) are imported bucket by bucket; a raw etcd-ts db copy is
+ * taken as it is. The revision comes from the import, so no key index is built here.
+ */
+async function openRestoredBackend(snapshotPath: string, layout: SnapshotLayout, dbPath: string): Promise<RestoredBackend> {
   if (await isBboltFile(snapshotPath)) {
     const backend = LmdbBackend.open(dbPath);
     try {
-      await importEtcdSnapshot(snapshotPath, backend);
-      return backend;
+      const summary = await importEtcdSnapshot(snapshotPath, backend);
+      return { backend, revision: summary.revision };
     } catch (error) {
       await backend.close();
       throw error;
@@ -51,7 +60,11 @@ async function openRestoredBackend(snapshotPath: string, layout: SnapshotLayout,
   }
   await extractDatabase(snapshotPath, layout, dbPath);
   await checkBackendFile(dbPath);
-  return LmdbBackend.open(dbPath);
+  const backend = LmdbBackend.open(dbPath);
+  const store = MvccStore.open(backend);
+  const revision = store.currentRevision;
+  await store.close();
+  return { backend, revision };
 }
 
 export async function restoreSnapshot(options: RestoreOptions): Promise<{ revision: number }> {
@@ -61,18 +74,15 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<{ revisi
   const snapDir = join(options.dataDir, 'member', 'snap');
   await mkdir(snapDir, { recursive: true });
   const dbPath = join(snapDir, 'db');
-  const backend = await openRestoredBackend(options.snapshotPath, layout, dbPath);
+  const { backend, revision } = await openRestoredBackend(options.snapshotPath, layout, dbPath);
   try {
-    const store = MvccStore.open(backend);
-    store.setConsistentIndex(0, 0);
+    writeConsistentIndex(backend, 0, 0);
     clearSnapshotMarker(backend);
     // The restored member starts a new cluster from its flags, as etcdutl's restore
     // does: the old cluster's member list must not survive into it.
     clearBucket(backend, 'members');
     clearBucket(backend, 'members_removed');
-    await store.commit();
-    const revision = store.currentRevision;
-    await store.close();
+    await backend.commit();
     return { revision };
   } finally {
     await backend.close();
