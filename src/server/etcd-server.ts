@@ -5,7 +5,7 @@
 import { applyRange, applyReadOnlyTxn, isTxnReadOnly } from '../apply/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LmdbBackend } from '../backend/lmdb-backend.js';
-import { EtcdError } from '../errors/etcd-error.js';
+import { EtcdError, isEtcdError } from '../errors/etcd-error.js';
 import {
   AlarmRequest_AlarmAction,
   AlarmType,
@@ -57,6 +57,7 @@ import { ProposalDroppedError } from '../raft/errors.js';
 import { ConfChangeType, EntryType, type Entry } from '../raft/types.js';
 import { etcdSnapshotChunks } from '../snapshot/etcd-format/etcd-snapshot-chunks.js';
 import { ETCD_COMPAT_VERSION } from '../version.js';
+import type { WalStats } from '../wal/wal-stats.js';
 import { AlarmStore, formatAlarm } from './alarm-store.js';
 import { AppliedIndex } from './applied-index.js';
 import { AutoCompactor, type CompactionTarget } from './auto-compactor.js';
@@ -94,6 +95,21 @@ const PUBLISH_ATTEMPTS_MAX = 20;
 const PUBLISH_RETRY_MS = 500;
 const CAMPAIGN_RETRY_MS = 5;
 
+/** etcd warns about an entry whose apply takes longer than this. */
+const SLOW_APPLY_WARN_MS = 100;
+/** Outcomes etcd counts in proposals_failed_total: the proposal never got a result. */
+const PROPOSAL_FAILURE_CODES: ReadonlySet<string> = new Set(['Timeout', 'Stopped', 'NoLeader']);
+
+export interface ServerMetricsSnapshot {
+  readonly hasLeader: boolean;
+  readonly leaderChangesSeen: number;
+  readonly committedIndex: number;
+  readonly appliedIndex: number;
+  readonly proposalsPending: number;
+  readonly proposalsFailed: number;
+  readonly walStats: WalStats | null;
+}
+
 /** Tries at drawing a nonzero lease ID; the generator makes zero practically impossible. */
 const LEASE_ID_ATTEMPTS_MAX = 8;
 
@@ -122,6 +138,8 @@ export class EtcdServer {
   private leaderKnown: { resolve(): void; promise: Promise<void> };
   private readonly compactor: AutoCompactor | null;
   private stopping = false;
+  private leaderChangesSeen = 0;
+  private proposalsFailed = 0;
   private closed: Promise<void> | null = null;
 
   private constructor(
@@ -259,6 +277,20 @@ export class EtcdServer {
   /** The member's MVCC store, for readers that need history (watch catch-up, hashes). */
   get store(): MvccStore {
     return this.storage.store;
+  }
+
+  /** Numbers for /metrics: cheap to read, never changing state. */
+  metricsSnapshot(): ServerMetricsSnapshot {
+    const raft = this.driver.node.status();
+    return {
+      hasLeader: raft.lead !== 0n,
+      leaderChangesSeen: this.leaderChangesSeen,
+      committedIndex: raft.commit,
+      appliedIndex: this.applied.value,
+      proposalsPending: this.waiters.size,
+      proposalsFailed: this.proposalsFailed,
+      walStats: this.storage.wal?.stats ?? null,
+    };
   }
 
   /** Listens to every applied write (the watch hub subscribes here). Called synchronously in the apply loop: keep it cheap. */
@@ -504,6 +536,7 @@ export class EtcdServer {
     }
     this.driver.schedule();
     const outcome = await result;
+    if (!outcome.ok && isEtcdError(outcome.error) && PROPOSAL_FAILURE_CODES.has(outcome.error.code)) this.proposalsFailed++;
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
   }
@@ -583,7 +616,12 @@ export class EtcdServer {
       }
       if (entry.type === EntryType.Normal && entry.data.length > 0) {
         const request = LogRequest.decode(entry.data);
+        const startedMs = performance.now();
         const outcome = applyLogRequest(this.applyContext, request);
+        const tookMs = performance.now() - startedMs;
+        if (tookMs > SLOW_APPLY_WARN_MS) {
+          this.options.logger.warn('apply request took too long', { took: `${tookMs.toFixed(3)}ms`, 'expected-duration': `${SLOW_APPLY_WARN_MS}ms`, request: request.op?.$case });
+        }
         this.waiters.trigger(request.id, outcome);
       }
       store.setConsistentIndex(entry.index, entry.term);
@@ -622,6 +660,7 @@ export class EtcdServer {
     if (leader !== this.memberId && this.lessor.isPrimary) this.lessor.demote();
     if (leader === 0n) this.options.logger.warn('raft lost leader', fields);
     else {
+      this.leaderChangesSeen++;
       this.options.logger.info('raft elected leader', fields);
       this.leaderKnown.resolve();
     }
