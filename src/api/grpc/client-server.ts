@@ -1,7 +1,12 @@
-// The client-facing gRPC listener: binds every --listen-client-urls address and
-// serves the etcd services there. Graceful close lets in-flight calls finish
-// within a bound; destroy cuts them.
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+// The client-facing listener: serves the etcd gRPC services, and on the same
+// ports the JSON gateway, health, version and metrics (src/api/http). Graceful
+// close lets in-flight calls finish within a bound; destroy cuts them.
+import { ServerCredentials, type Server } from '@grpc/grpc-js';
+import { ClientPort } from '../http/client-port.js';
+import { MethodRecordingServer } from '../http/method-recording-server.js';
+import { serverHealthSource } from '../http/server-health-source.js';
+import { createEtcdMetrics } from '../../metrics/etcd-metrics.js';
+import { serverMetricsSource } from '../../metrics/server-metrics-source.js';
 import { ClusterService, KVService, LeaseService, MaintenanceService, WatchService } from '../../generated/etcdserverpb/rpc.js';
 import { ElectionService } from '../../generated/v3electionpb/v3election.js';
 import { LockService } from '../../generated/v3lockpb/v3lock.js';
@@ -22,9 +27,11 @@ import { watchServiceImplementation } from './watch-service.js';
 /** grpc-js buffers a message before our decoder sees it; this caps that buffer well above the checked limit. */
 const TRANSPORT_RECEIVE_FACTOR = 2;
 
-export function grpcBindAddress(url: URL): string {
-  if (url.protocol === 'unix:' || url.protocol === 'unixs:') return `unix:${url.host}${url.pathname}`;
-  return url.host;
+export interface ClientServerOptions {
+  /** --listen-metrics-urls: extra plain-HTTP ports serving /metrics and /health. */
+  readonly metricsUrls?: readonly URL[];
+  /** --max-concurrent-streams per client connection; 0 or absent: unlimited. */
+  readonly maxConcurrentStreams?: number;
 }
 
 export class ClientServer {
@@ -32,17 +39,20 @@ export class ClientServer {
 
   private constructor(
     private readonly grpcServer: Server,
-    readonly boundAddresses: readonly string[],
+    private readonly port: ClientPort,
     private readonly blockingCalls: AbortController,
     private readonly server: EtcdServer,
   ) {}
 
-  static async listen(server: EtcdServer, urls: readonly URL[], logger: Logger): Promise<ClientServer> {
+  static async listen(server: EtcdServer, urls: readonly URL[], logger: Logger, options: ClientServerOptions = {}): Promise<ClientServer> {
     const maxReceiveBytes = server.limits.maxRequestBytes + GRPC_OVERHEAD_BYTES;
-    const grpcServer = new Server({
+    const metrics = createEtcdMetrics(serverMetricsSource(server));
+    const maxStreams = options.maxConcurrentStreams ?? 0;
+    const grpcServer = new MethodRecordingServer({
       'grpc.max_receive_message_length': maxReceiveBytes * TRANSPORT_RECEIVE_FACTOR,
       'grpc.max_send_message_length': -1,
-    });
+      ...(maxStreams > 0 ? { 'grpc.max_concurrent_streams': maxStreams } : {}),
+    }, metrics.grpc);
     grpcServer.addService(withSafeDecoding(KVService, maxReceiveBytes), kvServiceImplementation(server, logger));
     grpcServer.addService(withSafeDecoding(ClusterService, maxReceiveBytes), clusterServiceImplementation(server, logger));
     grpcServer.addService(withSafeDecoding(MaintenanceService, maxReceiveBytes), maintenanceServiceImplementation(server, logger));
@@ -53,16 +63,18 @@ export class ClientServer {
     grpcServer.addService(withSafeDecoding(ElectionService, maxReceiveBytes), electionServiceImplementation(server, logger, blockingCalls.signal));
     grpcServer.addService(withSafeDecoding(LockService, maxReceiveBytes), lockServiceImplementation(server, logger, blockingCalls.signal));
     answerUnknownMethodsLikeGo(grpcServer);
-    const bound: string[] = [];
-    for (const url of urls) {
-      const address = grpcBindAddress(url);
-      await new Promise<void>((resolve, reject) => {
-        grpcServer.bindAsync(address, ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve()));
-      });
-      bound.push(address);
-      logger.info('serving client traffic insecurely; this is strongly discouraged!', { address: url.toString() });
-    }
-    return new ClientServer(grpcServer, bound, blockingCalls, server);
+    // One port, two protocols (as etcd): gRPC connections are sniffed out and injected here.
+    const port = await ClientPort.open({
+      clientUrls: urls,
+      metricsUrls: options.metricsUrls ?? [],
+      grpc: grpcServer.createConnectionInjector(ServerCredentials.createInsecure()),
+      serves: (path) => grpcServer.serves(path),
+      grpcReceiveLimitBytes: maxReceiveBytes,
+      health: serverHealthSource(server),
+      metrics: metrics.registry,
+      logger,
+    });
+    return new ClientServer(grpcServer, port, blockingCalls, server);
   }
 
   /** Stops accepting calls and waits (bounded) for in-flight ones; safe to call twice. */
@@ -75,6 +87,7 @@ export class ClientServer {
   destroy(): void {
     this.blockingCalls.abort();
     this.grpcServer.forceShutdown();
+    this.port.destroy();
   }
 
   private shutdown(): Promise<void> {
@@ -82,7 +95,8 @@ export class ClientServer {
     // Watch streams never end by themselves: end them with UNAVAILABLE "server stopped",
     // which clients retry elsewhere, rather than a CANCELLED cut after the grace period.
     stopWatchStreams(this.server);
-    return new Promise<void>((resolve) => {
+    const http = this.port.close(GRACEFUL_STOP_TIMEOUT_MS);
+    const grpc = new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.grpcServer.forceShutdown();
         resolve();
@@ -92,5 +106,6 @@ export class ClientServer {
         resolve();
       });
     });
+    return Promise.all([http, grpc]).then(() => undefined);
   }
 }

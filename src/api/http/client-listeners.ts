@@ -1,0 +1,123 @@
+// The sockets of the client port(s): one net.Server per --listen-client-urls
+// address, each connection sniffed and handed to gRPC (HTTP/2) or to the HTTP/1.1
+// server. Closing stops accepting, lets HTTP requests in flight finish within a
+// bound, then cuts what is left.
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { prefixedSocket } from './prefixed-socket.js';
+import { sniffProtocol } from './protocol-sniffer.js';
+
+export interface ConnectionInjector {
+  injectConnection(socket: Duplex): void;
+}
+
+/** Where to listen for one URL: a TCP host and port, or a unix socket path. */
+export function listenTarget(url: URL): { readonly path: string } | { readonly host: string; readonly port: number } {
+  if (url.protocol === 'unix:' || url.protocol === 'unixs:') return { path: `${url.host}${url.pathname}` };
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  return { host, port: url.port === '' ? 2379 : Number(url.port) };
+}
+
+/** A gRPC target that reaches a listener from this process (a wildcard address is dialled on loopback). */
+export function loopbackTarget(server: NetServer): string {
+  const address = server.address();
+  if (typeof address === 'string') return `unix:${address}`;
+  const info = address as AddressInfo;
+  if (info.family === 'IPv6') return `[${info.address === '::' ? '::1' : info.address}]:${info.port}`;
+  return `${info.address === '0.0.0.0' ? '127.0.0.1' : info.address}:${info.port}`;
+}
+
+export class ClientListeners {
+  private readonly httpSockets = new Set<Socket>();
+  /** Requests in flight per HTTP connection. */
+  private readonly busySockets = new Map<Socket, number>();
+  private closing = false;
+  private drained: (() => void) | null = null;
+
+  private readonly servers: NetServer[] = [];
+
+  private constructor(private readonly httpServer: HttpServer) {}
+
+  get netServers(): readonly NetServer[] {
+    return this.servers;
+  }
+
+  static async open(
+    urls: readonly URL[],
+    grpc: ConnectionInjector,
+    handle: (request: IncomingMessage, response: ServerResponse) => void,
+  ): Promise<ClientListeners> {
+    const httpServer = createHttpServer();
+    const listeners = new ClientListeners(httpServer);
+    httpServer.on('request', (request: IncomingMessage, response: ServerResponse) => listeners.track(request, response, handle));
+    try {
+      for (const url of urls) listeners.servers.push(await listenOne(url, (socket) => listeners.accept(socket, grpc)));
+    } catch (error) {
+      await Promise.all(listeners.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+      throw error;
+    }
+    return listeners;
+  }
+
+  /** Stops accepting and waits up to graceMs for HTTP requests in flight; then cuts every HTTP connection. */
+  async close(graceMs: number): Promise<void> {
+    // Stop accepting only: close()'s callback would also wait for every gRPC connection, which gRPC's own shutdown ends.
+    for (const server of this.servers) server.close();
+    this.closing = true;
+    for (const socket of this.httpSockets) if (!this.busySockets.has(socket)) socket.destroy();
+    if (this.busySockets.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.drained = resolve;
+        timer = setTimeout(resolve, graceMs);
+      });
+      clearTimeout(timer);
+    }
+    this.destroy();
+  }
+
+  destroy(): void {
+    for (const server of this.servers) server.close();
+    for (const socket of this.httpSockets) socket.destroy();
+    this.httpSockets.clear();
+  }
+
+  private accept(socket: Socket, grpc: ConnectionInjector): void {
+    sniffProtocol(socket, {
+      grpc: (sniffed, preface) => grpc.injectConnection(prefixedSocket(sniffed, preface)),
+      http: (sniffed) => {
+        this.httpSockets.add(sniffed);
+        sniffed.once('close', () => this.httpSockets.delete(sniffed));
+        this.httpServer.emit('connection', sniffed);
+        sniffed.resume();
+      },
+    });
+  }
+
+  private track(request: IncomingMessage, response: ServerResponse, handle: (request: IncomingMessage, response: ServerResponse) => void): void {
+    const socket = request.socket;
+    this.busySockets.set(socket, (this.busySockets.get(socket) ?? 0) + 1);
+    response.once('close', () => {
+      const left = (this.busySockets.get(socket) ?? 1) - 1;
+      if (left > 0) this.busySockets.set(socket, left);
+      else this.busySockets.delete(socket);
+      if (!this.closing) return;
+      // A keep-alive connection would otherwise hold the stop until its idle timeout.
+      if (left <= 0) socket.end();
+      if (this.busySockets.size === 0 && this.drained !== null) this.drained();
+    });
+    handle(request, response);
+  }
+}
+
+function listenOne(url: URL, onConnection: (socket: Socket) => void): Promise<NetServer> {
+  const server = createNetServer({ pauseOnConnect: false }, onConnection);
+  return new Promise<NetServer>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listenTarget(url), () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}

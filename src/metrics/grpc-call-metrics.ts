@@ -1,0 +1,96 @@
+// grpc_server_started_total and grpc_server_handled_total, as etcd's go-grpc-prometheus
+// interceptors count them: one start per call, one handled per call with its final code.
+import { status, type UntypedHandleCall } from '@grpc/grpc-js';
+import { Counter, type Registry } from 'prom-client';
+
+export type GrpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream';
+
+export interface GrpcCallLabels {
+  readonly grpc_type: GrpcType;
+  readonly grpc_service: string;
+  readonly grpc_method: string;
+}
+
+export interface GrpcCallCounters {
+  started(labels: GrpcCallLabels): void;
+  handled(labels: GrpcCallLabels, code: number): void;
+}
+
+/** gRPC-Go's names for status codes, which label grpc_code. */
+const GO_CODE_NAMES: readonly string[] = [
+  'OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied',
+  'ResourceExhausted', 'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal', 'Unavailable',
+  'DataLoss', 'Unauthenticated',
+];
+
+export function goCodeName(code: number): string {
+  return GO_CODE_NAMES[code] ?? `Code(${code})`;
+}
+
+export function grpcCallCounters(registry: Registry): GrpcCallCounters {
+  const started = new Counter({
+    name: 'grpc_server_started_total',
+    help: 'Total number of RPCs started on the server.',
+    labelNames: ['grpc_type', 'grpc_service', 'grpc_method'],
+    registers: [registry],
+  });
+  const handled = new Counter({
+    name: 'grpc_server_handled_total',
+    help: 'Total number of RPCs completed on the server, regardless of success or failure.',
+    labelNames: ['grpc_type', 'grpc_service', 'grpc_method', 'grpc_code'],
+    registers: [registry],
+  });
+  return {
+    started: (labels) => started.inc({ ...labels }),
+    handled: (labels, code) => handled.inc({ ...labels, grpc_code: goCodeName(code) }),
+  };
+}
+
+interface MethodShape {
+  readonly path: string;
+  readonly requestStream: boolean;
+  readonly responseStream: boolean;
+}
+
+export function callLabels(method: MethodShape): GrpcCallLabels {
+  const [, service = '', name = ''] = /^\/([^/]+)\/([^/]+)$/.exec(method.path) ?? [];
+  const grpcType: GrpcType = method.requestStream
+    ? method.responseStream ? 'bidi_stream' : 'client_stream'
+    : method.responseStream ? 'server_stream' : 'unary';
+  return { grpc_type: grpcType, grpc_service: service, grpc_method: name };
+}
+
+function codeOf(error: unknown): number {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'number') return error.code;
+  return status.UNKNOWN;
+}
+
+type UnaryCallback = (error: unknown, ...rest: unknown[]) => void;
+type LooseHandler = (call: NodeJS.EventEmitter, callback?: UnaryCallback) => void;
+
+/** Wraps one method's handler so that its start and its final status are counted. */
+export function instrumentHandler(counters: GrpcCallCounters, method: MethodShape, handler: UntypedHandleCall): UntypedHandleCall {
+  const labels = callLabels(method);
+  const inner = handler as unknown as LooseHandler;
+  const wrapped: LooseHandler = (call, callback) => {
+    counters.started(labels);
+    let done = false;
+    const finish = (code: number): void => {
+      if (done) return;
+      done = true;
+      counters.handled(labels, code);
+    };
+    if (callback !== undefined) {
+      inner(call, (error, ...rest) => {
+        finish(error === null || error === undefined ? status.OK : codeOf(error));
+        callback(error, ...rest);
+      });
+      return;
+    }
+    call.once('error', (error: unknown) => finish(codeOf(error)));
+    call.once('finish', () => finish(status.OK));
+    call.once('cancelled', () => finish(status.CANCELLED));
+    inner(call);
+  };
+  return wrapped as unknown as UntypedHandleCall;
+}
