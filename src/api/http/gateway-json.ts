@@ -29,14 +29,21 @@ const PROTO_NAME_BY_JSON_NAME: ReadonlyMap<string, string> = new Map(
 /** Nesting deeper than any etcd message (txn in txn is bounded by --max-txn-ops, not depth) means a bug. */
 const JSON_DEPTH_MAX = 256;
 
-/** Renames the keys of a ts-proto toJSON result to the .proto field names. */
-export function toOrigNames(value: unknown, depth = 0): unknown {
+const NOTHING_KEPT: ReadonlySet<string> = new Set();
+
+/**
+ * Renames the keys of a ts-proto toJSON result to the .proto field names. keptTopLevel
+ * names top-level fields spelled like another message's camelCase form (StatusResponse's
+ * raftTerm beside ResponseHeader's raft_term), which must stay as they are.
+ */
+export function toOrigNames(value: unknown, keptTopLevel: ReadonlySet<string> = NOTHING_KEPT, depth = 0): unknown {
   if (depth > JSON_DEPTH_MAX) return value;
-  if (Array.isArray(value)) return value.map((item: unknown) => toOrigNames(item, depth + 1));
+  if (Array.isArray(value)) return value.map((item: unknown) => toOrigNames(item, NOTHING_KEPT, depth + 1));
   if (typeof value !== 'object' || value === null) return value;
   const renamed: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    renamed[PROTO_NAME_BY_JSON_NAME.get(key) ?? key] = toOrigNames(item, depth + 1);
+    const name = keptTopLevel.has(key) ? key : (PROTO_NAME_BY_JSON_NAME.get(key) ?? key);
+    renamed[name] = toOrigNames(item, NOTHING_KEPT, depth + 1);
   }
   return renamed;
 }

@@ -29,13 +29,14 @@ interface MethodShape {
   readonly responseStream: boolean;
 }
 
-function route<Req, Res>(method: MethodShape, request: JsonMessage<Req>, response: JsonMessage<Res>): GatewayRoute {
+function route<Req, Res>(method: MethodShape, request: JsonMessage<Req>, response: JsonMessage<Res>, keptTopLevel: readonly string[] = []): GatewayRoute {
+  const kept = new Set(keptTopLevel);
   const kind: GatewayCallKind = method.requestStream ? 'bidi_stream' : method.responseStream ? 'server_stream' : 'unary';
   return {
     grpcPath: method.path,
     kind,
     encodeRequest: (json) => Buffer.from(request.encode(request.fromJSON(json)).finish()),
-    decodeResponse: (bytes) => toOrigNames(response.toJSON(response.decode(bytes))),
+    decodeResponse: (bytes) => toOrigNames(response.toJSON(response.decode(bytes)), kept),
   };
 }
 
@@ -68,7 +69,7 @@ export const GATEWAY_ROUTES: ReadonlyMap<string, GatewayRoute> = new Map([
   ['/cluster/member/list', route(cluster.memberList, rpc.MemberListRequest, rpc.MemberListResponse)],
   ['/cluster/member/promote', route(cluster.memberPromote, rpc.MemberPromoteRequest, rpc.MemberPromoteResponse)],
   ['/maintenance/alarm', route(maint.alarm, rpc.AlarmRequest, rpc.AlarmResponse)],
-  ['/maintenance/status', route(maint.status, rpc.StatusRequest, rpc.StatusResponse)],
+  ['/maintenance/status', route(maint.status, rpc.StatusRequest, rpc.StatusResponse, ['raftTerm'])],
   ['/maintenance/defragment', route(maint.defragment, rpc.DefragmentRequest, rpc.DefragmentResponse)],
   ['/maintenance/hash', route(maint.hash, rpc.HashRequest, rpc.HashResponse)],
   // etcd annotates HashKV with /maintenance/hash too (shadowed by Hash there); this path makes it reachable.

@@ -1,0 +1,69 @@
+// The gateway's JSON names are the .proto field names (grpc-gateway's OrigName):
+// the rename table must cover every underscored field in proto/, and renaming a
+// ts-proto toJSON result must give etcd's keys.
+import assert from 'node:assert/strict';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { protoJsonName, toOrigNames, UNDERSCORED_FIELD_NAMES } from '../../src/api/http/gateway-json.js';
+import { GATEWAY_ROUTES } from '../../src/api/http/gateway-routes.js';
+import { RangeResponse, StatusResponse, TxnRequest } from '../../src/generated/etcdserverpb/rpc.js';
+import { repoRoot } from '../support/repo-root.js';
+
+const PUBLIC_PROTO_DIRS = ['authpb', 'etcdserverpb', 'mvccpb', 'v3electionpb', 'v3lockpb'];
+
+async function publicFieldNames(): Promise<Set<string>> {
+  const names = new Set<string>();
+  for (const dir of PUBLIC_PROTO_DIRS) {
+    const folder = join(repoRoot(), 'proto', dir);
+    for (const file of await readdir(folder)) {
+      const text = await readFile(join(folder, file), 'utf8');
+      for (const match of text.matchAll(/^\s*(?:repeated\s+)?[\w.]+\s+(\w+)\s*=\s*\d+/gm)) names.add(match[1] ?? '');
+    }
+  }
+  return names;
+}
+
+test('every underscored field of the public protos is renamed, and no two names collide', async () => {
+  const fields = await publicFieldNames();
+  const underscored = [...fields].filter((name) => name.includes('_')).sort();
+  assert.deepEqual([...UNDERSCORED_FIELD_NAMES].filter((name) => fields.has(name)).sort(), underscored);
+  // A plain field spelled like another field's camelCase form needs its route to keep it (see the next test).
+  assert.deepEqual(underscored.filter((name) => fields.has(protoJsonName(name))), ['raft_term']);
+});
+
+test("status keeps its own raftTerm while its header's raft_term is renamed", () => {
+  const route = GATEWAY_ROUTES.get('/maintenance/status');
+  assert.ok(route);
+  const bytes = StatusResponse.encode(StatusResponse.fromPartial({ header: { raftTerm: 2n }, raftTerm: 2n, version: '3.5.17' })).finish();
+  assert.deepEqual(route.decodeResponse(Buffer.from(bytes)), { header: { raft_term: '2' }, version: '3.5.17', raftTerm: '2' });
+});
+
+test('a range response renders with snake_case keys, string int64s and base64 bytes, as etcd shows it', () => {
+  const response = RangeResponse.fromPartial({
+    header: { clusterId: 1n, memberId: 2n, revision: 3n, raftTerm: 4n },
+    kvs: [{ key: Buffer.from('a'), createRevision: 2n, modRevision: 3n, version: 2n, value: Buffer.from('2') }],
+    count: 1n,
+  });
+  assert.deepEqual(toOrigNames(RangeResponse.toJSON(response)), {
+    header: { cluster_id: '1', member_id: '2', revision: '3', raft_term: '4' },
+    kvs: [{ key: 'YQ==', create_revision: '2', mod_revision: '3', version: '2', value: 'Mg==' }],
+    count: '1',
+  });
+});
+
+test('a txn request in etcd JSON (snake_case, enum names, oneofs) encodes like the same request built in code', () => {
+  const route = GATEWAY_ROUTES.get('/kv/txn');
+  assert.ok(route);
+  const json = {
+    compare: [{ key: 'YQ==', target: 'MOD', result: 'LESS', mod_revision: '5' }],
+    success: [{ request_put: { key: 'Yg==', value: 'dA==', prev_kv: true } }],
+  };
+  const expected = TxnRequest.encode(
+    TxnRequest.fromPartial({
+      compare: [{ key: Buffer.from('a'), target: 2, result: 2, targetUnion: { $case: 'modRevision', value: 5n } }],
+      success: [{ request: { $case: 'requestPut', value: { key: Buffer.from('b'), value: Buffer.from('t'), prevKv: true } } }],
+    }),
+  ).finish();
+  assert.deepEqual(route.encodeRequest(json), Buffer.from(expected));
+});
