@@ -6,8 +6,9 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { protoJsonName, toOrigNames, UNDERSCORED_FIELD_NAMES } from '../../src/api/http/gateway-json.js';
+import { parseRequestJson } from '../../src/api/http/gateway-handler.js';
 import { GATEWAY_ROUTES } from '../../src/api/http/gateway-routes.js';
-import { RangeResponse, StatusResponse, TxnRequest } from '../../src/generated/etcdserverpb/rpc.js';
+import { PutRequest, RangeResponse, StatusResponse, TxnRequest } from '../../src/generated/etcdserverpb/rpc.js';
 import { repoRoot } from '../support/repo-root.js';
 
 const PUBLIC_PROTO_DIRS = ['authpb', 'etcdserverpb', 'mvccpb', 'v3electionpb', 'v3lockpb'];
@@ -66,4 +67,13 @@ test('a txn request in etcd JSON (snake_case, enum names, oneofs) encodes like t
     }),
   ).finish();
   assert.deepEqual(route.encodeRequest(json), Buffer.from(expected));
+});
+
+test('an int64 beyond 2^53 written as a JSON number arrives exact, as Go reads it', () => {
+  const route = GATEWAY_ROUTES.get('/kv/put');
+  assert.ok(route);
+  const body = parseRequestJson(Buffer.from('{"key":"YQ==","lease":7587869227893776123,"note":"9007199254740993 stays text"}'));
+  const expected = PutRequest.encode(PutRequest.fromPartial({ key: Buffer.from('a'), lease: 7587869227893776123n })).finish();
+  assert.deepEqual(route.encodeRequest(body), Buffer.from(expected));
+  assert.equal((body as { note: string }).note, '9007199254740993 stays text');
 });

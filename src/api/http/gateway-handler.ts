@@ -4,6 +4,7 @@
 import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_TABLE } from '../../errors/error-table.js';
+import { quoteLargeIntegers } from './exact-json-integers.js';
 import type { GatewayRoute } from './gateway-routes.js';
 import { replyGrpcError, streamErrorChunk, httpStatusFromGrpcCode } from './http-replies.js';
 import { BodyTooLargeError, JsonValueSplitter, readBody } from './read-body.js';
@@ -157,7 +158,7 @@ export function parseRequestJson(body: Buffer): unknown {
   if (text.trim() === '') return {};
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(quoteLargeIntegers(text));
   } catch (error) {
     throw new GatewayError(status.INVALID_ARGUMENT, error instanceof Error ? error.message : String(error));
   }
