@@ -7,7 +7,7 @@ import type { Logger } from '../../log/logger.js';
 import { ClientListeners, listenTarget, loopbackTarget, type ConnectionInjector } from './client-listeners.js';
 import { Gateway } from './gateway-handler.js';
 import type { HealthSource } from './health-endpoints.js';
-import { httpRoutes } from './http-routes.js';
+import { httpRoutes, type HttpHandler } from './http-routes.js';
 
 export interface ClientPortOptions {
   readonly clientUrls: readonly URL[];
@@ -28,29 +28,24 @@ export class ClientPort {
   ) {}
 
   static async open(options: ClientPortOptions): Promise<ClientPort> {
-    let gateway: Gateway | null = null;
-    const routes = httpRoutes({
-      gateway: null,
-      serves: options.serves,
-      health: options.health,
-      metrics: options.metrics,
-      logger: options.logger,
-    });
-    const gatewayRoutes = (gatewayRef: Gateway): ReturnType<typeof httpRoutes> =>
-      httpRoutes({ gateway: gatewayRef, serves: options.serves, health: options.health, metrics: options.metrics, logger: options.logger });
-    let handle = routes;
+    const pages = (gateway: Gateway | null): HttpHandler =>
+      httpRoutes({ gateway, serves: options.serves, health: options.health, metrics: options.metrics, logger: options.logger });
+    // The gateway dials the port it serves on, so it exists only once the port is bound;
+    // until then (no request can have arrived) the pages are served without it.
+    let handle = pages(null);
     const listeners = await ClientListeners.open(options.clientUrls, options.grpc, (request, response) => handle(request, response));
     const first = listeners.netServers[0];
-    if (first !== undefined) {
-      gateway = new Gateway(loopbackTarget(first), options.grpcReceiveLimitBytes);
-      handle = gatewayRoutes(gateway);
-    }
+    const gateway = first === undefined ? null : new Gateway(loopbackTarget(first), options.grpcReceiveLimitBytes);
+    handle = pages(gateway);
     for (const url of options.clientUrls) {
       options.logger.info('serving client traffic insecurely; this is strongly discouraged!', { address: url.toString() });
     }
     const metricsServers: HttpServer[] = [];
     try {
-      for (const url of options.metricsUrls) metricsServers.push(await listenMetrics(url, routes));
+      for (const url of options.metricsUrls) {
+        metricsServers.push(await listenMetrics(url, pages(null)));
+        options.logger.info('serving metrics', { address: url.toString() });
+      }
     } catch (error) {
       listeners.destroy();
       gateway?.close();
@@ -80,7 +75,7 @@ export class ClientPort {
   }
 }
 
-function listenMetrics(url: URL, routes: ReturnType<typeof httpRoutes>): Promise<HttpServer> {
+function listenMetrics(url: URL, routes: HttpHandler): Promise<HttpServer> {
   const server = createServer(routes);
   return new Promise<HttpServer>((resolve, reject) => {
     server.once('error', reject);
