@@ -77,3 +77,10 @@ test('an int64 beyond 2^53 written as a JSON number arrives exact, as Go reads i
   assert.deepEqual(route.encodeRequest(body), Buffer.from(expected));
   assert.equal((body as { note: string }).note, '9007199254740993 stays text');
 });
+
+test('as with Go, only the first JSON value of a body counts, and a non-object is refused with its words', () => {
+  assert.deepEqual(parseRequestJson(Buffer.from('{"key":"YQ=="} trailing')), { key: 'YQ==' });
+  assert.deepEqual(parseRequestJson(Buffer.from('  ')), {});
+  assert.throws(() => parseRequestJson(Buffer.from('[]')), { message: 'json: cannot unmarshal array into Go value of type map[string]json.RawMessage' });
+  assert.throws(() => parseRequestJson(Buffer.from('{"key":')), { name: 'GatewayError' });
+});

@@ -156,9 +156,11 @@ function metadataFor(request: IncomingMessage): Metadata {
 export function parseRequestJson(body: Buffer): unknown {
   const text = body.toString('utf8');
   if (text.trim() === '') return {};
+  // Go's decoder reads the first value of the body and ignores what follows it.
+  const first = text.trimStart().startsWith('{') ? (new JsonValueSplitter(body.length).push(text)[0] ?? text) : text;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(quoteLargeIntegers(text));
+    parsed = JSON.parse(quoteLargeIntegers(first));
   } catch (error) {
     throw new GatewayError(status.INVALID_ARGUMENT, error instanceof Error ? error.message : String(error));
   }
