@@ -26,7 +26,7 @@ const PROTO_NAME_BY_JSON_NAME: ReadonlyMap<string, string> = new Map(
   UNDERSCORED_FIELD_NAMES.map((name) => [protoJsonName(name), name]),
 );
 
-/** Nesting deeper than any etcd message (txn in txn is bounded by --max-txn-ops, not depth) means a bug. */
+/** Responses nest a few levels (a txn in a txn); anything deeper is left as it is rather than walked. */
 const JSON_DEPTH_MAX = 256;
 
 const NOTHING_KEPT: ReadonlySet<string> = new Set();
