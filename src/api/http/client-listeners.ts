@@ -112,7 +112,9 @@ export class ClientListeners {
 }
 
 function listenOne(url: URL, onConnection: (socket: Socket) => void): Promise<NetServer> {
-  const server = createNetServer({ pauseOnConnect: false }, onConnection);
+  // noDelay: small gRPC responses must not wait for Nagle (grpc-js sets it on sockets it
+  // accepts itself; these it receives from us).
+  const server = createNetServer({ pauseOnConnect: false, noDelay: true }, onConnection);
   return new Promise<NetServer>((resolve, reject) => {
     server.once('error', reject);
     server.listen(listenTarget(url), () => {
