@@ -48,7 +48,7 @@ class StoreReadView implements ReadView {
 }
 
 export class MvccStore implements WritableStore {
-  readonly index = new KeyIndex();
+  index = new KeyIndex();
   private revision = EMPTY_STORE_REVISION;
   private compactRev = 0;
   private writeOpen = false;
@@ -82,6 +82,20 @@ export class MvccStore implements WritableStore {
       store.compact(scheduled).physical.catch(() => undefined);
     }
     return store;
+  }
+
+  /**
+   * After the backend's contents were replaced wholesale (a snapshot from the
+   * leader was installed), rebuilds the index, revisions and marks from it.
+   */
+  reloadFromBackend(): void {
+    assert(!this.writeOpen, 'reloadFromBackend with a write open');
+    this.index = new KeyIndex();
+    this.compactRev = readFinishedCompact(this.backend);
+    const scheduled = readScheduledCompact(this.backend);
+    const newest = restoreIndex(this.backend, this.index);
+    this.revision = Math.max(newest, this.compactRev, scheduled, EMPTY_STORE_REVISION);
+    this.applied = readConsistentIndex(this.backend);
   }
 
   get currentRevision(): number {

@@ -17,7 +17,13 @@ export class AlarmStore {
   private readonly alarms = new Map<string, AlarmMember>();
 
   constructor(private readonly persistence: AlarmPersistence) {
-    for (const alarm of persistence.load()) this.alarms.set(keyOf(alarm), alarm);
+    this.reload();
+  }
+
+  /** Re-reads the alarms (after a snapshot replaced the backend). */
+  reload(): void {
+    this.alarms.clear();
+    for (const alarm of this.persistence.load()) this.alarms.set(keyOf(alarm), alarm);
   }
 
   list(type: AlarmType = AlarmType.NONE): AlarmMember[] {

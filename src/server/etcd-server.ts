@@ -54,7 +54,7 @@ import { Lessor } from '../lease/lessor.js';
 import type { WriteResult } from '../mvcc/kv-view.js';
 import type { MvccStore } from '../mvcc/mvcc-store.js';
 import { ProposalDroppedError } from '../raft/errors.js';
-import { ConfChangeType, EntryType, type Entry } from '../raft/types.js';
+import { ConfChangeType, EntryType, type Entry, type Snapshot } from '../raft/types.js';
 import { etcdSnapshotChunks } from '../snapshot/etcd-format/etcd-snapshot-chunks.js';
 import { ETCD_COMPAT_VERSION } from '../version.js';
 import type { WalStats } from '../wal/wal-stats.js';
@@ -63,6 +63,9 @@ import { AppliedIndex } from './applied-index.js';
 import { AutoCompactor, type CompactionTarget } from './auto-compactor.js';
 import { backendAlarmPersistence } from './backend-alarms.js';
 import { backendHash } from './backend-hash.js';
+import { buildMemberSnapshot, installMemberSnapshot } from './install-snapshot.js';
+import { writeSnapshotMarker } from './snapshot-marker.js';
+import { restoreWatchers } from '../watch/watch-hub-registry.js';
 import { openMemberStorage, type MemberStorage } from './member-storage.js';
 import { PeerNetwork } from './peer-network.js';
 import { applyLogRequest, type ApplyContext, type CompactionOutcome } from './entry-applier.js';
@@ -177,6 +180,7 @@ export class EtcdServer {
       onReadState: (index, context) => this.reads.onReadState(index, context),
       onLeaderChange: (leader, term) => this.onLeaderChange(leader, term),
       onFatal: (error) => this.onFatal(error),
+      installSnapshot: (snapshot) => this.installSnapshot(snapshot),
     }, options.logger);
     this.compactor =
       options.autoCompaction === null
@@ -224,6 +228,7 @@ export class EtcdServer {
           this.driver.schedule();
         },
         isRemoved: (id) => this.storage.membership.isRemoved(id),
+        buildSnapshot: () => buildMemberSnapshot(this.storage.backend, node.confState()),
         onRemovedFromCluster: () => this.announceRemoved(),
         onUnreachable: (peer) => {
           node.reportUnreachable(peer);
@@ -570,6 +575,28 @@ export class EtcdServer {
     this.removedAnnounced = true;
     this.options.logger.warn('the member has been permanently removed from the cluster', { 'local-member-id': this.memberId.toString(16) });
     setImmediate(() => this.removedListeners.forEach((listener) => listener()));
+  }
+
+  /**
+   * A snapshot from the leader: the backend's contents are replaced, then everything
+   * built from them is reloaded in place (store, members, alarms, leases, watchers).
+   */
+  private async installSnapshot(snapshot: Snapshot): Promise<void> {
+    if (snapshot.data.length === 0) return;
+    const previousRevision = this.storage.store.currentRevision;
+    this.options.logger.info('applying snapshot from the leader', { index: snapshot.metadata.index, bytes: snapshot.data.length });
+    await installMemberSnapshot(this.storage.backend, snapshot.data);
+    writeSnapshotMarker(this.storage.backend, snapshot.metadata);
+    await this.storage.backend.commit();
+    await this.storage.wal?.saveSnapshot({ index: snapshot.metadata.index, term: snapshot.metadata.term });
+    this.storage.store.reloadFromBackend();
+    this.storage.membership.reload();
+    this.alarms.reload();
+    this.lessor.recover(this.storage.store, this.options.electionTimeoutMs);
+    restoreWatchers(this, previousRevision);
+    this.network?.syncPeers(this.storage.membership.list());
+    this.applied.advanceTo(snapshot.metadata.index);
+    this.options.logger.info('applied snapshot from the leader', { index: snapshot.metadata.index, revision: this.storage.store.currentRevision });
   }
 
   /** Publishes this member's name and client URLs through the log, as etcd does once it serves. */

@@ -16,6 +16,7 @@ import { Wal } from '../wal/wal.js';
 import { verifyBootstrapCluster } from '../config/verify-bootstrap-cluster.js';
 import { checkBackendFile } from './backend-file-check.js';
 import { fetchRemoteCluster } from './join-cluster.js';
+import { snapshotInstallInterrupted } from './install-snapshot.js';
 import { clusterIdentity, type ClusterIdentity } from './cluster-members.js';
 import { Membership } from './membership.js';
 import type { ServerOptions } from './server-options.js';
@@ -56,6 +57,10 @@ export interface MemberStorage {
 export async function openMemberStorage(options: ServerOptions): Promise<MemberStorage> {
   const configured = clusterIdentity(options);
   const backend = await openBackend(options);
+  if (snapshotInstallInterrupted(backend)) {
+    await backend.close();
+    throw new BootstrapError('a snapshot from the leader was being installed when this member stopped; its data dir is incomplete: remove it, then remove and add the member again');
+  }
   const store = MvccStore.open(backend, { compactionBatchLimit: options.compactionBatchLimit });
   const marker = readSnapshotMarker(backend);
   let identity = configured;

@@ -48,11 +48,18 @@ export class Membership {
   private readonly removed = new Set<MemberId>();
 
   constructor(private readonly backend: Backend) {
-    for (const entry of backend.range('members', Buffer.alloc(0), undefined, MAX_MEMBERS)) {
+    this.reload();
+  }
+
+  /** Re-reads the member list from the backend (after a snapshot replaced it). */
+  reload(): void {
+    this.members.clear();
+    this.removed.clear();
+    for (const entry of this.backend.range('members', Buffer.alloc(0), undefined, MAX_MEMBERS)) {
       const member = decodeMember(entry.value);
       this.members.set(member.ID, member);
     }
-    for (const entry of backend.range('members_removed', Buffer.alloc(0), undefined, MAX_MEMBERS)) {
+    for (const entry of this.backend.range('members_removed', Buffer.alloc(0), undefined, MAX_MEMBERS)) {
       this.removed.add(BigInt(`0x${entry.key.toString()}`));
     }
   }

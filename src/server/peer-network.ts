@@ -4,11 +4,16 @@
 import type { Member } from '../generated/etcdserverpb/rpc.js';
 import type { Logger } from '../log/logger.js';
 import { MessageType, type Message } from '../raft/message.js';
-import type { MemberId } from '../raft/types.js';
+import type { MemberId, Snapshot } from '../raft/types.js';
 import { PeerTransport } from '../transport/peer-transport.js';
 import { encodeMember } from './membership.js';
 
+/** After a snapshot to a peer failed, the next one waits this long. */
+export const SNAPSHOT_RETRY_MS = 1000;
+
 export interface PeerHandlers {
+  /** The state to ship to a follower behind the leader's log. */
+  buildSnapshot(): Promise<Snapshot>;
   onMessage(message: Message): void;
   isRemoved(id: MemberId): boolean;
   onRemovedFromCluster(): void;
@@ -18,6 +23,8 @@ export interface PeerHandlers {
 
 export class PeerNetwork {
   private readonly known = new Map<MemberId, string>();
+  /** Per peer: when the next snapshot may be built (Infinity while one is in flight). */
+  private readonly snapshotBusyUntilMs = new Map<MemberId, number>();
 
   private constructor(
     private readonly transport: PeerTransport,
@@ -34,6 +41,7 @@ export class PeerNetwork {
     logger: Logger,
     members: () => readonly Member[],
   ): Promise<PeerNetwork> {
+    let network: PeerNetwork | null = null;
     const transport = await PeerTransport.listen({
       membersJson: () => `[${members().map((member) => encodeMember(member).toString('utf8')).join(',')}]`,
       memberId,
@@ -44,9 +52,10 @@ export class PeerNetwork {
       isRemoved: (id) => handlers.isRemoved(id),
       onRemovedFromCluster: () => handlers.onRemovedFromCluster(),
       onUnreachable: (peer) => handlers.onUnreachable(peer),
-      onSnapshotStatus: (peer, ok) => handlers.onSnapshotStatus(peer, ok),
+      onSnapshotStatus: (peer, ok) => network?.snapshotFinished(peer, ok),
     });
-    return new PeerNetwork(transport, memberId, handlers, logger);
+    network = new PeerNetwork(transport, memberId, handlers, logger);
+    return network;
   }
 
   get boundUrls(): readonly string[] {
@@ -57,15 +66,45 @@ export class PeerNetwork {
     const outgoing: Message[] = [];
     for (const message of messages) {
       if (message.type === MessageType.MsgSnap) {
-        // Shipping the backend to a follower that fell behind the log is not built yet:
-        // raft is told the snapshot failed and retries; the follower stays behind.
-        this.logger.warn('cannot send a snapshot to a lagging member yet', { to: message.to.toString(16) });
-        this.handlers.onSnapshotStatus(message.to, false);
+        this.sendSnapshot(message);
         continue;
       }
       outgoing.push(message);
     }
     if (outgoing.length > 0) this.transport.send(outgoing);
+  }
+
+  /**
+   * Raft's MsgSnap names the log position; the data is a fresh copy of the backend.
+   * Copies are costly, so one is in flight per peer, none is made for a peer that is
+   * not connected, and after a failure the next waits SNAPSHOT_RETRY_MS (raft stays in
+   * its snapshot state until the failure is reported, so it does not ask again sooner).
+   */
+  private sendSnapshot(message: Message): void {
+    const to = message.to;
+    const waitMs = (this.snapshotBusyUntilMs.get(to) ?? 0) - Date.now();
+    const connected = this.transport.peerStats().get(to)?.active ?? false;
+    if (waitMs > 0 || !connected) {
+      const delayMs = Math.max(waitMs, SNAPSHOT_RETRY_MS);
+      if (Number.isFinite(delayMs)) setTimeout(() => this.handlers.onSnapshotStatus(to, false), delayMs).unref();
+      return;
+    }
+    this.snapshotBusyUntilMs.set(to, Number.POSITIVE_INFINITY);
+    this.handlers
+      .buildSnapshot()
+      .then((snapshot) => {
+        this.logger.info('sending database snapshot', { to: to.toString(16), index: snapshot.metadata.index, bytes: snapshot.data.length });
+        this.transport.send([{ ...message, snapshot }]);
+      })
+      .catch((error: unknown) => {
+        this.logger.warn('failed to build a snapshot for a lagging member', { to: to.toString(16), error: String(error) });
+        this.snapshotFinished(to, false);
+      });
+  }
+
+  private snapshotFinished(peer: MemberId, ok: boolean): void {
+    this.snapshotBusyUntilMs.set(peer, ok ? 0 : Date.now() + SNAPSHOT_RETRY_MS);
+    this.handlers.onSnapshotStatus(peer, ok);
   }
 
   /** Makes the transport's peers the given members (all but this one). */

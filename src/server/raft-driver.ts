@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger.js';
 import type { Message } from '../raft/message.js';
 import type { RaftNode, Ready } from '../raft/raft-node.js';
 import type { MemoryStorage } from '../raft/storage.js';
-import type { Entry, HardState } from '../raft/types.js';
+import type { Entry, HardState, Snapshot } from '../raft/types.js';
 
 /** What the driver persists to before acknowledging: the WAL (absent for in-memory servers). */
 export interface RaftPersistence {
@@ -15,6 +15,8 @@ export interface RaftPersistence {
 }
 
 export interface RaftDriverHooks {
+  /** A snapshot from the leader replaces the state machine before raft's log moves to it. */
+  installSnapshot(snapshot: Snapshot): Promise<void>;
   /** Applies committed entries, in order, synchronously. */
   applyEntries(entries: readonly Entry[]): void;
   send(messages: readonly Message[]): void;
@@ -88,7 +90,10 @@ export class RaftDriver {
       this.lastLeader = ready.softState.lead;
       this.hooks.onLeaderChange(ready.softState.lead, this.node.status().term);
     }
-    if (ready.snapshot !== undefined) this.storage.applySnapshot(ready.snapshot);
+    if (ready.snapshot !== undefined) {
+      await this.hooks.installSnapshot(ready.snapshot);
+      this.storage.applySnapshot(ready.snapshot);
+    }
     // Committed entries are already on disk (raft only commits what was persisted), so
     // they are applied, and their clients answered, before this Ready's new entries are
     // synced: a write then waits for one fsync, not two.

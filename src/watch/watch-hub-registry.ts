@@ -44,3 +44,8 @@ export function stopWatchStreams(server: EtcdServer): void {
   if (entry === undefined) return;
   for (const stream of [...entry.streams]) stream.stop();
 }
+
+/** The member installed a snapshot: its watchers catch up from the new store. */
+export function restoreWatchers(server: EtcdServer, previousRevision: number): void {
+  hubs.get(server)?.hub.restored(previousRevision);
+}

@@ -124,6 +124,21 @@ export class WatchHub {
     if (newVictims) this.scheduleVictims();
   }
 
+  /**
+   * The store was replaced by a snapshot at a newer revision: synced watchers have
+   * not seen what happened since `previousRevision`, so they catch up from history
+   * (or are cancelled with the compact revision if it is gone), as etcd's Restore.
+   */
+  restored(previousRevision: number): void {
+    for (const watcher of [...this.synced]) {
+      this.synced.delete(watcher);
+      watcher.minRevision = previousRevision + 1;
+      watcher.state = 'unsynced';
+      this.unsynced.add(watcher);
+    }
+    if (this.unsynced.size > 0) this.scheduleSync(0);
+  }
+
   /** A stream made room in its buffer: try its victims soon. */
   onRoom(): void {
     if (this.victims.size > 0) this.scheduleVictims(true);

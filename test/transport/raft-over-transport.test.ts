@@ -57,6 +57,8 @@ async function startRaftMember(id: MemberId, listenUrl: string, durable?: Durabl
     onReadState: () => undefined,
     onLeaderChange: () => undefined,
     onFatal: (error) => { throw error; },
+    // This test never compacts the log, so no snapshot is ever sent.
+    installSnapshot: async () => undefined,
   }, SILENT_LOGGER);
   return { id, node, driver, transport, storage, applied };
 }

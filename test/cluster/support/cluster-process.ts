@@ -69,11 +69,15 @@ class MemberProcess implements ClusterMember {
       live.delete(child);
       if (this.child === child) this.child = null;
     });
+    // Only this run's output counts: a restart must not be taken as ready by the last run's line.
+    let thisRun = '';
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${this.name} not ready in ${READY_TIMEOUT_MS} ms\n${this.logText.slice(-4000)}`)), READY_TIMEOUT_MS);
       const onData = (chunk: Buffer): void => {
-        this.logText = (this.logText + chunk.toString('utf8')).slice(-LOG_KEEP_BYTES);
-        if (READY_MARKERS.some((marker) => this.logText.includes(marker))) {
+        const text = chunk.toString('utf8');
+        this.logText = (this.logText + text).slice(-LOG_KEEP_BYTES);
+        thisRun = (thisRun + text).slice(-LOG_KEEP_BYTES);
+        if (READY_MARKERS.some((marker) => thisRun.includes(marker))) {
           clearTimeout(timer);
           resolve();
         }
