@@ -44,7 +44,10 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   const options = serverOptionsFromConfig(config, logger);
   const server = await EtcdServer.start(options);
-  const clients = await ClientServer.listen(server, options.listenClientUrls, logger);
+  const clients = await ClientServer.listen(server, options.listenClientUrls, logger, {
+    metricsUrls: config.listenMetricsUrls,
+    maxConcurrentStreams: config.maxConcurrentStreams,
+  });
   // As etcd: a member serves once its name and client URLs are in the cluster's member list.
   await server.publishAttributesWithRetry();
   logger.info('ready to serve client requests', { 'member-id': server.memberId.toString(16) });

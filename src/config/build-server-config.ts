@@ -173,6 +173,8 @@ function deriveConfig(get: (name: string) => FlagValue, configFile: string | nul
   const listenPeerUrls = toUrls(urlsOf(get('listen-peer-urls')));
   if (typeof listenClientUrls === 'string') return { ok: false, error: listenClientUrls };
   if (typeof listenPeerUrls === 'string') return { ok: false, error: listenPeerUrls };
+  const listenMetricsUrls = toUrls(urlsOf(get('listen-metrics-urls')));
+  if (typeof listenMetricsUrls === 'string') return { ok: false, error: listenMetricsUrls };
   const batchIntervalMs = backendBatchIntervalMs(nanosecondsOf(get('backend-batch-interval')));
   if (typeof batchIntervalMs === 'string') return { ok: false, error: batchIntervalMs };
   const walDir = textOf(get('wal-dir'));
@@ -186,6 +188,8 @@ function deriveConfig(get: (name: string) => FlagValue, configFile: string | nul
     listenClientUrls,
     advertiseClientUrls: urlsOf(get('advertise-client-urls')).map((url) => url.text),
     listenPeerUrls,
+    listenMetricsUrls,
+    maxConcurrentStreams: Number(integerOf(get('max-concurrent-streams'))),
     initialAdvertisePeerUrls: advertisePeerUrls,
     initialCluster,
     initialClusterState: state === 'existing' ? 'existing' : 'new',

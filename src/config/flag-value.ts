@@ -50,6 +50,8 @@ export function parseFlagText(type: FlagType, text: string): GoParsed<FlagValue>
       return parsed.ok ? { ok: true, value: { kind: 'duration', nanoseconds: parsed.value } } : { ok: false, error: 'parse error' };
     }
     case 'urls': {
+      // An empty list is a valid value (e.g. --listen-metrics-urls, off by default).
+      if (text === '') return { ok: true, value: { kind: 'urls', urls: [] } };
       const urls = parseEtcdUrlList(text);
       return 'error' in urls ? { ok: false, error: urls.error } : { ok: true, value: { kind: 'urls', urls } };
     }

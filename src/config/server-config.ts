@@ -70,6 +70,10 @@ export interface ServerConfig {
   readonly listenClientUrls: readonly URL[];
   readonly advertiseClientUrls: readonly string[];
   readonly listenPeerUrls: readonly URL[];
+  /** --listen-metrics-urls: extra listeners for /metrics and /health. */
+  readonly listenMetricsUrls: readonly URL[];
+  /** --max-concurrent-streams per client connection. */
+  readonly maxConcurrentStreams: number;
   readonly initialAdvertisePeerUrls: readonly string[];
   readonly initialCluster: readonly InitialClusterMember[];
   readonly initialClusterState: 'new' | 'existing';
