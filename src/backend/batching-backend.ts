@@ -35,7 +35,18 @@ export interface CommittedStore {
   close(): Promise<void>;
 }
 
+/** etcd's backend commit histogram buckets: 1 ms doubling, 14 of them. */
+export const COMMIT_BUCKET_UPPER_SECONDS: readonly number[] = Array.from({ length: 14 }, (_, i) => 0.001 * 2 ** i);
+
+export interface BackendCommitStats {
+  /** Commits at or under each bound (not cumulative); the last slot is +Inf. */
+  readonly bucketCounts: readonly number[];
+  readonly secondsTotal: number;
+}
+
 export class BatchingBackend implements Backend {
+  private readonly commitBuckets: number[] = new Array<number>(COMMIT_BUCKET_UPPER_SECONDS.length + 1).fill(0);
+  private commitSecondsTotal = 0;
   private pending: WriteBatch = new Map();
   private pendingCount = 0;
   /** The batch being committed: still visible to reads until it is durable. */
@@ -168,7 +179,9 @@ export class BatchingBackend implements Backend {
     this.pendingCount = 0;
     this.inflight = batch;
     try {
+      const startedMs = performance.now();
       await this.store.apply(batch);
+      this.recordCommit((performance.now() - startedMs) / 1000);
       this.inflight = null;
     } catch (error: unknown) {
       // The batch stays visible in `inflight`: memory and disk now disagree, so
@@ -176,6 +189,18 @@ export class BatchingBackend implements Backend {
       this.failure = error;
       throw error;
     }
+  }
+
+  /** Commit latencies for etcd_disk_backend_commit_duration_seconds (etcd's buckets). */
+  get commitStats(): BackendCommitStats {
+    return { bucketCounts: this.commitBuckets, secondsTotal: this.commitSecondsTotal };
+  }
+
+  private recordCommit(seconds: number): void {
+    this.commitSecondsTotal += seconds;
+    let slot = COMMIT_BUCKET_UPPER_SECONDS.findIndex((upper) => seconds <= upper);
+    if (slot === -1) slot = COMMIT_BUCKET_UPPER_SECONDS.length;
+    this.commitBuckets[slot] = (this.commitBuckets[slot] ?? 0) + 1;
   }
 
   private clearTimer(): void {

@@ -1,6 +1,7 @@
 // The /metrics registry: etcd's metric names for what etcd-ts also has, read from
 // the member when scraped, plus gRPC call counts and Node's process metrics.
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { COMMIT_BUCKET_UPPER_SECONDS, type BackendCommitStats } from '../backend/batching-backend.js';
 import type { WalStats } from '../wal/wal-stats.js';
 import { FSYNC_BUCKET_UPPER_SECONDS } from '../wal/wal-stats.js';
 import { ETCD_CLUSTER_VERSION, ETCD_COMPAT_VERSION } from '../version.js';
@@ -20,6 +21,7 @@ export interface MetricsSource {
   keyCount(): number;
   /** null for a member without a WAL (in memory). */
   walStats(): WalStats | null;
+  backendCommitStats(): BackendCommitStats | null;
 }
 
 export interface EtcdMetrics {
@@ -59,6 +61,12 @@ export function createEtcdMetrics(source: MetricsSource): EtcdMetrics {
     bucketHistogram('etcd_disk_wal_fsync_duration_seconds', 'The latency distributions of fsync called by WAL.', FSYNC_BUCKET_UPPER_SECONDS, () => {
       const stats = source.walStats();
       return stats === null ? null : { counts: stats.fsyncBucketCounts, sum: stats.fsyncSecondsTotal };
+    }),
+  );
+  registry.registerMetric(
+    bucketHistogram('etcd_disk_backend_commit_duration_seconds', 'The latency distributions of commit called by backend.', COMMIT_BUCKET_UPPER_SECONDS, () => {
+      const stats = source.backendCommitStats();
+      return stats === null ? null : { counts: stats.bucketCounts, sum: stats.secondsTotal };
     }),
   );
   return { registry, grpc: grpcCallCounters(registry) };

@@ -14,5 +14,6 @@ export function serverMetricsSource(server: EtcdServer): MetricsSource {
     dbSizeInUseBytes: async () => Number((await server.status()).dbSizeInUse),
     keyCount: () => server.store.keyCount,
     walStats: () => server.metricsSnapshot().walStats,
+    backendCommitStats: () => server.metricsSnapshot().backendCommitStats,
   };
 }

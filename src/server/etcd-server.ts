@@ -4,6 +4,7 @@
 // after a ReadIndex round.
 import { applyRange, applyReadOnlyTxn, isTxnReadOnly } from '../apply/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { BatchingBackend, type BackendCommitStats } from '../backend/batching-backend.js';
 import { LmdbBackend } from '../backend/lmdb-backend.js';
 import { EtcdError, isEtcdError } from '../errors/etcd-error.js';
 import {
@@ -111,6 +112,7 @@ export interface ServerMetricsSnapshot {
   readonly proposalsPending: number;
   readonly proposalsFailed: number;
   readonly walStats: WalStats | null;
+  readonly backendCommitStats: BackendCommitStats | null;
 }
 
 /** Tries at drawing a nonzero lease ID; the generator makes zero practically impossible. */
@@ -295,6 +297,7 @@ export class EtcdServer {
       proposalsPending: this.waiters.size,
       proposalsFailed: this.proposalsFailed,
       walStats: this.storage.wal?.stats ?? null,
+      backendCommitStats: this.storage.backend instanceof BatchingBackend ? this.storage.backend.commitStats : null,
     };
   }
 

@@ -83,3 +83,21 @@ test('writes move the proposal, key, fsync and gRPC counters; a bad request coun
   assert.equal(moved(grpc('handled', 'Range', 'InvalidArgument')), 1);
   assert.equal(sample(after, 'etcd_server_proposals_pending'), 0);
 });
+
+test('backend commits are timed in etcd_disk_backend_commit_duration_seconds', async () => {
+  const response = await fetch(`${server.clientUrl}/v3/kv/put`, { method: 'POST', body: JSON.stringify({ key: b64('metrics/commit'), value: b64('v') }) });
+  assert.equal(response.status, 200);
+  await response.arrayBuffer();
+  // The backend commits in batches behind the WAL (every 100 ms at most), so wait for one.
+  let samples = await scrape();
+  for (let attempt = 0; attempt < 30 && sample(samples, 'etcd_disk_backend_commit_duration_seconds_count') < 1; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    samples = await scrape();
+  }
+  assert.ok(sample(samples, 'etcd_disk_backend_commit_duration_seconds_count') >= 1);
+  assert.equal(
+    sample(samples, 'etcd_disk_backend_commit_duration_seconds_bucket{le="+Inf"}'),
+    sample(samples, 'etcd_disk_backend_commit_duration_seconds_count'),
+  );
+  assert.ok(sample(samples, 'etcd_disk_backend_commit_duration_seconds_sum') > 0);
+});
