@@ -2,10 +2,9 @@
 // values, as etcd hashes its backend; the applied index (and etcd-ts's own
 // bookkeeping keys) are left out so members with the same data agree.
 import { BUCKET_NAMES, type Backend } from '../backend/backend.js';
+import { bucketSlices } from '../backend/bucket-slices.js';
 import { crc32cUpdate } from '../mvcc/crc32c.js';
 
-/** Keys read per slice; the hash yields to the event loop between slices. */
-const HASH_SLICE_KEYS = 10_000;
 const IGNORED_META_KEYS = new Set(['consistent_index', 'term']);
 const OWN_META_PREFIX = 'etcd-ts:';
 
@@ -19,17 +18,12 @@ export async function backendHash(backend: Backend): Promise<number> {
   let hash = 0;
   for (const bucket of [...BUCKET_NAMES].sort()) {
     hash = crc32cUpdate(hash, Buffer.from(bucket));
-    let start = Buffer.alloc(0);
-    for (;;) {
-      const entries = backend.range(bucket, start, undefined, HASH_SLICE_KEYS);
-      for (const entry of entries) {
+    for (const slice of bucketSlices(backend, bucket)) {
+      for (const entry of slice) {
         if (ignored(bucket, entry.key)) continue;
         hash = crc32cUpdate(hash, entry.key);
         hash = crc32cUpdate(hash, entry.value);
       }
-      const last = entries[entries.length - 1];
-      if (last === undefined || entries.length < HASH_SLICE_KEYS) break;
-      start = Buffer.concat([last.key, Buffer.from([0])]);
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }

@@ -5,7 +5,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUCKET_NAMES, type Backend } from '../backend/backend.js';
+import { BUCKET_NAMES, type Backend, type BucketName } from '../backend/backend.js';
+import { bucketSlices, clearBucket } from '../backend/bucket-slices.js';
 import { LmdbBackend } from '../backend/lmdb-backend.js';
 import { readConsistentIndex } from '../mvcc/store-meta.js';
 import type { ConfState, Snapshot } from '../raft/types.js';
@@ -41,25 +42,10 @@ export function buildMemberSnapshot(backend: Backend, confState: ConfState): Pro
   });
 }
 
-async function clearBucket(target: Backend, bucket: (typeof BUCKET_NAMES)[number]): Promise<void> {
-  for (;;) {
-    // Deletes are pending writes that reads already see, so each slice starts over.
-    const slice = target.range(bucket, Buffer.alloc(0), undefined, COPY_SLICE_ENTRIES);
-    for (const entry of slice) target.delete(bucket, entry.key);
-    if (slice.length < COPY_SLICE_ENTRIES) return;
-    await target.commit();
-  }
-}
-
-async function copyBucket(source: Backend, target: Backend, bucket: (typeof BUCKET_NAMES)[number]): Promise<void> {
-  let start = Buffer.alloc(0);
-  for (;;) {
-    const slice = source.range(bucket, start, undefined, COPY_SLICE_ENTRIES);
+async function copyBucket(source: Backend, target: Backend, bucket: BucketName): Promise<void> {
+  for (const slice of bucketSlices(source, bucket, COPY_SLICE_ENTRIES)) {
     for (const entry of slice) target.put(bucket, entry.key, entry.value);
-    const last = slice[slice.length - 1];
-    if (last === undefined || slice.length < COPY_SLICE_ENTRIES) return;
-    start = Buffer.concat([last.key, Buffer.from([0])]);
-    await target.commit();
+    if (slice.length === COPY_SLICE_ENTRIES) await target.commit();
   }
 }
 
@@ -85,7 +71,7 @@ export function installMemberSnapshot(target: Backend, data: Uint8Array): Promis
       await target.commit();
       for (const bucket of BUCKET_NAMES) {
         if (bucket === 'meta') continue;
-        await clearBucket(target, bucket);
+        await clearBucket(target, bucket, COPY_SLICE_ENTRIES);
         await copyBucket(source, target, bucket);
       }
       const meta = source.range('meta', Buffer.alloc(0), undefined, COPY_SLICE_ENTRIES);

@@ -5,7 +5,7 @@
 import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkBackendFile } from '../server/backend-file-check.js';
-import type { Backend } from '../backend/backend.js';
+import { clearBucket } from '../backend/bucket-slices.js';
 import { LmdbBackend } from '../backend/lmdb-backend.js';
 import { MvccStore } from '../mvcc/mvcc-store.js';
 import { writeConsistentIndex } from '../mvcc/store-meta.js';
@@ -14,13 +14,6 @@ import { extractDatabase } from './extract-db.js';
 import { importEtcdSnapshot } from './etcd-format/import-etcd-snapshot.js';
 import { isBboltFile } from './etcd-format/is-bbolt-file.js';
 import { SnapshotFileError, verifySnapshotDigest, type SnapshotLayout } from './snapshot-file.js';
-
-/** Members a bucket holds at most (see MAX_MEMBERS); bounds the clearing scan. */
-const MEMBER_RECORDS_MAX = 10_000;
-
-function clearBucket(backend: Backend, bucket: 'members' | 'members_removed'): void {
-  for (const entry of backend.range(bucket, Buffer.alloc(0), undefined, MEMBER_RECORDS_MAX)) backend.delete(bucket, entry.key);
-}
 
 export interface RestoreOptions {
   readonly snapshotPath: string;
@@ -80,8 +73,8 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<{ revisi
     clearSnapshotMarker(backend);
     // The restored member starts a new cluster from its flags, as etcdutl's restore
     // does: the old cluster's member list must not survive into it.
-    clearBucket(backend, 'members');
-    clearBucket(backend, 'members_removed');
+    await clearBucket(backend, 'members');
+    await clearBucket(backend, 'members_removed');
     await backend.commit();
     return { revision };
   } finally {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUCKET_NAMES } from '../backend/backend.js';
 import { checkBackendFile } from '../server/backend-file-check.js';
+import { bucketSlices } from '../backend/bucket-slices.js';
 import { LmdbBackend } from '../backend/lmdb-backend.js';
 import { crc32cUpdate } from '../mvcc/crc32c.js';
 import { MvccStore } from '../mvcc/mvcc-store.js';
@@ -13,9 +14,6 @@ import { etcdSnapshotStatus } from './etcd-format/etcd-snapshot-status.js';
 import { isBboltFile } from './etcd-format/is-bbolt-file.js';
 import { extractDatabase } from './extract-db.js';
 import { verifySnapshotDigest } from './snapshot-file.js';
-
-/** Keys read per scan step, so a huge bucket is hashed in bounded slices. */
-const STATUS_SCAN_BATCH = 10_000;
 
 export interface SnapshotStatus {
   readonly hash: number;
@@ -45,17 +43,12 @@ export async function snapshotStatus(snapshotPath: string): Promise<SnapshotStat
       let totalKey = 0;
       for (const bucket of BUCKET_NAMES) {
         hash = crc32cUpdate(hash, Buffer.from(bucket));
-        let start = Buffer.alloc(0);
-        for (;;) {
-          const entries = backend.range(bucket, start, undefined, STATUS_SCAN_BATCH);
-          for (const entry of entries) {
+        for (const slice of bucketSlices(backend, bucket)) {
+          for (const entry of slice) {
             hash = crc32cUpdate(hash, entry.key);
             hash = crc32cUpdate(hash, entry.value);
           }
-          totalKey += entries.length;
-          const last = entries[entries.length - 1];
-          if (last === undefined || entries.length < STATUS_SCAN_BATCH) break;
-          start = Buffer.concat([last.key, Buffer.from([0])]);
+          totalKey += slice.length;
         }
       }
       const store = MvccStore.open(backend);

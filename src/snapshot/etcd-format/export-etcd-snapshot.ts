@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUCKET_NAMES, type Backend, type BucketName } from '../../backend/backend.js';
+import { bucketSlices } from '../../backend/bucket-slices.js';
 import { LmdbBackend } from '../../backend/lmdb-backend.js';
 import { writeBbolt, type BboltWriteSummary, type KeyValueStream } from '../../bbolt/bbolt-writer.js';
 import { appendSnapshotDigest } from './snapshot-digest.js';
@@ -47,18 +48,12 @@ export async function exportLiveEtcdSnapshot(backend: Backend, path: string, opt
   }
 }
 
-/** Slices of EXPORT_SCAN_KEYS; ends when a slice comes back short, so it runs bucket size / slice passes. */
+/** The bucket's entries, read in slices of EXPORT_SCAN_KEYS, without etcd-ts's own meta keys. */
 function* bucketEntries(backend: Backend, bucket: BucketName): Generator<readonly [Buffer, Buffer]> {
-  let start = Buffer.alloc(0);
-  for (;;) {
-    const slice = backend.range(bucket, start, undefined, EXPORT_SCAN_KEYS);
+  for (const slice of bucketSlices(backend, bucket, EXPORT_SCAN_KEYS)) {
     for (const { key, value } of slice) {
       if (bucket === 'meta' && key.subarray(0, PRIVATE_META_PREFIX.length).equals(PRIVATE_META_PREFIX)) continue;
       yield [key, value];
     }
-    const last = slice[slice.length - 1];
-    if (last === undefined || slice.length < EXPORT_SCAN_KEYS) return;
-    // The smallest key after `last`.
-    start = Buffer.concat([last.key, Buffer.from([0])]);
   }
 }
