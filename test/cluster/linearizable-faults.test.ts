@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { ClusterProcess } from './support/cluster-process.js';
-import { rawClient } from '../support/grpc-raw.js';
+import { rawClient, unary, type UnaryMethod } from '../support/grpc-raw.js';
 import {
   Compare_CompareResult,
   Compare_CompareTarget,
@@ -30,11 +30,8 @@ const FAULT_LENGTH_MS = 1200;
 
 const nowNs = (): number => Number(process.hrtime.bigint());
 
-function call<Req, Res>(client: grpc.Client, method: { path: string; requestSerialize: (r: Req) => Buffer; responseDeserialize: (b: Buffer) => Res }, request: Req): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, request, new grpc.Metadata(),
-      { deadline: Date.now() + CALL_DEADLINE_MS }, (error, response) => (error || response === undefined ? reject(error ?? new Error('empty')) : resolve(response)));
-  });
+function call<Req, Res>(client: grpc.Client, method: UnaryMethod<Req, Res>, request: Req): Promise<Res> {
+  return unary(client, method, request, CALL_DEADLINE_MS);
 }
 
 interface Recorder {

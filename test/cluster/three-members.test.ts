@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClusterProcess } from './support/cluster-process.js';
 import { etcdctl, etcdctlOk } from '../support/etcdctl.js';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { RawKv } from '../support/raw-kv.js';
-import { rawClient } from '../support/grpc-raw.js';
+import { rawClient, unary } from '../support/grpc-raw.js';
 import { KVService, PutRequest } from '../../src/generated/etcdserverpb/rpc.js';
 
 const FAILOVER_DEADLINE_MS = 15_000;
@@ -38,19 +38,8 @@ async function statuses(endpoints: readonly string[]): Promise<StatusLine[]> {
   return lines;
 }
 
-function putOnce(client: grpc.Client, key: string, value: string): Promise<void> {
-  const request = PutRequest.fromPartial({ key: Buffer.from(key), value: Buffer.from(value) });
-  return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(
-      KVService.put.path,
-      KVService.put.requestSerialize,
-      KVService.put.responseDeserialize,
-      request,
-      new grpc.Metadata(),
-      { deadline: Date.now() + ATTEMPT_DEADLINE_MS },
-      (error) => (error ? reject(error) : resolve()),
-    );
-  });
+function putOnce(client: grpc.Client, key: string, value: string): Promise<unknown> {
+  return unary(client, KVService.put, PutRequest.fromPartial({ key: Buffer.from(key), value: Buffer.from(value) }), ATTEMPT_DEADLINE_MS);
 }
 
 /** Retries with short attempts, so the time measured is the cluster's unavailability, not a client timeout. */

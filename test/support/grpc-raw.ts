@@ -23,7 +23,8 @@ export function rawClient(endpoint: string): grpc.Client {
   });
 }
 
-export function unary<Req, Res>(client: grpc.Client, method: UnaryMethod<Req, Res>, request: Req): Promise<Res> {
+/** `deadlineMs` is short for tests that measure how soon a cluster answers again. */
+export function unary<Req, Res>(client: grpc.Client, method: UnaryMethod<Req, Res>, request: Req, deadlineMs = CALL_TIMEOUT_MS): Promise<Res> {
   return new Promise((resolve, reject) => {
     client.makeUnaryRequest(
       method.path,
@@ -31,7 +32,7 @@ export function unary<Req, Res>(client: grpc.Client, method: UnaryMethod<Req, Re
       method.responseDeserialize,
       request,
       new grpc.Metadata(),
-      { deadline: Date.now() + CALL_TIMEOUT_MS },
+      { deadline: Date.now() + deadlineMs },
       (error: grpc.ServiceError | null, response?: Res) => {
         if (error) reject(error);
         else if (response === undefined) reject(new Error(`${method.path}: empty response`));
