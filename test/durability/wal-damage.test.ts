@@ -12,6 +12,14 @@ import { RawKv } from '../support/raw-kv.js';
 const WRITES = 40;
 const SCAN_CHUNK_BYTES = 1024 * 1024;
 
+/** A member that acknowledged some writes and was then SIGKILLed: its last WAL segment and where its data ends. */
+async function killedAfterWrites(server: ServerProcess): Promise<{ path: string; end: number }> {
+  await writeSome(server);
+  await server.kill();
+  const path = await walFile(server.dataDir);
+  return { path, end: await endOfData(path) };
+}
+
 async function writeSome(server: ServerProcess): Promise<void> {
   const kv = new RawKv(server.endpoint);
   try {
@@ -64,10 +72,7 @@ async function overwrite(path: string, offset: number, bytes: Buffer): Promise<v
 test('a torn record at the WAL tail is repaired at start-up and nothing acknowledged is lost', async () => {
   const server = await startServer();
   try {
-    await writeSome(server);
-    await server.kill();
-    const path = await walFile(server.dataDir);
-    const end = await endOfData(path);
+    const { path, end } = await killedAfterWrites(server);
     // A record header that promises far more bytes than were written, then noise.
     const torn = Buffer.from([0x00, 0x10, 0x00, 0x00, 0x02, 0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03]);
     await overwrite(path, end, torn);
@@ -85,10 +90,7 @@ test('a torn record at the WAL tail is repaired at start-up and nothing acknowle
 test('a damaged record before the tail stops start-up with the file and offset', async () => {
   const server = await startServer();
   try {
-    await writeSome(server);
-    await server.kill();
-    const path = await walFile(server.dataDir);
-    const end = await endOfData(path);
+    const { path, end } = await killedAfterWrites(server);
     // Flip bytes well inside the written part: records after it are intact, so this is not a torn tail.
     const middle = Math.floor(end / 3);
     await overwrite(path, middle, Buffer.from([0xff, 0xff, 0xff, 0xff]));
