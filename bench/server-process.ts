@@ -17,8 +17,15 @@ export const READY_TIMEOUT_MS = 30_000;
 export const STOP_GRACE_MS = 5_000;
 /** Log lines kept to explain a failed start. */
 const LOG_TAIL_LINES = 40;
-/** etcd 3.5 and etcd-ts log the first; etcd 3.4 with --logger zap logs the second. */
-const READY_MARKERS = ['ready to serve client requests', 'serving client traffic insecurely'];
+/**
+ * etcd 3.5 logs the first; etcd 3.4 with --logger zap logs the second. etcd-ts logs the
+ * first only after its member attributes are published, and the second earlier, when it
+ * starts listening, so for etcd-ts only the first marks readiness.
+ */
+const READY_MARKERS: Readonly<Record<ServerKind, readonly string[]>> = {
+  etcd: ['ready to serve client requests', 'serving client traffic insecurely'],
+  'etcd-ts': ['ready to serve client requests'],
+};
 
 export interface ServerBinaries {
   etcd: string;
@@ -104,7 +111,7 @@ export class ServerProcess {
       const onLine = (line: string): void => {
         this.logTail.push(line);
         if (this.logTail.length > LOG_TAIL_LINES) this.logTail.shift();
-        if (seen || !READY_MARKERS.some((m) => line.includes(m))) return;
+        if (seen || !READY_MARKERS[this.kind].some((m) => line.includes(m))) return;
         seen = true;
         probe(this.endpoint).then(() => (clearTimeout(timer), resolve()), fail);
       };

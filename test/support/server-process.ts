@@ -49,7 +49,7 @@ const START_ATTEMPTS_MAX = 3;
 const ETCD_BINARY = '/usr/bin/etcd';
 // Real etcd 3.4 with --logger zap never prints "ready to serve client requests" (only
 // its capnslog path does); this line follows the same readiness point in 3.4.
-const READY_MARKERS: Record<ServerTarget, string[]> = {
+export const READY_MARKERS: Readonly<Record<ServerTarget, readonly string[]>> = {
   'etcd-ts': ['ready to serve client requests'],
   etcd: ['ready to serve client requests', 'serving client traffic insecurely'],
 };

@@ -7,14 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts } from '../../support/free-port.js';
 import { repoRoot } from '../../support/repo-root.js';
-import { defaultTarget, type ServerTarget } from '../../support/server-process.js';
+import { defaultTarget, READY_MARKERS, type ServerTarget } from '../../support/server-process.js';
 
 const READY_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 10_000;
 const LOG_KEEP_BYTES = 64 * 1024;
 const ETCD_BINARY = '/usr/bin/etcd';
 const DEFAULT_TOKEN = 'etcd-cluster-test';
-const READY_MARKERS = ['ready to serve client requests', 'serving client traffic insecurely'];
 
 const live = new Set<ChildProcess>();
 process.once('exit', () => live.forEach((child) => child.kill('SIGKILL')));
@@ -46,8 +45,15 @@ class MemberProcess implements ClusterMember {
     readonly clientUrl: string,
     readonly peerUrl: string,
     readonly dataDir: string,
-    private readonly commandLine: () => [string, string[]],
+    private readonly target: ServerTarget,
+    private readonly flags: readonly string[],
   ) {}
+
+  private commandLine(): [string, string[]] {
+    return this.target === 'etcd'
+      ? [ETCD_BINARY, [...this.flags, '--logger=zap']]
+      : [process.execPath, [join(repoRoot(), 'bin', 'etcd-ts'), ...this.flags]];
+  }
 
   get running(): boolean {
     return this.child !== null;
@@ -77,7 +83,7 @@ class MemberProcess implements ClusterMember {
         const text = chunk.toString('utf8');
         this.logText = (this.logText + text).slice(-LOG_KEEP_BYTES);
         thisRun = (thisRun + text).slice(-LOG_KEEP_BYTES);
-        if (READY_MARKERS.some((marker) => thisRun.includes(marker))) {
+        if (READY_MARKERS[this.target].some((marker) => thisRun.includes(marker))) {
           clearTimeout(timer);
           resolve();
         }
@@ -149,11 +155,7 @@ export class ClusterProcess {
         `--initial-cluster-token=${options.token ?? DEFAULT_TOKEN}`,
         ...(options.args ?? []),
       ];
-      const commandLine = (): [string, string[]] =>
-        target === 'etcd'
-          ? [ETCD_BINARY, [...flags, '--logger=zap']]
-          : [process.execPath, [join(repoRoot(), 'bin', 'etcd-ts'), ...flags]];
-      return new MemberProcess(name, `127.0.0.1:${ports[i]}`, clientUrl, peerUrl(i), dataDir, commandLine);
+      return new MemberProcess(name, `127.0.0.1:${ports[i]}`, clientUrl, peerUrl(i), dataDir, target, flags);
     });
     const cluster = new ClusterProcess(members, root, options);
     try {
@@ -186,11 +188,7 @@ export class ClusterProcess {
       ...(this.options.args ?? []),
     ];
     const target = this.options.target ?? defaultTarget();
-    const commandLine = (): [string, string[]] =>
-      target === 'etcd'
-        ? [ETCD_BINARY, [...flags, '--logger=zap']]
-        : [process.execPath, [join(repoRoot(), 'bin', 'etcd-ts'), ...flags]];
-    const member = new MemberProcess(name, `127.0.0.1:${clientPort}`, clientUrl, peerUrl, dataDir, commandLine);
+    const member = new MemberProcess(name, `127.0.0.1:${clientPort}`, clientUrl, peerUrl, dataDir, target, flags);
     this.extra.push(member);
     await member.start();
     return member;
