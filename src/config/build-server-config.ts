@@ -24,6 +24,7 @@ import {
   type ServerConfig,
 } from './server-config.js';
 import { assert } from '../util/assert.js';
+import { buildTlsFlags } from './tls-flags.js';
 
 export type BuildResult =
   | { readonly ok: true; readonly config: ServerConfig; readonly warnings: readonly string[] }
@@ -177,6 +178,8 @@ function deriveConfig(get: (name: string) => FlagValue, configFile: string | nul
   if (typeof listenMetricsUrls === 'string') return { ok: false, error: listenMetricsUrls };
   const batchIntervalMs = backendBatchIntervalMs(nanosecondsOf(get('backend-batch-interval')));
   if (typeof batchIntervalMs === 'string') return { ok: false, error: batchIntervalMs };
+  const tls = buildTlsFlags(get);
+  if ('error' in tls) return { ok: false, error: tls.error };
   const walDir = textOf(get('wal-dir'));
   const state = textOf(get('initial-cluster-state'));
   const batchLimit = Number(integerOf(get('backend-batch-limit')));
@@ -213,6 +216,7 @@ function deriveConfig(get: (name: string) => FlagValue, configFile: string | nul
     logLevel: toLogLevel(textOf(get('log-level'))),
     logOutputs: toLogOutputs(itemsOf(get('log-outputs'))),
     configFile,
+    tls: tls.tls,
   };
   return { ok: true, config, warnings };
 }

@@ -20,8 +20,9 @@ import {
   DEFAULT_SNAPSHOT_COUNT,
   LOG_LEVELS,
 } from './server-config.js';
+import { TLS_FLAG_SPECS } from './tls-flags.js';
 
-export type FlagGroup = 'general' | 'member' | 'clustering' | 'logging' | 'experimental';
+export type FlagGroup = 'general' | 'member' | 'clustering' | 'security' | 'logging' | 'experimental';
 
 export interface FlagDefinition {
   readonly name: string;
@@ -184,6 +185,7 @@ export const FLAG_DEFINITIONS: readonly FlagDefinition[] = [
     help: 'Keep lease checkpoints across restarts (requires --experimental-enable-lease-checkpoint).' }),
   defineFlag({ name: 'experimental-watch-progress-notify-interval', type: { kind: 'duration' }, defaultText: '10m0s', group: 'experimental',
     help: 'How often idle watchers get a progress notification.' }),
+  ...TLS_FLAG_SPECS.map(defineFlag),
 ];
 
 const DEFINITIONS_BY_NAME: ReadonlyMap<string, FlagDefinition> = new Map(FLAG_DEFINITIONS.map((def) => [def.name, def]));

@@ -23,6 +23,7 @@ export const USAGE_TEXT = `Usage:
 const GROUP_TITLES: readonly (readonly [FlagGroup, string])[] = [
   ['member', 'Member'],
   ['clustering', 'Clustering'],
+  ['security', 'Security'],
   ['logging', 'Logging'],
   ['experimental', 'Experimental'],
   ['general', 'Other'],

@@ -1,5 +1,6 @@
 // The typed server configuration the rest of etcd-ts starts from, its limits and etcd's
 // defaults as named constants, and the result type of parsing a command line.
+import type { TlsFlags } from '../tls/transport-security.js';
 
 /** --quota-backend-bytes 0 means this quota (etcd's 2 GiB). */
 export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
@@ -103,6 +104,8 @@ export interface ServerConfig {
   readonly logOutputs: readonly LogOutput[];
   /** The YAML file the configuration came from, if any. */
   readonly configFile: string | null;
+  /** Client and peer TLS flags (files are read at start, not here). */
+  readonly tls: TlsFlags;
 }
 
 /**

@@ -28,7 +28,6 @@ export const UNSUPPORTED_ETCD_CONFIG_KEYS: ReadonlySet<string> = new Set([
   'experimental-initial-corrupt-check',
   'experimental-max-learners',
   'experimental-memory-mlock',
-  'experimental-peer-skip-client-san-verification',
   'experimental-txn-mode-write-with-shared-buffer',
   'experimental-warning-apply-duration',
   'experimental-warning-unary-request-duration',
