@@ -1,7 +1,7 @@
 // The JSON gateway: each /v3/... request becomes a call to the same gRPC method on
 // this member's own client port (as etcd's grpc-gateway dials itself), so the
 // handler, its validation, errors, limits and metrics are exactly the gRPC ones.
-import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_TABLE } from '../../errors/error-table.js';
 import { quoteLargeIntegers } from './exact-json-integers.js';
@@ -25,8 +25,9 @@ export class Gateway {
   private readonly client: Client;
   readonly bodyLimitBytes: number;
 
-  constructor(loopbackTarget: string, grpcReceiveLimitBytes: number) {
-    this.client = new Client(loopbackTarget, credentials.createInsecure(), {
+  /** channelCredentials: TLS when the port it dials is an https one. */
+  constructor(loopbackTarget: string, grpcReceiveLimitBytes: number, channelCredentials: ChannelCredentials = credentials.createInsecure()) {
+    this.client = new Client(loopbackTarget, channelCredentials, {
       'grpc.max_receive_message_length': -1,
       'grpc.max_send_message_length': -1,
     });
