@@ -58,6 +58,9 @@ export const ERROR_TABLE: Readonly<Record<EtcdErrorCode, GrpcErrorStatus>> = {
   InvalidAuthToken: entry(status.UNAUTHENTICATED, 'invalid auth token'),
   InvalidAuthMgmt: entry(status.INVALID_ARGUMENT, 'invalid auth management'),
   AuthOldRevision: entry(status.INVALID_ARGUMENT, 'revision of auth store is old'),
+  PermissionNotGiven: entry(status.INVALID_ARGUMENT, 'permission not given'),
+  // etcd has no gRPC status for this one: clients see UNKNOWN with the auth package's text.
+  NoPasswordUser: { code: status.UNKNOWN, message: 'auth: authentication failed, password was given for no password user' },
   NoLeader: entry(status.UNAVAILABLE, 'no leader'),
   NotLeader: entry(status.FAILED_PRECONDITION, 'not leader'),
   LeaderChanged: entry(status.UNAVAILABLE, 'leader changed'),
@@ -80,5 +83,7 @@ export const ERROR_TABLE: Readonly<Record<EtcdErrorCode, GrpcErrorStatus>> = {
   Corrupt: entry(status.DATA_LOSS, 'corrupt cluster'),
   NotSupportedForLearner: entry(status.UNAVAILABLE, 'rpc not supported for learner'),
   BadLeaderTransferee: entry(status.FAILED_PRECONDITION, 'bad leader transferee'),
+  // etcd maps no gRPC status for this one, so its clients see UNKNOWN with the text.
+  TimeoutLeaderTransfer: entry(status.UNKNOWN, 'request timed out, leader transfer took too long'),
   Canceled: entry(status.CANCELLED, 'request canceled'),
 };

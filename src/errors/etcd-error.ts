@@ -42,6 +42,8 @@ export type EtcdErrorCode =
   | 'InvalidAuthToken'
   | 'InvalidAuthMgmt'
   | 'AuthOldRevision'
+  | 'PermissionNotGiven'
+  | 'NoPasswordUser'
   | 'NoLeader'
   | 'NotLeader'
   | 'LeaderChanged'
@@ -55,6 +57,7 @@ export type EtcdErrorCode =
   | 'Corrupt'
   | 'NotSupportedForLearner'
   | 'BadLeaderTransferee'
+  | 'TimeoutLeaderTransfer'
   | 'Canceled';
 
 export class EtcdError extends Error {

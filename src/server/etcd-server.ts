@@ -72,6 +72,7 @@ import { PeerNetwork } from './peer-network.js';
 import { applyLogRequest, type ApplyContext, type CompactionOutcome } from './entry-applier.js';
 import { forwardMemberPromote } from './forward-to-leader.js';
 import { LinearizableReads } from './linearizable-reads.js';
+import { moveLeader } from './move-leader.js';
 import { computeMemberId } from './member-id.js';
 import {
   applyMemberChange,
@@ -443,6 +444,21 @@ export class EtcdServer {
       dbSizeInUse: BigInt(this.storage.backend.sizeInUseBytes()),
       isLearner: false,
     };
+  }
+
+  /** Maintenance.MoveLeader: asked of the leader, hands leadership to `transferee` and waits until it leads. */
+  async moveLeader(transferee: bigint, deadlineEpochMs: number): Promise<void> {
+    const membership = this.storage.membership;
+    await moveLeader({
+      memberId: this.memberId,
+      currentLeader: () => this.driver.node.status().lead,
+      isVotingMember: (id) => membership.get(id)?.isLearner === false,
+      transferLeadership: (_leader, to) => {
+        this.driver.node.transferLeadership(to);
+        this.driver.schedule();
+      },
+      isStopping: () => this.stopping,
+    }, transferee, { pollIntervalMs: this.options.heartbeatIntervalMs, deadlineEpochMs }, this.options.logger);
   }
 
   async alarm(request: AlarmRequest): Promise<AlarmResponse> {

@@ -1,4 +1,4 @@
-// The Maintenance service: status, alarms, hashes and defragmentation.
+// The Maintenance service: status, alarms, hashes, defragmentation and leader moves.
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type {
   AlarmRequest,
@@ -9,6 +9,8 @@ import type {
   HashKVResponse,
   HashRequest,
   HashResponse,
+  MoveLeaderRequest,
+  MoveLeaderResponse,
   SnapshotRequest,
   SnapshotResponse,
   StatusRequest,
@@ -16,6 +18,7 @@ import type {
 } from '../../generated/etcdserverpb/rpc.js';
 import type { Logger } from '../../log/logger.js';
 import type { EtcdServer } from '../../server/etcd-server.js';
+import { moveLeaderDeadlineEpochMs } from '../../server/move-leader.js';
 import { serverStream } from './server-stream.js';
 import { unary } from './unary-handler.js';
 
@@ -27,5 +30,9 @@ export function maintenanceServiceImplementation(server: EtcdServer, logger: Log
     hash: unary<HashRequest, HashResponse>(logger, 'Hash', async () => server.hash()),
     snapshot: serverStream<SnapshotRequest, SnapshotResponse>(logger, 'Snapshot', () => server.snapshot()),
     defragment: unary<DefragmentRequest, DefragmentResponse>(logger, 'Defragment', async () => server.defragment()),
+    moveLeader: unary<MoveLeaderRequest, MoveLeaderResponse>(logger, 'MoveLeader', async (request, call) => {
+      await server.moveLeader(request.targetID, moveLeaderDeadlineEpochMs(call.getDeadline()));
+      return { header: server.header() };
+    }),
   };
 }
