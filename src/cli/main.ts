@@ -5,6 +5,7 @@ import { CONFIG_ERROR_LOG_MESSAGE } from '../config/server-config.js';
 import { ClientServer } from '../api/grpc/client-server.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { EtcdServer } from '../server/etcd-server.js';
+import { loadMemberTls } from '../tls/member-tls.js';
 import { ETCD_COMPAT_VERSION, ETCD_TS_VERSION } from '../version.js';
 import { logOutputTargets, serverOptionsFromConfig } from './server-options-from-config.js';
 import { snapshotCommand } from './snapshot-command.js';
@@ -42,11 +43,15 @@ async function main(argv: readonly string[]): Promise<number> {
     name: config.name,
     'data-dir': config.dataDir,
   });
-  const options = serverOptionsFromConfig(config, logger);
+  const tls = await loadMemberTls({
+    flags: config.tls, dataDir: config.dataDir, listenClientUrls: config.listenClientUrls, listenPeerUrls: config.listenPeerUrls, logger,
+  });
+  const options = { ...serverOptionsFromConfig(config, logger), tls };
   const server = await EtcdServer.start(options);
   const clients = await ClientServer.listen(server, options.listenClientUrls, logger, {
     metricsUrls: config.listenMetricsUrls,
     maxConcurrentStreams: config.maxConcurrentStreams,
+    tls: tls.client,
   });
   // As etcd: a member serves once its name and client URLs are in the cluster's member list.
   await server.publishAttributesWithRetry();
@@ -103,7 +108,7 @@ main(process.argv.slice(2)).then(
     // Operating errors (bad data dir, bad cluster flags) are reported by their message; anything else is a bug with a stack.
     const expected =
       error instanceof Error &&
-      ['BootstrapError', 'BackendFileError', 'WalCorruptError', 'BboltFormatError', 'EtcdSnapshotError', 'SnapshotFileError'].includes(error.name);
+      ['BootstrapError', 'TlsSetupError', 'BackendFileError', 'WalCorruptError', 'BboltFormatError', 'EtcdSnapshotError', 'SnapshotFileError'].includes(error.name);
     const message = error instanceof Error ? (expected ? error.message : (error.stack ?? error.message)) : String(error);
     process.stderr.write(`{"level":"fatal","ts":"${new Date().toISOString()}","msg":"failed to start","error":${JSON.stringify(message)}}\n`);
     process.exit(1);

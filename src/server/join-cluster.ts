@@ -1,8 +1,9 @@
 // A member started with --initial-cluster-state existing asks the running members
 // for the cluster's member list over their peer URLs (GET /members, as etcd does),
 // and finds its own id there by its peer URLs: MemberAdd chose that id.
-import { connect } from 'node:http2';
 import type { Member } from '../generated/etcdserverpb/rpc.js';
+import type { TlsMaterial } from '../tls/tls-material.js';
+import { dialPeerUrl } from '../transport/peer-session.js';
 import { decodeMember, MAX_MEMBERS } from './membership.js';
 
 /** Per peer URL: how long to wait for an answer. */
@@ -21,9 +22,9 @@ function parseMembers(text: string): Member[] {
   return objects.slice(0, MAX_MEMBERS).map((object) => decodeMember(Buffer.from(object)));
 }
 
-function askOne(url: string): Promise<RemoteCluster> {
+function askOne(url: string, tls: TlsMaterial | null): Promise<RemoteCluster> {
   return new Promise<RemoteCluster>((resolve, reject) => {
-    const session = connect(url);
+    const session = dialPeerUrl(url, tls);
     const timer = setTimeout(() => {
       session.destroy();
       reject(new Error(`no answer from ${url} within ${JOIN_REQUEST_TIMEOUT_MS} ms`));
@@ -59,12 +60,12 @@ function askOne(url: string): Promise<RemoteCluster> {
   });
 }
 
-/** Asks each URL in turn; the first answer wins. */
-export async function fetchRemoteCluster(peerUrls: readonly string[]): Promise<RemoteCluster> {
+/** Asks each URL in turn; the first answer wins. tls: this member's peer certificate, for https URLs. */
+export async function fetchRemoteCluster(peerUrls: readonly string[], tls: TlsMaterial | null = null): Promise<RemoteCluster> {
   const failures: string[] = [];
   for (const url of peerUrls) {
     try {
-      return await askOne(url);
+      return await askOne(url, tls);
     } catch (error) {
       failures.push(error instanceof Error ? error.message : String(error));
     }

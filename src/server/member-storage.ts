@@ -116,7 +116,7 @@ async function joinExistingCluster(options: ServerOptions, configured: ClusterId
   const others = options.initialCluster.filter((member) => !member.peerUrls.some((url) => own.has(url)));
   let remote;
   try {
-    remote = await fetchRemoteCluster(others.flatMap((member) => member.peerUrls));
+    remote = await fetchRemoteCluster(others.flatMap((member) => member.peerUrls), options.tls?.peer ?? null);
   } catch (error) {
     throw new BootstrapError(error instanceof Error ? error.message : String(error));
   }

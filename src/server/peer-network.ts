@@ -5,6 +5,7 @@ import type { Member } from '../generated/etcdserverpb/rpc.js';
 import type { Logger } from '../log/logger.js';
 import { MessageType, type Message } from '../raft/message.js';
 import type { MemberId, Snapshot } from '../raft/types.js';
+import { NO_MEMBER_TLS, type MemberTls } from '../tls/member-tls.js';
 import { PeerTransport } from '../transport/peer-transport.js';
 import { encodeMember } from './membership.js';
 
@@ -40,9 +41,12 @@ export class PeerNetwork {
     handlers: PeerHandlers,
     logger: Logger,
     members: () => readonly Member[],
+    tls: MemberTls = NO_MEMBER_TLS,
   ): Promise<PeerNetwork> {
     let network: PeerNetwork | null = null;
     const transport = await PeerTransport.listen({
+      tls: tls.peer,
+      checkPeerSan: tls.checkPeerSan,
       membersJson: () => `[${members().map((member) => encodeMember(member).toString('utf8')).join(',')}]`,
       memberId,
       clusterId,

@@ -1,6 +1,7 @@
 // Everything an EtcdServer needs to start, in units, independent of how it was
 // configured (command line, config file, or the embedded API).
 import type { Logger } from '../log/logger.js';
+import type { MemberTls } from '../tls/member-tls.js';
 
 export interface ClusterMemberSpec {
   readonly name: string;
@@ -43,7 +44,15 @@ export interface ServerOptions {
   readonly watchProgressNotifyIntervalMs: number;
   /** Lease checkpoints through the log this often; null: off. */
   readonly leaseCheckpointIntervalMs: number | null;
+  /** --auth-token ("simple" or "jwt,..."); absent: simple. */
+  readonly authToken?: string;
+  /** --auth-token-ttl in seconds for simple tokens; absent or 0: 300. */
+  readonly authTokenTtlSeconds?: number;
+  /** --bcrypt-cost; absent: 10. */
+  readonly bcryptCost?: number;
   readonly logger: Logger;
+  /** Client and peer TLS material, loaded at start; absent: no TLS. */
+  readonly tls?: MemberTls;
 }
 
 import { DEFAULT_QUOTA_BACKEND_BYTES } from '../config/server-config.js';

@@ -6,6 +6,7 @@ import type { Logger } from '../log/logger.js';
 import { encodeMessage } from '../raft/message-codec.js';
 import type { Message } from '../raft/message.js';
 import type { MemberId } from '../raft/types.js';
+import type { TlsMaterial } from '../tls/tls-material.js';
 import { assert } from '../util/assert.js';
 import { frameBytes, packFrames } from './frame-codec.js';
 import { describeAddress, type PeerAddress } from './peer-address.js';
@@ -28,6 +29,8 @@ export interface PeerLinkContext {
   readonly logger: Logger;
   readonly random: () => number;
   readonly counters: TransportCounters;
+  /** This member's peer certificate, presented when dialing https peers; null: none. */
+  readonly tls: TlsMaterial | null;
   onUnreachable(peer: MemberId): void;
   onSnapshotStatus(peer: MemberId, ok: boolean): void;
   onRemovedFromCluster(): void;
@@ -104,7 +107,7 @@ export class PeerLink {
   }
 
   private dial(): LinkState {
-    const session = dialSession(this.address);
+    const session = dialSession(this.address, this.ctx.tls);
     this.track(new Promise<void>((resolve) => session.once('close', resolve)));
     session.on('error', (error) => this.fail(session, `connection error: ${error.message}`));
     session.on('close', () => this.fail(session, 'connection closed'));
@@ -255,7 +258,7 @@ export class PeerLink {
     if (dataBytes > SNAPSHOT_BYTES_MAX) return refuse(`snapshot data of ${dataBytes} bytes exceeds the limit of ${SNAPSHOT_BYTES_MAX}`);
     const payload = encodeMessage(message);
     if (payload.length > SNAPSHOT_BYTES_MAX) return refuse(`snapshot message of ${payload.length} bytes exceeds the limit of ${SNAPSHOT_BYTES_MAX}`);
-    const upload = uploadSnapshot(this.address, this.headers(), payload);
+    const upload = uploadSnapshot(this.address, this.ctx.tls, this.headers(), payload);
     this.uploads.add(upload);
     this.track(upload.closed);
     this.ctx.logger.info('sending database snapshot to remote peer', { ...this.fields, 'snapshot-index': snapshotIndex, 'size-bytes': payload.length });

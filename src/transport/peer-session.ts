@@ -1,8 +1,12 @@
-// HTTP/2 session plumbing shared by both ends: dialing with Nagle off, flow-control
-// windows sized for raft traffic, and ping-based detection of dead connections.
+// HTTP/2 session plumbing shared by both ends: dialing with Nagle off (over TLS for
+// https peers), flow-control windows sized for raft traffic, and ping-based detection
+// of dead connections.
 import { connect as connectHttp2, type ClientHttp2Session, type Http2Session, type Settings } from 'node:http2';
 import { connect as connectNet, type Socket } from 'node:net';
-import type { PeerAddress } from './peer-address.js';
+import { connect as connectTls } from 'node:tls';
+import { clientTlsOptions } from '../tls/secure-options.js';
+import type { TlsMaterial } from '../tls/tls-material.js';
+import { parsePeerUrl, type PeerAddress } from './peer-address.js';
 import {
   DIAL_TIMEOUT_MS, INBOUND_STREAMS_PER_SESSION_MAX, PING_INTERVAL_MS, PING_TIMEOUT_MS, SESSION_WINDOW_BYTES, STREAM_WINDOW_BYTES,
 } from './transport-limits.js';
@@ -14,24 +18,38 @@ export const PEER_HTTP2_SETTINGS: Settings = {
 };
 
 /** Heartbeats are a few dozen bytes: Nagle's delay would add to every round trip. */
-function openSocket(address: PeerAddress): Socket {
+function openSocket(address: PeerAddress, tls: TlsMaterial | null): Socket {
+  if (address.secure) {
+    // A unix socket has no host name to check: the certificate is checked against localhost.
+    const host = address.kind === 'unix' ? 'localhost' : address.host;
+    const where = address.kind === 'unix' ? { path: address.path } : { port: address.port };
+    const socket = connectTls({ ...clientTlsOptions(tls, host, ['h2']), ...where });
+    socket.setNoDelay(true);
+    return socket;
+  }
   const socket = address.kind === 'unix'
     ? connectNet({ path: address.path })
     : connectNet({ host: address.host, port: address.port, noDelay: true });
   return socket;
 }
 
-/** Starts connecting; failures arrive as the session's 'error' and 'close' events. */
-export function dialSession(address: PeerAddress): ClientHttp2Session {
+/** Starts connecting; failures arrive as the session's 'error' and 'close' events. tls: this member's peer certificate. */
+export function dialSession(address: PeerAddress, tls: TlsMaterial | null): ClientHttp2Session {
   // The authority is informational here: the socket comes from createConnection.
-  const authority = address.kind === 'unix' ? 'http://localhost' : `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+  const scheme = address.secure ? 'https' : 'http';
+  const authority = address.kind === 'unix' ? `${scheme}://localhost` : `${scheme}://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
   const session = connectHttp2(authority, {
     settings: PEER_HTTP2_SETTINGS,
-    createConnection: () => openSocket(address),
+    createConnection: () => openSocket(address, tls),
   });
   session.once('connect', () => widenSessionWindow(session));
   watchLiveness(session);
   return session;
+}
+
+/** A session to one peer URL (http, https, unix, unixs); throws PeerUrlError for a URL that cannot be dialed. */
+export function dialPeerUrl(url: string, tls: TlsMaterial | null): ClientHttp2Session {
+  return dialSession(parsePeerUrl(url), tls);
 }
 
 export function widenSessionWindow(session: Http2Session): void {

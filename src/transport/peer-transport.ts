@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.js';
 import { encodeMessage } from '../raft/message-codec.js';
 import { MessageType, type Message } from '../raft/message.js';
 import type { MemberId } from '../raft/types.js';
+import type { TlsMaterial } from '../tls/tls-material.js';
 import type { InboundContext } from './inbound-handler.js';
 import { parsePeerUrl, PeerUrlError } from './peer-address.js';
 import { PeerLink, type PeerLinkContext, type PeerStats } from './peer-link.js';
@@ -19,6 +20,10 @@ export interface PeerTransportOptions {
   /** --listen-peer-urls: http://host:port or unix://path. */
   readonly listenUrls: readonly URL[];
   readonly logger: Logger;
+  /** This member's peer certificate (https peer URLs and dialing https peers); null/absent: none. */
+  readonly tls?: TlsMaterial | null;
+  /** etcd's check that a peer's client certificate names the address it connects from (default on). */
+  readonly checkPeerSan?: boolean;
   /** Each valid message addressed to this member, in arrival order per peer. */
   onMessage(message: Message): void;
   /** A send to this peer failed (connection down, queue full): raft's reportUnreachable. Never called inside send(). */
@@ -60,6 +65,7 @@ export class PeerTransport {
       logger: options.logger,
       random: options.random ?? Math.random,
       counters,
+      tls: options.tls ?? null,
       onUnreachable: (peer) => this.reportUnreachable(peer),
       onSnapshotStatus: (peer, ok) => this.reportSnapshot(peer, ok),
       onRemovedFromCluster: () => options.onRemovedFromCluster?.(),
@@ -82,7 +88,7 @@ export class PeerTransport {
       membersJson: () => options.membersJson?.() ?? '[]',
       isRemoved: (id) => options.isRemoved?.(id) ?? false,
     };
-    const listener = await PeerListener.open(addresses, inbound);
+    const listener = await PeerListener.open(addresses, inbound, { material: options.tls ?? null, checkSan: options.checkPeerSan ?? true });
     options.logger.info('started peer transport', {
       'local-member-id': idToHex(options.memberId), 'cluster-id': idToHex(options.clusterId), 'listen-peer-urls': listener.boundUrls,
     });

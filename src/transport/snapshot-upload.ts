@@ -1,6 +1,7 @@
 // Sends one MsgSnap on a connection of its own, so a snapshot of hundreds of
 // megabytes never delays heartbeats on the message stream, and reports the outcome.
 import type { ClientHttp2Session, OutgoingHttpHeaders } from 'node:http2';
+import type { TlsMaterial } from '../tls/tls-material.js';
 import type { PeerAddress } from './peer-address.js';
 import { dialSession } from './peer-session.js';
 import { SNAPSHOT_PATH, STATUS_SNAPSHOT_OK } from './wire-protocol.js';
@@ -17,8 +18,8 @@ export interface SnapshotUpload {
   abort(): void;
 }
 
-export function uploadSnapshot(address: PeerAddress, headers: OutgoingHttpHeaders, payload: Uint8Array): SnapshotUpload {
-  const session: ClientHttp2Session = dialSession(address);
+export function uploadSnapshot(address: PeerAddress, tls: TlsMaterial | null, headers: OutgoingHttpHeaders, payload: Uint8Array): SnapshotUpload {
+  const session: ClientHttp2Session = dialSession(address, tls);
   const closed = new Promise<void>((resolve) => session.once('close', resolve));
   let settle: (outcome: UploadOutcome) => void = () => undefined;
   const done = new Promise<UploadOutcome>((resolve) => {

@@ -11,6 +11,7 @@ import { ClusterService, KVService, LeaseService, MaintenanceService, WatchServi
 import { ElectionService } from '../../generated/v3electionpb/v3election.js';
 import { LockService } from '../../generated/v3lockpb/v3lock.js';
 import type { Logger } from '../../log/logger.js';
+import type { TlsMaterial } from '../../tls/tls-material.js';
 import type { EtcdServer } from '../../server/etcd-server.js';
 import { GRACEFUL_STOP_TIMEOUT_MS, GRPC_OVERHEAD_BYTES } from '../../server/server-options.js';
 import { clusterServiceImplementation } from './cluster-service.js';
@@ -32,6 +33,8 @@ export interface ClientServerOptions {
   readonly metricsUrls?: readonly URL[];
   /** --max-concurrent-streams per client connection; 0 or absent: unlimited. */
   readonly maxConcurrentStreams?: number;
+  /** Certificate for https client URLs; absent or null: none. */
+  readonly tls?: TlsMaterial | null;
 }
 
 export class ClientServer {
@@ -73,6 +76,7 @@ export class ClientServer {
       health: serverHealthSource(server),
       metrics: metrics.registry,
       logger,
+      tls: options.tls ?? null,
     });
     return new ClientServer(grpcServer, port, blockingCalls, server);
   }

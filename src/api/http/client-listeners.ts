@@ -1,15 +1,33 @@
 // The sockets of the client port(s): one net.Server per --listen-client-urls
 // address, each connection sniffed and handed to gRPC (HTTP/2) or to the HTTP/1.1
-// server. Closing stops accepting, lets HTTP requests in flight finish within a
-// bound, then cuts what is left.
+// server. https URLs terminate TLS first and route by ALPN, handing the TLSSocket
+// itself on (gRPC's auth context and the gateway read the client certificate from it).
+// Closing stops accepting, lets HTTP requests in flight finish within a bound, then
+// cuts what is left.
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import type { Logger } from '../../log/logger.js';
+import { acceptedConnectionError } from '../../tls/certificate-checks.js';
+import { serverTlsOptions } from '../../tls/secure-options.js';
+import type { TlsMaterial } from '../../tls/tls-material.js';
 import { prefixedSocket } from './prefixed-socket.js';
 import { sniffProtocol } from './protocol-sniffer.js';
 
 export interface ConnectionInjector {
   injectConnection(socket: Duplex): void;
+}
+
+/** https and unixs URLs are served with TLS. */
+export function isSecureUrl(url: URL): boolean {
+  return url.protocol === 'https:' || url.protocol === 'unixs:';
+}
+
+/** What the listeners of https URLs serve with; null: no client certificate configured. */
+export interface ClientTls {
+  readonly material: TlsMaterial | null;
+  readonly logger: Logger;
 }
 
 /** Where to listen for one URL: a TCP host and port, or a unix socket path. */
@@ -47,12 +65,20 @@ export class ClientListeners {
     urls: readonly URL[],
     grpc: ConnectionInjector,
     handle: (request: IncomingMessage, response: ServerResponse) => void,
+    tls: ClientTls | null = null,
   ): Promise<ClientListeners> {
     const httpServer = createHttpServer();
     const listeners = new ClientListeners(httpServer);
     httpServer.on('request', (request: IncomingMessage, response: ServerResponse) => listeners.track(request, response, handle));
     try {
-      for (const url of urls) listeners.servers.push(await listenOne(url, (socket) => listeners.accept(socket, grpc)));
+      for (const url of urls) {
+        const material = isSecureUrl(url) ? (tls?.material ?? null) : null;
+        // Configuration checks refuse an https URL without a certificate before this point.
+        const server = material === null || tls === null
+          ? await listenOne(createNetServer({ pauseOnConnect: false, noDelay: true }, (socket) => listeners.accept(socket, grpc)), url)
+          : await listenOne(listeners.createSecureServer(material, grpc, tls.logger), url);
+        listeners.servers.push(server);
+      }
     } catch (error) {
       await Promise.all(listeners.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
       throw error;
@@ -86,13 +112,44 @@ export class ClientListeners {
   private accept(socket: Socket, grpc: ConnectionInjector): void {
     sniffProtocol(socket, {
       grpc: (sniffed, preface) => grpc.injectConnection(prefixedSocket(sniffed, preface)),
-      http: (sniffed) => {
-        this.httpSockets.add(sniffed);
-        sniffed.once('close', () => this.httpSockets.delete(sniffed));
-        this.httpServer.emit('connection', sniffed);
-        sniffed.resume();
-      },
+      http: (sniffed) => this.serveHttp(sniffed),
     });
+  }
+
+  private serveHttp(socket: Socket): void {
+    this.httpSockets.add(socket);
+    socket.once('close', () => this.httpSockets.delete(socket));
+    this.httpServer.emit('connection', socket);
+    socket.resume();
+  }
+
+  private createSecureServer(material: TlsMaterial, grpc: ConnectionInjector, logger: Logger): NetServer {
+    const server = createTlsServer({
+      ...serverTlsOptions(material),
+      noDelay: true,
+      // gRPC clients offer only h2; anyone who also offers http/1.1 (curl, browsers, Python's
+      // requests) gets it, so the JSON gateway answers them rather than gRPC.
+      ALPNCallback: ({ protocols }) => (protocols.includes('http/1.1') ? 'http/1.1' : protocols.includes('h2') ? 'h2' : undefined),
+    });
+    server.on('secureConnection', (socket: TLSSocket) => {
+      void acceptedConnectionError(socket, material, false).then((reason) => {
+        if (reason === undefined) return this.acceptSecure(socket, grpc);
+        logger.warn('rejected connection', { 'remote-addr': `${socket.remoteAddress}:${socket.remotePort}`, error: reason });
+        socket.destroy();
+      });
+    });
+    server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
+      logger.warn('rejected connection', { 'remote-addr': `${socket.remoteAddress}:${socket.remotePort}`, error: error.message });
+    });
+    return server;
+  }
+
+  private acceptSecure(socket: TLSSocket, grpc: ConnectionInjector): void {
+    if (socket.destroyed) return;
+    if (socket.alpnProtocol === 'h2') return grpc.injectConnection(socket);
+    if (socket.alpnProtocol === 'http/1.1') return this.serveHttp(socket);
+    // No ALPN: tell the protocols apart by their first bytes, as on a plaintext port.
+    this.accept(socket, grpc);
   }
 
   private track(request: IncomingMessage, response: ServerResponse, handle: (request: IncomingMessage, response: ServerResponse) => void): void {
@@ -111,10 +168,9 @@ export class ClientListeners {
   }
 }
 
-function listenOne(url: URL, onConnection: (socket: Socket) => void): Promise<NetServer> {
-  // noDelay: small gRPC responses must not wait for Nagle (grpc-js sets it on sockets it
-  // accepts itself; these it receives from us).
-  const server = createNetServer({ pauseOnConnect: false, noDelay: true }, onConnection);
+// Servers are made with noDelay: small gRPC responses must not wait for Nagle (grpc-js
+// sets it on sockets it accepts itself; these it receives from us).
+function listenOne(server: NetServer, url: URL): Promise<NetServer> {
   return new Promise<NetServer>((resolve, reject) => {
     server.once('error', reject);
     server.listen(listenTarget(url), () => {

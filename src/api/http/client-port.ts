@@ -1,10 +1,13 @@
 // Everything on the client port besides the gRPC services themselves: the sockets
 // (shared by gRPC and HTTP/1.1), the JSON gateway that calls back into gRPC, the
 // health, version and metrics pages, and the optional --listen-metrics-urls port.
+import { credentials, type ChannelCredentials } from '@grpc/grpc-js';
 import { createServer, type Server as HttpServer } from 'node:http';
+import type { Server as NetServer } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../log/logger.js';
-import { ClientListeners, listenTarget, loopbackTarget, type ConnectionInjector } from './client-listeners.js';
+import type { TlsMaterial } from '../../tls/tls-material.js';
+import { ClientListeners, isSecureUrl, listenTarget, loopbackTarget, type ConnectionInjector } from './client-listeners.js';
 import { Gateway } from './gateway-handler.js';
 import type { HealthSource } from './health-endpoints.js';
 import { httpRoutes, type HttpHandler } from './http-routes.js';
@@ -18,6 +21,8 @@ export interface ClientPortOptions {
   readonly health: HealthSource;
   readonly metrics: Registry;
   readonly logger: Logger;
+  /** Certificate for https client URLs (--cert-file/--key-file or --auto-tls); null: none. */
+  readonly tls?: TlsMaterial | null;
 }
 
 export class ClientPort {
@@ -33,13 +38,14 @@ export class ClientPort {
     // The gateway dials the port it serves on, so it exists only once the port is bound;
     // until then (no request can have arrived) the pages are served without it.
     let handle = pages(null);
-    const listeners = await ClientListeners.open(options.clientUrls, options.grpc, (request, response) => handle(request, response));
-    const first = listeners.netServers[0];
-    const gateway = first === undefined ? null : new Gateway(loopbackTarget(first), options.grpcReceiveLimitBytes);
+    const tls = options.tls ?? null;
+    const listeners = await ClientListeners.open(
+      options.clientUrls, options.grpc, (request, response) => handle(request, response), { material: tls, logger: options.logger },
+    );
+    const dial = gatewayDial(options.clientUrls, listeners.netServers, tls);
+    const gateway = dial === null ? null : new Gateway(dial.target, options.grpcReceiveLimitBytes, dial.credentials);
     handle = pages(gateway);
-    for (const url of options.clientUrls) {
-      options.logger.info('serving client traffic insecurely; this is strongly discouraged!', { address: url.toString() });
-    }
+    logClientUrls(options.clientUrls, tls, options.logger);
     const metricsServers: HttpServer[] = [];
     try {
       for (const url of options.metricsUrls) {
@@ -72,6 +78,37 @@ export class ClientPort {
     }
     this.listeners.destroy();
     this.gateway?.close();
+  }
+}
+
+/**
+ * The gateway dials its own port: a plaintext one when there is one; otherwise an https one,
+ * presenting the server's certificate as etcd does, without checking the server's (it is ours).
+ */
+function gatewayDial(
+  urls: readonly URL[], servers: readonly NetServer[], tls: TlsMaterial | null,
+): { readonly target: string; readonly credentials: ChannelCredentials } | null {
+  const plainIndex = urls.findIndex((url) => !isSecureUrl(url));
+  const index = plainIndex >= 0 ? plainIndex : 0;
+  const server = servers[index];
+  if (server === undefined) return null;
+  if (plainIndex >= 0 || tls === null) return { target: loopbackTarget(server), credentials: credentials.createInsecure() };
+  return { target: loopbackTarget(server), credentials: credentials.createSsl(tls.ca, tls.key, tls.cert, { rejectUnauthorized: false }) };
+}
+
+function logClientUrls(urls: readonly URL[], tls: TlsMaterial | null, logger: Logger): void {
+  for (const url of urls) {
+    if (isSecureUrl(url)) {
+      logger.info('serving client traffic securely', { address: url.toString() });
+      continue;
+    }
+    if (tls !== null && !tls.selfSigned) {
+      logger.warn('scheme is HTTP while key and cert files are present; ignoring key and cert files', { 'client-url': url.toString() });
+    }
+    if (tls?.requireClientCert === true) {
+      logger.warn('scheme is HTTP while --client-cert-auth is enabled; ignoring client cert auth for this URL', { 'client-url': url.toString() });
+    }
+    logger.info('serving client traffic insecurely; this is strongly discouraged!', { address: url.toString() });
   }
 }
 
