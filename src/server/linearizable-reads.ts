@@ -20,6 +20,7 @@ interface Round {
   readonly readers: Array<{ resolve(): void; reject(error: Error): void }>;
   readonly timer: NodeJS.Timeout;
   readonly retry: NodeJS.Timeout;
+  readonly context: Uint8Array;
 }
 
 export class LinearizableReads {
@@ -54,6 +55,11 @@ export class LinearizableReads {
     if (this.pending.length > 0) this.startRound();
   }
 
+  /** Asks again at once for every round in flight (a new leader can answer them now). */
+  retryNow(): void {
+    for (const round of this.inFlight.values()) this.source.requestReadIndex(round.context);
+  }
+
   failAll(error: Error): void {
     for (const round of this.inFlight.values()) {
       clearTimeout(round.timer);
@@ -79,7 +85,7 @@ export class LinearizableReads {
       readers.forEach((reader) => reader.reject(new EtcdError('Timeout')));
       if (this.pending.length > 0) this.startRound();
     }, READ_INDEX_TIMEOUT_MS);
-    this.inFlight.set(key, { readers, timer, retry });
+    this.inFlight.set(key, { readers, timer, retry, context });
     this.source.requestReadIndex(context);
   }
 }
