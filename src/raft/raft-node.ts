@@ -204,6 +204,19 @@ export class RaftNode {
     }
   }
 
+  /** The leader as this member knows it (0 when none): read on every request, so without status()'s copies. */
+  get lead(): MemberId {
+    return this.raft.lead;
+  }
+
+  get term(): number {
+    return this.raft.term;
+  }
+
+  get commitIndex(): number {
+    return this.raft.log.committed;
+  }
+
   status(): RaftStatus {
     const r = this.raft;
     const base = {
