@@ -72,6 +72,11 @@ export class BatchingBackend implements Backend {
     return this.pendingCount;
   }
 
+  /** Writes pending or being committed: the durable store alone does not show them yet. */
+  protected get hasUncommittedWrites(): boolean {
+    return this.pendingCount > 0 || this.inflight !== null;
+  }
+
   get(bucket: BucketName, key: Buffer): Buffer | undefined {
     const k = key.toString('latin1');
     const p = this.pending.get(bucket)?.get(k) ?? this.inflight?.get(bucket)?.get(k);

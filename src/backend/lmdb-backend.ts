@@ -17,12 +17,17 @@ const LOCK_SUFFIX = '-lock';
 const LMDB_META_PAGES = 2;
 
 type BinaryDb = Database<Buffer, Buffer>;
+/** Reads a value in place: `value` is lmdb's own buffer, valid only during the call, `valueBytes` long. */
+export type ValueParser<T> = (value: Uint8Array, valueBytes: number) => T;
 
 // One named database per bucket rather than bucket-prefixed keys: scans need no
 // prefix arithmetic, keys stay byte-identical to etcd's, and per-bucket page
 // statistics come for free.
 class LmdbStore implements CommittedStore {
   private dbs = new Map<BucketName, BinaryDb>();
+  /** Second handles on the buckets whose values go through `parseValue` instead of being copied. */
+  private viewDbs = new Map<BucketName, Database<unknown, Buffer>>();
+  private parseValue: ValueParser<unknown> | null = null;
   private closed = false;
 
   constructor(
@@ -39,6 +44,21 @@ class LmdbStore implements CommittedStore {
   *scan(bucket: BucketName, start: Buffer, end: Buffer | undefined): Iterable<BackendEntry> {
     const range = end === undefined ? { start } : { start, end };
     for (const e of this.db(bucket).getRange(range)) yield { key: e.key, value: e.value };
+  }
+
+  /**
+   * Visits committed entries from `start` in key order; each value is parsed where
+   * lmdb holds it, so a full scan of a large bucket copies no values.
+   */
+  visit<T>(bucket: BucketName, start: Buffer, parse: ValueParser<T>, visitor: (key: Uint8Array, parsed: T) => void): void {
+    assert(this.parseValue === null, 'nested lmdb visit');
+    const db = this.viewDb(bucket);
+    this.parseValue = parse;
+    try {
+      for (const { key, value } of db.getRange({ start })) visitor(key, value as T);
+    } finally {
+      this.parseValue = null;
+    }
   }
 
   async apply(batch: WriteBatch): Promise<void> {
@@ -85,6 +105,7 @@ class LmdbStore implements CommittedStore {
     const old = this.root;
     this.root = openRoot(copyPath);
     this.dbs = openBuckets(this.root);
+    this.viewDbs.clear();
     await old.close();
     // The open environment follows the inode, so the rename is invisible to it.
     renameSync(copyPath, this.path);
@@ -95,6 +116,22 @@ class LmdbStore implements CommittedStore {
     if (this.closed) return;
     this.closed = true;
     await this.root.close();
+  }
+
+  private viewDb(bucket: BucketName): Database<unknown, Buffer> {
+    let db = this.viewDbs.get(bucket);
+    if (db === undefined) {
+      const decode = (value: Uint8Array, valueBytes: number): unknown => {
+        assert(this.parseValue !== null, 'lmdb view read outside visit()');
+        return this.parseValue(value, valueBytes);
+      };
+      // lmdb-js hands a custom decoder its shared read buffer and the value's size.
+      // (lmdb-js takes `encoder` on any database, though its types list it for the root only.)
+      const options = { name: bucket, keyEncoding: 'binary' as const, encoder: { encode: (v: unknown) => v as Buffer, decode } };
+      db = this.root.openDB<unknown, Buffer>(options);
+      this.viewDbs.set(bucket, db);
+    }
+    return db;
   }
 
   private db(bucket: BucketName): BinaryDb {
@@ -143,6 +180,17 @@ export class LmdbBackend extends BatchingBackend {
   /** Opens (creating if needed) the database file at `path`, e.g. <data-dir>/member/snap/db. */
   static open(path: string, options: BackendOptions = {}): LmdbBackend {
     return new LmdbBackend(new LmdbStore(path, openRoot(path)), options);
+  }
+
+  /**
+   * Visits the committed entries of `bucket` from `start`, each value parsed in
+   * place (see ValueParser). Returns false, visiting nothing, while writes are
+   * uncommitted: the caller then reads through range(), which sees them.
+   */
+  visitCommitted<T>(bucket: BucketName, start: Buffer, parse: ValueParser<T>, visitor: (key: Uint8Array, parsed: T) => void): boolean {
+    if (this.hasUncommittedWrites) return false;
+    this.lmdb.visit(bucket, start, parse, visitor);
+    return true;
   }
 
   /** etcd's defragment: commits, then shrinks the file to the pages in use. */

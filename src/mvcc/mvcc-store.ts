@@ -50,6 +50,8 @@ class StoreReadView implements ReadView {
 export class MvccStore implements WritableStore {
   index = new KeyIndex();
   private revision = EMPTY_STORE_REVISION;
+  /** Leased keys found by the last index rebuild, for one forEachLeasedKey; stale once a write moves the revision. */
+  private restoredLeases: { readonly atRevision: number; readonly keys: Map<string, bigint> } | null = null;
   private compactRev = 0;
   private writeOpen = false;
   private applied = { index: 0, term: 0 };
@@ -73,11 +75,12 @@ export class MvccStore implements WritableStore {
     const store = new MvccStore(backend, options);
     store.compactRev = readFinishedCompact(backend);
     const scheduled = readScheduledCompact(backend);
-    const newest = restoreIndex(backend, store.index);
+    const { newest, leasedKeys } = restoreIndex(backend, store.index);
     // History up to a compaction may be entirely gone, yet the revision never
     // goes backwards past it (a scheduled one was at most the revision then).
     store.revision = Math.max(newest, store.compactRev, scheduled, EMPTY_STORE_REVISION);
     store.applied = readConsistentIndex(backend);
+    store.restoredLeases = { atRevision: store.revision, keys: leasedKeys };
     if (scheduled > store.compactRev) {
       store.compact(scheduled).physical.catch(() => undefined);
     }
@@ -93,9 +96,10 @@ export class MvccStore implements WritableStore {
     this.index = new KeyIndex();
     this.compactRev = readFinishedCompact(this.backend);
     const scheduled = readScheduledCompact(this.backend);
-    const newest = restoreIndex(this.backend, this.index);
+    const { newest, leasedKeys } = restoreIndex(this.backend, this.index);
     this.revision = Math.max(newest, this.compactRev, scheduled, EMPTY_STORE_REVISION);
     this.applied = readConsistentIndex(this.backend);
+    this.restoredLeases = { atRevision: this.revision, keys: leasedKeys };
   }
 
   get currentRevision(): number {
@@ -112,10 +116,17 @@ export class MvccStore implements WritableStore {
   }
 
   /**
-   * Visits every live key that carries a lease, in key order, so the lessor
-   * can reattach keys to leases at start-up as etcd's restore does.
+   * Visits every live key that carries a lease (in no promised order), so the
+   * lessor can reattach keys to leases at start-up as etcd's restore does.
    */
   forEachLeasedKey(visit: (key: Buffer, lease: bigint) => void): void {
+    const restored = this.restoredLeases;
+    this.restoredLeases = null;
+    // Right after a restore (the lessor's case) the index rebuild already found them.
+    if (restored !== null && restored.atRevision === this.revision) {
+      for (const [k, lease] of restored.keys) visit(Buffer.from(k, 'latin1'), lease);
+      return;
+    }
     const everything = toIndexRange(Buffer.from([0]), Buffer.from([0]));
     this.index.forEachLive(everything, this.revision, (_k, _h, at) => {
       const kv = readKv(this.backend, at.modified);
