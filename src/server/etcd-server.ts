@@ -48,12 +48,6 @@ import {
   type TxnResponse,
 } from '../generated/etcdserverpb/rpc.js';
 import { ConfChangeContext, LogRequest } from '../generated/internalpb/internal.js';
-import { authorizingApplier } from '../auth/auth-applier.js';
-import { AuthStore } from '../auth/auth-store.js';
-import type { Caller } from '../auth/caller.js';
-import { leaseKeysOf } from '../auth/lease-keys.js';
-import { tokenProviderFor, AUTH_TOKEN_DEFAULT } from '../auth/token-options.js';
-import type { TokenProvider } from '../auth/token-provider.js';
 import { MONOTONIC_CLOCK } from '../lease/lease-clock.js';
 import { LeaseExpiryLoop } from '../lease/lease-expiry-loop.js';
 import { minLeaseTtlSeconds } from '../lease/lease-limits.js';
@@ -79,7 +73,6 @@ import { applyLogRequest, type ApplyContext, type CompactionOutcome } from './en
 import { forwardMemberPromote } from './forward-to-leader.js';
 import { LinearizableReads } from './linearizable-reads.js';
 import { moveLeader } from './move-leader.js';
-import { ProposalTerms } from './proposal-terms.js';
 import { computeMemberId } from './member-id.js';
 import {
   applyMemberChange,
@@ -94,7 +87,7 @@ import { RaftDriver } from './raft-driver.js';
 import { RequestIdGenerator } from './request-id.js';
 import { MAX_COMMITTED_NOT_APPLIED_ENTRIES, PROPOSAL_TIMEOUT_MS, resolvedQuotaBytes, type ServerOptions } from './server-options.js';
 import { txnIsSerializable } from './txn-shape.js';
-import { Waiters, type ApplyOutcome } from './waiters.js';
+import { Waiters } from './waiters.js';
 
 type LogOp = NonNullable<LogRequest['op']>;
 
@@ -137,17 +130,12 @@ export class EtcdServer {
   readonly lessor: Lessor;
   private readonly leaseExpiry: LeaseExpiryLoop;
   private readonly waiters = new Waiters(PROPOSAL_TIMEOUT_MS);
-  private readonly proposalTerms = new ProposalTerms();
   private readonly applied = new AppliedIndex();
   private readonly reads: LinearizableReads;
   private readonly requestIds: RequestIdGenerator;
   private readonly alarms: AlarmStore;
   private readonly quota: BackendQuota;
   private readonly applyContext: ApplyContext;
-  /** Users, roles and permissions (changed only by the apply loop) and how tokens are made. */
-  readonly auth: AuthStore;
-  readonly tokens: TokenProvider;
-  private readonly applyRequest: (request: LogRequest, index: number) => ApplyOutcome;
   private readonly driver: RaftDriver;
   private readonly writeListeners: Array<(result: WriteResult) => void> = [];
   private readonly membershipListeners: Array<(members: Member[]) => void> = [];
@@ -175,7 +163,7 @@ export class EtcdServer {
       checkpointIntervalMs: options.leaseCheckpointIntervalMs,
     });
     this.leaseExpiry = new LeaseExpiryLoop(this.lessor, {
-      revoke: (id) => this.propose({ $case: 'leaseRevoke', value: { ID: id } }, null, true) as Promise<LeaseRevokeResponse>,
+      revoke: (id) => this.leaseRevoke({ ID: id }),
       checkpoint: (request) => this.leaseCheckpoint(request),
     }, options.logger);
     this.applyContext = {
@@ -186,13 +174,6 @@ export class EtcdServer {
       header: (revision) => this.header(revision),
       onWrite: (result) => this.writeListeners.forEach((listener) => listener(result)),
     };
-    this.auth = new AuthStore(storage.backend);
-    this.tokens = tokenProviderFor(options.authToken ?? AUTH_TOKEN_DEFAULT, options.authTokenTtlSeconds ?? 0);
-    this.auth.attachTokens(this.tokens);
-    this.applyRequest = authorizingApplier(
-      { auth: this.auth, tokens: this.tokens, leaseKeys: leaseKeysOf(this.lessor), header: () => this.header() },
-      (request) => applyLogRequest(this.applyContext, request),
-    );
     let resolveLeader = (): void => undefined;
     const promise = new Promise<void>((resolve) => (resolveLeader = resolve));
     this.leaderKnown = { resolve: resolveLeader, promise };
@@ -282,11 +263,11 @@ export class EtcdServer {
   }
 
   private isLeader(): boolean {
-    return this.driver.node.lead === this.memberId;
+    return this.driver.node.status().lead === this.memberId;
   }
 
   private hasLeader(): boolean {
-    return this.driver.node.lead !== 0n;
+    return this.driver.node.status().lead !== 0n;
   }
 
   /** --experimental-watch-progress-notify-interval, read by the watch service. */
@@ -332,7 +313,7 @@ export class EtcdServer {
       clusterId: this.clusterId,
       memberId: this.memberId,
       revision: BigInt(revision),
-      raftTerm: BigInt(this.driver.node.term),
+      raftTerm: BigInt(this.driver.node.status().term),
     };
   }
 
@@ -346,16 +327,16 @@ export class EtcdServer {
     return response;
   }
 
-  async put(request: PutRequest, caller: Caller | null = null): Promise<PutResponse> {
+  async put(request: PutRequest): Promise<PutResponse> {
     this.checkQuota(putCostBytes(request));
-    return (await this.propose({ $case: 'put', value: request }, caller)) as PutResponse;
+    return (await this.propose({ $case: 'put', value: request })) as PutResponse;
   }
 
-  async deleteRange(request: DeleteRangeRequest, caller: Caller | null = null): Promise<DeleteRangeResponse> {
-    return (await this.propose({ $case: 'deleteRange', value: request }, caller)) as DeleteRangeResponse;
+  async deleteRange(request: DeleteRangeRequest): Promise<DeleteRangeResponse> {
+    return (await this.propose({ $case: 'deleteRange', value: request })) as DeleteRangeResponse;
   }
 
-  async txn(request: TxnRequest, caller: Caller | null = null): Promise<TxnResponse> {
+  async txn(request: TxnRequest): Promise<TxnResponse> {
     if (isTxnReadOnly(request)) {
       if (!txnIsSerializable(request)) await this.linearizableBarrier();
       // A read-only txn changes nothing, so it is served from the local store like a range.
@@ -365,7 +346,7 @@ export class EtcdServer {
       return response;
     }
     this.checkQuota(txnCostBytes(request));
-    return (await this.propose({ $case: 'txn', value: request }, caller)) as TxnResponse;
+    return (await this.propose({ $case: 'txn', value: request })) as TxnResponse;
   }
 
   async compact(request: CompactionRequest): Promise<CompactionResponse> {
@@ -383,20 +364,8 @@ export class EtcdServer {
     return (await this.propose({ $case: 'leaseGrant', value: { TTL: request.TTL, ID: id } })) as LeaseGrantResponse;
   }
 
-  async leaseRevoke(request: LeaseRevokeRequest, caller: Caller | null = null): Promise<LeaseRevokeResponse> {
-    return (await this.propose({ $case: 'leaseRevoke', value: request }, caller)) as LeaseRevokeResponse;
-  }
-
-  // ---- Auth -----------------------------------------------------------------
-
-  /** An auth change or login through the log, as `caller` (the apply loop checks it is root). */
-  async proposeAuth(op: LogOp, caller: Caller | null): Promise<unknown> {
-    return this.propose(op, caller);
-  }
-
-  /** Waits until this member has applied everything committed when the call began (auth reads). */
-  async readBarrier(): Promise<void> {
-    await this.linearizableBarrier();
+  async leaseRevoke(request: LeaseRevokeRequest): Promise<LeaseRevokeResponse> {
+    return (await this.propose({ $case: 'leaseRevoke', value: request })) as LeaseRevokeResponse;
   }
 
   async leaseCheckpoint(request: LeaseCheckpointRequest): Promise<LeaseCheckpointResponse> {
@@ -556,7 +525,6 @@ export class EtcdServer {
     this.compactor?.stop();
     await this.leaseExpiry.stop();
     this.lessor.close();
-    this.tokens.close();
     await this.driver.stop();
     const stopped = new EtcdError('Stopped');
     this.waiters.failAll(stopped);
@@ -568,36 +536,31 @@ export class EtcdServer {
 
   // ---- The write path ---------------------------------------------------------
 
-  private async propose(op: LogOp, caller: Caller | null = null, fromServer = false): Promise<unknown> {
+  private async propose(op: LogOp): Promise<unknown> {
     if (this.stopping) throw new EtcdError('Stopped');
     const raft = this.driver.node.status();
     if (raft.lead === 0n) throw new EtcdError('NoLeader');
     if (raft.commit - this.applied.value > MAX_COMMITTED_NOT_APPLIED_ENTRIES) throw new EtcdError('TooManyRequests');
     const id = this.requestIds.next();
-    const data = LogRequest.encode({ id, op, username: caller?.username ?? '', authRevision: BigInt(caller?.revision ?? 0), fromServer }).finish();
+    const data = LogRequest.encode({ id, op }).finish();
     if (data.length > this.options.maxRequestBytes) throw new EtcdError('RequestTooLarge');
-    return this.submitAndWait(id, raft.term, () => this.driver.node.propose(data));
+    return this.submitAndWait(id, () => this.driver.node.propose(data));
   }
 
   /**
    * The one write path: register the waiter, hand the proposal to raft, and wait for
    * the apply loop's outcome (or a timeout, or the stop); the waiter is always released.
    */
-  private async submitAndWait(id: bigint, term: number, submit: () => void): Promise<unknown> {
+  private async submitAndWait(id: bigint, submit: () => void): Promise<unknown> {
     const result = this.waiters.register(id);
-    this.proposalTerms.track(id, term);
     try {
       submit();
     } catch (error) {
-      if (!(error instanceof ProposalDroppedError)) {
-        this.proposalTerms.forget(id);
-        throw error;
-      }
+      if (!(error instanceof ProposalDroppedError)) throw error;
       this.waiters.trigger(id, { ok: false, error: new EtcdError('NoLeader') });
     }
     this.driver.schedule();
     const outcome = await result;
-    this.proposalTerms.forget(id);
     if (!outcome.ok && isEtcdError(outcome.error) && PROPOSAL_FAILURE_CODES.has(outcome.error.code)) this.proposalsFailed++;
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
@@ -608,8 +571,7 @@ export class EtcdServer {
     const id = this.requestIds.next();
     const context = ConfChangeContext.encode({ requestId: id, member }).finish();
     const type = confChangeTypeFor(kind, member.isLearner);
-    const term = this.driver.node.status().term;
-    return (await this.submitAndWait(id, term, () => this.driver.node.proposeConfChange({ type, memberId: member.ID, context }))) as Member[];
+    return (await this.submitAndWait(id, () => this.driver.node.proposeConfChange({ type, memberId: member.ID, context }))) as Member[];
   }
 
   private applyConfChangeEntry(entry: Entry): void {
@@ -650,7 +612,6 @@ export class EtcdServer {
     this.storage.store.reloadFromBackend();
     this.storage.membership.reload();
     this.alarms.reload();
-    this.auth.reload();
     this.lessor.recover(this.storage.store, this.options.electionTimeoutMs);
     restoreWatchers(this, previousRevision);
     this.network?.syncPeers(this.storage.membership.list());
@@ -696,13 +657,14 @@ export class EtcdServer {
     for (const entry of entries) {
       if (entry.type === EntryType.ConfChange) this.applyConfChangeEntry(entry);
       if (entry.index <= this.applied.value) continue;
-      // A new leader's first entry: once it is applied, every lease of earlier terms is known here,
-      // and every entry of earlier terms that will ever commit has been applied.
-      if (entry.type === EntryType.Normal && entry.data.length === 0) this.onFirstEntryOfTerm(entry.term);
+      // A new leader's first entry: once it is applied, every lease of earlier terms is known here.
+      if (entry.type === EntryType.Normal && entry.data.length === 0 && this.isLeader()) {
+        this.lessor.promote(this.options.electionTimeoutMs);
+      }
       if (entry.type === EntryType.Normal && entry.data.length > 0) {
         const request = LogRequest.decode(entry.data);
         const startedMs = performance.now();
-        const outcome = this.applyRequest(request, entry.index);
+        const outcome = applyLogRequest(this.applyContext, request);
         const tookMs = performance.now() - startedMs;
         if (tookMs > SLOW_APPLY_WARN_MS) {
           this.options.logger.warn('apply request took too long', { took: `${tookMs.toFixed(3)}ms`, 'expected-duration': `${SLOW_APPLY_WARN_MS}ms`, request: request.op?.$case });
@@ -713,14 +675,6 @@ export class EtcdServer {
       this.applied.advanceTo(entry.index);
       this.storage.maybeSnapshot(entry.index);
     }
-  }
-
-  private onFirstEntryOfTerm(term: number): void {
-    if (this.isLeader()) this.lessor.promote(this.options.electionTimeoutMs);
-    const leaderChanged = new EtcdError('LeaderChanged');
-    for (const id of this.proposalTerms.takeLostBefore(term)) this.waiters.trigger(id, { ok: false, error: leaderChanged });
-    // As etcd on its first commit in a term: reads waiting on the old leader ask the new one now.
-    this.reads.retryNow();
   }
 
   private async linearizableBarrier(): Promise<void> {
