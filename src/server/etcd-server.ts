@@ -48,6 +48,13 @@ import {
   type TxnResponse,
 } from '../generated/etcdserverpb/rpc.js';
 import { ConfChangeContext, LogRequest } from '../generated/internalpb/internal.js';
+import { authorizingApplier } from '../auth/auth-applier.js';
+import { AuthStore } from '../auth/auth-store.js';
+import type { Caller } from '../auth/caller.js';
+import { BCRYPT_COST_DEFAULT } from '../auth/passwords.js';
+import { leaseKeysOf } from '../auth/lease-keys.js';
+import { tokenProviderFor, AUTH_TOKEN_DEFAULT } from '../auth/token-options.js';
+import type { TokenProvider } from '../auth/token-provider.js';
 import { MONOTONIC_CLOCK } from '../lease/lease-clock.js';
 import { LeaseExpiryLoop } from '../lease/lease-expiry-loop.js';
 import { minLeaseTtlSeconds } from '../lease/lease-limits.js';
@@ -87,7 +94,7 @@ import { RaftDriver } from './raft-driver.js';
 import { RequestIdGenerator } from './request-id.js';
 import { MAX_COMMITTED_NOT_APPLIED_ENTRIES, PROPOSAL_TIMEOUT_MS, resolvedQuotaBytes, type ServerOptions } from './server-options.js';
 import { txnIsSerializable } from './txn-shape.js';
-import { Waiters } from './waiters.js';
+import { Waiters, type ApplyOutcome } from './waiters.js';
 
 type LogOp = NonNullable<LogRequest['op']>;
 
@@ -136,6 +143,10 @@ export class EtcdServer {
   private readonly alarms: AlarmStore;
   private readonly quota: BackendQuota;
   private readonly applyContext: ApplyContext;
+  /** Users, roles and permissions (changed only by the apply loop) and how tokens are made. */
+  readonly auth: AuthStore;
+  readonly tokens: TokenProvider;
+  private readonly applyRequest: (request: LogRequest, index: number) => ApplyOutcome;
   private readonly driver: RaftDriver;
   private readonly writeListeners: Array<(result: WriteResult) => void> = [];
   private readonly membershipListeners: Array<(members: Member[]) => void> = [];
@@ -163,7 +174,7 @@ export class EtcdServer {
       checkpointIntervalMs: options.leaseCheckpointIntervalMs,
     });
     this.leaseExpiry = new LeaseExpiryLoop(this.lessor, {
-      revoke: (id) => this.leaseRevoke({ ID: id }),
+      revoke: (id) => this.propose({ $case: 'leaseRevoke', value: { ID: id } }, null, true) as Promise<LeaseRevokeResponse>,
       checkpoint: (request) => this.leaseCheckpoint(request),
     }, options.logger);
     this.applyContext = {
@@ -174,6 +185,13 @@ export class EtcdServer {
       header: (revision) => this.header(revision),
       onWrite: (result) => this.writeListeners.forEach((listener) => listener(result)),
     };
+    this.auth = new AuthStore(storage.backend);
+    this.tokens = tokenProviderFor(options.authToken ?? AUTH_TOKEN_DEFAULT, options.authTokenTtlSeconds ?? 0);
+    this.auth.attachTokens(this.tokens);
+    this.applyRequest = authorizingApplier(
+      { auth: this.auth, tokens: this.tokens, leaseKeys: leaseKeysOf(this.lessor), header: () => this.header() },
+      (request) => applyLogRequest(this.applyContext, request),
+    );
     let resolveLeader = (): void => undefined;
     const promise = new Promise<void>((resolve) => (resolveLeader = resolve));
     this.leaderKnown = { resolve: resolveLeader, promise };
@@ -327,16 +345,16 @@ export class EtcdServer {
     return response;
   }
 
-  async put(request: PutRequest): Promise<PutResponse> {
+  async put(request: PutRequest, caller: Caller | null = null): Promise<PutResponse> {
     this.checkQuota(putCostBytes(request));
-    return (await this.propose({ $case: 'put', value: request })) as PutResponse;
+    return (await this.propose({ $case: 'put', value: request }, caller)) as PutResponse;
   }
 
-  async deleteRange(request: DeleteRangeRequest): Promise<DeleteRangeResponse> {
-    return (await this.propose({ $case: 'deleteRange', value: request })) as DeleteRangeResponse;
+  async deleteRange(request: DeleteRangeRequest, caller: Caller | null = null): Promise<DeleteRangeResponse> {
+    return (await this.propose({ $case: 'deleteRange', value: request }, caller)) as DeleteRangeResponse;
   }
 
-  async txn(request: TxnRequest): Promise<TxnResponse> {
+  async txn(request: TxnRequest, caller: Caller | null = null): Promise<TxnResponse> {
     if (isTxnReadOnly(request)) {
       if (!txnIsSerializable(request)) await this.linearizableBarrier();
       // A read-only txn changes nothing, so it is served from the local store like a range.
@@ -346,7 +364,7 @@ export class EtcdServer {
       return response;
     }
     this.checkQuota(txnCostBytes(request));
-    return (await this.propose({ $case: 'txn', value: request })) as TxnResponse;
+    return (await this.propose({ $case: 'txn', value: request }, caller)) as TxnResponse;
   }
 
   async compact(request: CompactionRequest): Promise<CompactionResponse> {
@@ -364,8 +382,25 @@ export class EtcdServer {
     return (await this.propose({ $case: 'leaseGrant', value: { TTL: request.TTL, ID: id } })) as LeaseGrantResponse;
   }
 
-  async leaseRevoke(request: LeaseRevokeRequest): Promise<LeaseRevokeResponse> {
-    return (await this.propose({ $case: 'leaseRevoke', value: request })) as LeaseRevokeResponse;
+  async leaseRevoke(request: LeaseRevokeRequest, caller: Caller | null = null): Promise<LeaseRevokeResponse> {
+    return (await this.propose({ $case: 'leaseRevoke', value: request }, caller)) as LeaseRevokeResponse;
+  }
+
+  // ---- Auth -----------------------------------------------------------------
+
+  /** An auth change or login through the log, as `caller` (the apply loop checks it is root). */
+  async proposeAuth(op: LogOp, caller: Caller | null): Promise<unknown> {
+    return this.propose(op, caller);
+  }
+
+  /** --bcrypt-cost, for hashing passwords before they are proposed. */
+  get bcryptCost(): number {
+    return this.options.bcryptCost ?? BCRYPT_COST_DEFAULT;
+  }
+
+  /** Waits until this member has applied everything committed when the call began (auth reads). */
+  async readBarrier(): Promise<void> {
+    await this.linearizableBarrier();
   }
 
   async leaseCheckpoint(request: LeaseCheckpointRequest): Promise<LeaseCheckpointResponse> {
@@ -525,6 +560,7 @@ export class EtcdServer {
     this.compactor?.stop();
     await this.leaseExpiry.stop();
     this.lessor.close();
+    this.tokens.close();
     await this.driver.stop();
     const stopped = new EtcdError('Stopped');
     this.waiters.failAll(stopped);
@@ -536,13 +572,13 @@ export class EtcdServer {
 
   // ---- The write path ---------------------------------------------------------
 
-  private async propose(op: LogOp): Promise<unknown> {
+  private async propose(op: LogOp, caller: Caller | null = null, fromServer = false): Promise<unknown> {
     if (this.stopping) throw new EtcdError('Stopped');
     const raft = this.driver.node.status();
     if (raft.lead === 0n) throw new EtcdError('NoLeader');
     if (raft.commit - this.applied.value > MAX_COMMITTED_NOT_APPLIED_ENTRIES) throw new EtcdError('TooManyRequests');
     const id = this.requestIds.next();
-    const data = LogRequest.encode({ id, op }).finish();
+    const data = LogRequest.encode({ id, op, username: caller?.username ?? '', authRevision: BigInt(caller?.revision ?? 0), fromServer }).finish();
     if (data.length > this.options.maxRequestBytes) throw new EtcdError('RequestTooLarge');
     return this.submitAndWait(id, () => this.driver.node.propose(data));
   }
@@ -612,6 +648,7 @@ export class EtcdServer {
     this.storage.store.reloadFromBackend();
     this.storage.membership.reload();
     this.alarms.reload();
+    this.auth.reload();
     this.lessor.recover(this.storage.store, this.options.electionTimeoutMs);
     restoreWatchers(this, previousRevision);
     this.network?.syncPeers(this.storage.membership.list());
@@ -664,7 +701,7 @@ export class EtcdServer {
       if (entry.type === EntryType.Normal && entry.data.length > 0) {
         const request = LogRequest.decode(entry.data);
         const startedMs = performance.now();
-        const outcome = applyLogRequest(this.applyContext, request);
+        const outcome = this.applyRequest(request, entry.index);
         const tookMs = performance.now() - startedMs;
         if (tookMs > SLOW_APPLY_WARN_MS) {
           this.options.logger.warn('apply request took too long', { took: `${tookMs.toFixed(3)}ms`, 'expected-duration': `${SLOW_APPLY_WARN_MS}ms`, request: request.op?.$case });

@@ -44,6 +44,16 @@ export interface ServerOptions {
   readonly watchProgressNotifyIntervalMs: number;
   /** Lease checkpoints through the log this often; null: off. */
   readonly leaseCheckpointIntervalMs: number | null;
+  /** --experimental-initial-corrupt-check (absent: off). */
+  readonly initialCorruptCheck?: boolean;
+  /** --experimental-corrupt-check-time in ms (absent or null: off). */
+  readonly corruptCheckIntervalMs?: number | null;
+  /** --auth-token ("simple" or "jwt,..."); absent: simple. */
+  readonly authToken?: string;
+  /** --auth-token-ttl in seconds for simple tokens; absent or 0: 300. */
+  readonly authTokenTtlSeconds?: number;
+  /** --bcrypt-cost; absent: 10. */
+  readonly bcryptCost?: number;
   readonly logger: Logger;
   /** Client and peer TLS material, loaded at start; absent: no TLS. */
   readonly tls?: MemberTls;

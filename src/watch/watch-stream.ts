@@ -177,6 +177,11 @@ export class WatchStream implements WatcherSink {
 
   // ---- internals ----------------------------------------------------------------
 
+  /** A create refused above the stream (auth): created and canceled at once, with the reason. */
+  refuseCreate(reason: string): void {
+    if (!this.closed) this.refuse(this.hub.currentRevision, reason);
+  }
+
   private refuse(current: number, reason: string): void {
     this.pushControl({ ...emptyResponse(this.host.header(current), INVALID_WATCH_ID), created: true, canceled: true, cancelReason: reason });
   }

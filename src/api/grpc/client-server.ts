@@ -7,7 +7,11 @@ import { MethodRecordingServer } from '../http/method-recording-server.js';
 import { serverHealthSource } from '../http/server-health-source.js';
 import { createEtcdMetrics } from '../../metrics/etcd-metrics.js';
 import { serverMetricsSource } from '../../metrics/server-metrics-source.js';
-import { ClusterService, KVService, LeaseService, MaintenanceService, WatchService } from '../../generated/etcdserverpb/rpc.js';
+import { AuthGate } from '../../auth/auth-gate.js';
+import { GuardedServer } from '../../auth/guarded-server.js';
+import { leaseKeysOf } from '../../auth/lease-keys.js';
+import { authServiceImplementation } from './auth-service.js';
+import { AuthService, ClusterService, KVService, LeaseService, MaintenanceService, WatchService } from '../../generated/etcdserverpb/rpc.js';
 import { ElectionService } from '../../generated/v3electionpb/v3election.js';
 import { LockService } from '../../generated/v3lockpb/v3lock.js';
 import type { Logger } from '../../log/logger.js';
@@ -35,6 +39,8 @@ export interface ClientServerOptions {
   readonly maxConcurrentStreams?: number;
   /** Certificate for https client URLs; absent or null: none. */
   readonly tls?: TlsMaterial | null;
+  /** --client-cert-auth: a request without a token runs as its verified client certificate's Common Name. */
+  readonly clientCertAuth?: boolean;
 }
 
 export class ClientServer {
@@ -56,15 +62,18 @@ export class ClientServer {
       'grpc.max_send_message_length': -1,
       ...(maxStreams > 0 ? { 'grpc.max_concurrent_streams': maxStreams } : {}),
     }, metrics.grpc);
-    grpcServer.addService(withSafeDecoding(KVService, maxReceiveBytes), kvServiceImplementation(server, logger));
-    grpcServer.addService(withSafeDecoding(ClusterService, maxReceiveBytes), clusterServiceImplementation(server, logger));
-    grpcServer.addService(withSafeDecoding(MaintenanceService, maxReceiveBytes), maintenanceServiceImplementation(server, logger));
-    grpcServer.addService(withSafeDecoding(WatchService, maxReceiveBytes), watchServiceImplementation(server, logger));
-    grpcServer.addService(withSafeDecoding(LeaseService, maxReceiveBytes), leaseServiceImplementation(server, logger));
+    // Every service reaches the server through the auth wrapper (a pass-through while auth is off).
+    const guard = new GuardedServer(new AuthGate(server.auth, server.tokens, options.clientCertAuth ?? false), server, leaseKeysOf(server.lessor));
+    grpcServer.addService(withSafeDecoding(KVService, maxReceiveBytes), kvServiceImplementation(server, logger, guard));
+    grpcServer.addService(withSafeDecoding(ClusterService, maxReceiveBytes), clusterServiceImplementation(server, logger, guard));
+    grpcServer.addService(withSafeDecoding(MaintenanceService, maxReceiveBytes), maintenanceServiceImplementation(server, logger, guard));
+    grpcServer.addService(withSafeDecoding(WatchService, maxReceiveBytes), watchServiceImplementation(server, logger, guard));
+    grpcServer.addService(withSafeDecoding(LeaseService, maxReceiveBytes), leaseServiceImplementation(server, logger, guard));
+    grpcServer.addService(withSafeDecoding(AuthService, maxReceiveBytes), authServiceImplementation(server, logger, guard, server.bcryptCost));
     // Lock, Campaign and Observe may wait without end; closing ends them so a stop need not wait out its grace period.
     const blockingCalls = new AbortController();
-    grpcServer.addService(withSafeDecoding(ElectionService, maxReceiveBytes), electionServiceImplementation(server, logger, blockingCalls.signal));
-    grpcServer.addService(withSafeDecoding(LockService, maxReceiveBytes), lockServiceImplementation(server, logger, blockingCalls.signal));
+    grpcServer.addService(withSafeDecoding(ElectionService, maxReceiveBytes), electionServiceImplementation(server, logger, blockingCalls.signal, guard));
+    grpcServer.addService(withSafeDecoding(LockService, maxReceiveBytes), lockServiceImplementation(server, logger, blockingCalls.signal, guard));
     answerUnknownMethodsLikeGo(grpcServer);
     // One port, two protocols (as etcd): gRPC connections are sniffed out and injected here.
     const port = await ClientPort.open({

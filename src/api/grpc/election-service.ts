@@ -19,6 +19,7 @@ import type {
 } from '../../generated/v3electionpb/v3election.js';
 import { sessionLease } from '../../lock/concurrency-server.js';
 import type { Logger } from '../../log/logger.js';
+import type { ConcurrencyView, GuardedServer } from '../../auth/guarded-server.js';
 import type { EtcdServer } from '../../server/etcd-server.js';
 import { GrpcStatusError, toServiceError } from './map-error.js';
 import type { Decoded } from './safe-codec.js';
@@ -62,7 +63,7 @@ export function callSignal(
 }
 
 async function campaignCall(
-  server: EtcdServer,
+  server: ConcurrencyView,
   request: CampaignRequest,
   call: ServerUnaryCall<unknown, unknown>,
   stopping: AbortSignal,
@@ -77,10 +78,11 @@ async function campaignCall(
 }
 
 function observe(
-  server: EtcdServer,
+  guard: GuardedServer,
   logger: Logger,
   stopping: AbortSignal,
 ): (call: ServerWritableStream<Decoded<LeaderRequest>, LeaderResponse>) => void {
+  const server = guard.concurrency;
   return (call) => {
     const decoded = call.request;
     if (!decoded.ok) {
@@ -93,7 +95,8 @@ function observe(
         if (!call.write(response)) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
       }
     };
-    run()
+    Promise.resolve(guard.gate.callerOf(call))
+      .then((caller) => guard.runAs(caller, run))
       .then(() => {
         if (stopping.aborted) call.emit('error', toServiceError(new EtcdError('Stopped'), logger, 'Observe') as ServiceError);
         else if (!signal.aborted) call.end();
@@ -106,20 +109,29 @@ function observe(
 }
 
 /** `stopping` aborts when the client listener closes: blocked campaigns and observers end then. */
-export function electionServiceImplementation(server: EtcdServer, logger: Logger, stopping: AbortSignal): UntypedServiceImplementation {
+export function electionServiceImplementation(
+  _server: EtcdServer,
+  logger: Logger,
+  stopping: AbortSignal,
+  guard: GuardedServer,
+): UntypedServiceImplementation {
+  // etcd serves Election through an internal client carrying the caller's token: its KV requests are the caller's.
+  const server = guard.concurrency;
+  const asCaller = async <T>(call: ServerUnaryCall<unknown, unknown>, body: () => Promise<T>): Promise<T> =>
+    asInternalClient(stopping, async () => guard.runAs(await guard.gate.callerOf(call), body));
   return {
     campaign: unary<CampaignRequest, CampaignResponse>(logger, 'Campaign', (request, call) =>
-      asInternalClient(stopping, () => campaignCall(server, request, call, stopping)),
+      asCaller(call, () => campaignCall(server, request, call, stopping)),
     ),
-    proclaim: unary<ProclaimRequest, ProclaimResponse>(logger, 'Proclaim', (request) =>
-      asInternalClient(stopping, async () => ({ header: await proclaim(server, request.leader, request.value) })),
+    proclaim: unary<ProclaimRequest, ProclaimResponse>(logger, 'Proclaim', (request, call) =>
+      asCaller(call, async () => ({ header: await proclaim(server, request.leader, request.value) })),
     ),
-    leader: unary<LeaderRequest, LeaderResponse>(logger, 'Leader', (request) =>
-      asInternalClient(stopping, () => currentLeader(server, request.name)),
+    leader: unary<LeaderRequest, LeaderResponse>(logger, 'Leader', (request, call) =>
+      asCaller(call, () => currentLeader(server, request.name)),
     ),
-    observe: observe(server, logger, stopping),
-    resign: unary<ResignRequest, ResignResponse>(logger, 'Resign', (request) =>
-      asInternalClient(stopping, async () => ({ header: await resign(server, request.leader) })),
+    observe: observe(guard, logger, stopping),
+    resign: unary<ResignRequest, ResignResponse>(logger, 'Resign', (request, call) =>
+      asCaller(call, async () => ({ header: await resign(server, request.leader) })),
     ),
   };
 }

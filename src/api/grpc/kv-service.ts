@@ -15,26 +15,27 @@ import type {
   TxnResponse,
 } from '../../generated/etcdserverpb/rpc.js';
 import type { Logger } from '../../log/logger.js';
+import type { GuardedServer } from '../../auth/guarded-server.js';
 import type { EtcdServer } from '../../server/etcd-server.js';
 import { unary } from './unary-handler.js';
 
-export function kvServiceImplementation(server: EtcdServer, logger: Logger): UntypedServiceImplementation {
+export function kvServiceImplementation(server: EtcdServer, logger: Logger, guard: GuardedServer): UntypedServiceImplementation {
   return {
-    range: unary<RangeRequest, RangeResponse>(logger, 'Range', async (request) => {
+    range: unary<RangeRequest, RangeResponse>(logger, 'Range', async (request, call) => {
       checkRangeRequest(request);
-      return server.range(request);
+      return guard.range(await guard.gate.callerOf(call), request);
     }),
-    put: unary<PutRequest, PutResponse>(logger, 'Put', async (request) => {
+    put: unary<PutRequest, PutResponse>(logger, 'Put', async (request, call) => {
       checkPutRequest(request);
-      return server.put(request);
+      return guard.put(await guard.gate.callerOf(call), request);
     }),
-    deleteRange: unary<DeleteRangeRequest, DeleteRangeResponse>(logger, 'DeleteRange', async (request) => {
+    deleteRange: unary<DeleteRangeRequest, DeleteRangeResponse>(logger, 'DeleteRange', async (request, call) => {
       checkDeleteRequest(request);
-      return server.deleteRange(request);
+      return guard.deleteRange(await guard.gate.callerOf(call), request);
     }),
-    txn: unary<TxnRequest, TxnResponse>(logger, 'Txn', async (request) => {
+    txn: unary<TxnRequest, TxnResponse>(logger, 'Txn', async (request, call) => {
       checkTxnRequest(request, server.limits.maxTxnOps);
-      return server.txn(request);
+      return guard.txn(await guard.gate.callerOf(call), request);
     }),
     compact: unary<CompactionRequest, CompactionResponse>(logger, 'Compact', async (request) => server.compact(request)),
   };

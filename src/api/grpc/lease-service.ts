@@ -18,6 +18,7 @@ import { EtcdError, isEtcdError } from '../../errors/etcd-error.js';
 import { KeepAliveStream } from '../../lease/keep-alive-stream.js';
 import { LeaseForwarder, type LeaderLocator } from '../../lease/lease-forwarder.js';
 import type { Logger } from '../../log/logger.js';
+import type { GuardedServer } from '../../auth/guarded-server.js';
 import type { EtcdServer } from '../../server/etcd-server.js';
 import { toServiceError } from './map-error.js';
 import type { Decoded } from './safe-codec.js';
@@ -81,14 +82,18 @@ function keepAlive(
   });
 }
 
-export function leaseServiceImplementation(server: EtcdServer, logger: Logger): UntypedServiceImplementation {
+export function leaseServiceImplementation(server: EtcdServer, logger: Logger, guard: GuardedServer): UntypedServiceImplementation {
   const forwarder = new LeaseForwarder(leaderLocator(server));
   return {
     leaseGrant: unary<LeaseGrantRequest, LeaseGrantResponse>(logger, 'LeaseGrant', (request) => server.leaseGrant(request)),
-    leaseRevoke: unary<LeaseRevokeRequest, LeaseRevokeResponse>(logger, 'LeaseRevoke', (request) => server.leaseRevoke(request)),
-    leaseTimeToLive: unary<LeaseTimeToLiveRequest, LeaseTimeToLiveResponse>(logger, 'LeaseTimeToLive', (request) =>
-      timeToLive(server, forwarder, request),
+    leaseRevoke: unary<LeaseRevokeRequest, LeaseRevokeResponse>(logger, 'LeaseRevoke', async (request, call) =>
+      guard.leaseRevoke(await guard.gate.callerOf(call), request),
     ),
+    leaseTimeToLive: unary<LeaseTimeToLiveRequest, LeaseTimeToLiveResponse>(logger, 'LeaseTimeToLive', async (request, call) => {
+      // Key names are data: listing them needs read permission on each (etcd's fix for CVE-2023-32082).
+      if (request.keys) guard.checkLeaseKeysReadable(await guard.gate.callerOf(call), request.ID);
+      return timeToLive(server, forwarder, request);
+    }),
     leaseLeases: unary<LeaseLeasesRequest, LeaseLeasesResponse>(logger, 'LeaseLeases', async () => ({
       header: server.header(),
       leases: server.lessor.list().map((ID) => ({ ID })),

@@ -2,14 +2,15 @@
 // oldest under the lock's name (or the call is cancelled); Unlock deletes the key.
 import type { ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { LockRequest, LockResponse, UnlockRequest, UnlockResponse } from '../../generated/v3lockpb/v3lock.js';
-import { sessionLease } from '../../lock/concurrency-server.js';
+import { sessionLease, type ConcurrencyServer } from '../../lock/concurrency-server.js';
 import { acquireLock } from '../../lock/mutex.js';
 import type { Logger } from '../../log/logger.js';
+import type { GuardedServer } from '../../auth/guarded-server.js';
 import type { EtcdServer } from '../../server/etcd-server.js';
 import { asInternalClient, callSignal } from './election-service.js';
 import { unary } from './unary-handler.js';
 
-async function lock(server: EtcdServer, request: LockRequest, call: ServerUnaryCall<unknown, unknown>, stopping: AbortSignal): Promise<LockResponse> {
+async function lock(server: ConcurrencyServer, request: LockRequest, call: ServerUnaryCall<unknown, unknown>, stopping: AbortSignal): Promise<LockResponse> {
   const { signal, release } = callSignal(call, stopping);
   try {
     const lease = await sessionLease(server, request.lease);
@@ -20,16 +21,20 @@ async function lock(server: EtcdServer, request: LockRequest, call: ServerUnaryC
 }
 
 /** `stopping` aborts when the client listener closes: waiting lockers leave the queue then. */
-export function lockServiceImplementation(server: EtcdServer, logger: Logger, stopping: AbortSignal): UntypedServiceImplementation {
+export function lockServiceImplementation(_server: EtcdServer, logger: Logger, stopping: AbortSignal, guard: GuardedServer): UntypedServiceImplementation {
+  // etcd serves Lock through an internal client carrying the caller's token: its KV requests are the caller's.
+  const server = guard.concurrency;
   return {
-    lock: unary<LockRequest, LockResponse>(logger, 'Lock', (request, call) =>
-      asInternalClient(stopping, () => lock(server, request, call, stopping)),
-    ),
-    unlock: unary<UnlockRequest, UnlockResponse>(logger, 'Unlock', (request) =>
-      asInternalClient(stopping, async () => {
-        const response = await server.deleteRange({ key: request.key, rangeEnd: Buffer.alloc(0), prevKv: false });
-        return { header: response.header };
-      }),
-    ),
+    lock: unary<LockRequest, LockResponse>(logger, 'Lock', async (request, call) => {
+      return asInternalClient(stopping, async () => guard.runAs(await guard.gate.callerOf(call), () => lock(server, request, call, stopping)));
+    }),
+    unlock: unary<UnlockRequest, UnlockResponse>(logger, 'Unlock', async (request, call) => {
+      return asInternalClient(stopping, async () =>
+        guard.runAs(await guard.gate.callerOf(call), async () => {
+          const response = await server.deleteRange({ key: request.key, rangeEnd: Buffer.alloc(0), prevKv: false });
+          return { header: response.header };
+        }),
+      );
+    }),
   };
 }

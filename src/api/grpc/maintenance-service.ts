@@ -1,5 +1,6 @@
 // The Maintenance service: status, alarms, hashes, defragmentation and leader moves.
-import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { ServerWritableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Decoded } from './safe-codec.js';
 import type {
   AlarmRequest,
   AlarmResponse,
@@ -17,19 +18,36 @@ import type {
   StatusResponse,
 } from '../../generated/etcdserverpb/rpc.js';
 import type { Logger } from '../../log/logger.js';
+import type { CallCredentials } from '../../auth/auth-gate.js';
+import type { GuardedServer } from '../../auth/guarded-server.js';
 import type { EtcdServer } from '../../server/etcd-server.js';
 import { moveLeaderDeadlineEpochMs } from '../../server/move-leader.js';
 import { serverStream } from './server-stream.js';
 import { unary } from './unary-handler.js';
 
-export function maintenanceServiceImplementation(server: EtcdServer, logger: Logger): UntypedServiceImplementation {
+export function maintenanceServiceImplementation(server: EtcdServer, logger: Logger, guard: GuardedServer): UntypedServiceImplementation {
+  // etcd's authMaintenanceServer: hashes, snapshots and defragmentation need root; status and alarms are open.
+  const admin = async (call: CallCredentials): Promise<void> => guard.checkAdmin(await guard.gate.callerOf(call));
   return {
     status: unary<StatusRequest, StatusResponse>(logger, 'Status', async () => server.status()),
     alarm: unary<AlarmRequest, AlarmResponse>(logger, 'Alarm', async (request) => server.alarm(request)),
-    hashKv: unary<HashKVRequest, HashKVResponse>(logger, 'HashKV', async (request) => server.hashKV(request)),
-    hash: unary<HashRequest, HashResponse>(logger, 'Hash', async () => server.hash()),
-    snapshot: serverStream<SnapshotRequest, SnapshotResponse>(logger, 'Snapshot', () => server.snapshot()),
-    defragment: unary<DefragmentRequest, DefragmentResponse>(logger, 'Defragment', async () => server.defragment()),
+    hashKv: unary<HashKVRequest, HashKVResponse>(logger, 'HashKV', async (request, call) => {
+      await admin(call);
+      return server.hashKV(request);
+    }),
+    hash: unary<HashRequest, HashResponse>(logger, 'Hash', async (_request, call) => {
+      await admin(call);
+      return server.hash();
+    }),
+    snapshot: (call: ServerWritableStream<Decoded<SnapshotRequest>, SnapshotResponse>): void =>
+      serverStream<SnapshotRequest, SnapshotResponse>(logger, 'Snapshot', async function* () {
+        await admin(call);
+        yield* server.snapshot();
+      })(call),
+    defragment: unary<DefragmentRequest, DefragmentResponse>(logger, 'Defragment', async (_request, call) => {
+      await admin(call);
+      return server.defragment();
+    }),
     moveLeader: unary<MoveLeaderRequest, MoveLeaderResponse>(logger, 'MoveLeader', async (request, call) => {
       await server.moveLeader(request.targetID, moveLeaderDeadlineEpochMs(call.getDeadline()));
       return { header: server.header() };

@@ -11,6 +11,9 @@ import {
 } from '../../generated/etcdserverpb/rpc.js';
 import { EtcdError } from '../../errors/etcd-error.js';
 import type { Logger } from '../../log/logger.js';
+import type { Caller } from '../../auth/caller.js';
+import type { GuardedServer } from '../../auth/guarded-server.js';
+import { goStatusText, watchRefusal } from '../../auth/watch-permission.js';
 import type { EtcdServer } from '../../server/etcd-server.js';
 import { GRPC_OVERHEAD_BYTES } from '../../server/server-options.js';
 import { fragmentResponse } from '../../watch/fragment-response.js';
@@ -55,6 +58,8 @@ class WatchCallHandler implements StoppableStream {
   private flushQueued = false;
   private blocked = false;
   private paused = false;
+  /** A create waits for its token's check (a JWT not seen before): requests behind it wait too. */
+  private awaitingAuth = false;
   private done = false;
 
   constructor(
@@ -62,6 +67,7 @@ class WatchCallHandler implements StoppableStream {
     server: EtcdServer,
     header: (revision: number) => ResponseHeader,
     private readonly logger: Logger,
+    private readonly guard: GuardedServer,
   ) {
     const watch = serverWatch(server);
     this.registry = watch.streams;
@@ -85,7 +91,7 @@ class WatchCallHandler implements StoppableStream {
     const union = decoded.value.requestUnion;
     switch (union?.$case) {
       case 'createRequest':
-        this.stream.create(toCreateWatch(union.value));
+        this.createChecked(union.value);
         break;
       case 'cancelRequest':
         this.stream.cancel(union.value.watchId);
@@ -100,6 +106,32 @@ class WatchCallHandler implements StoppableStream {
       this.paused = true;
       this.call.pause();
     }
+  }
+
+  /** etcd checks read permission on the range as the stream's caller before creating the watch. */
+  private createChecked(request: WatchCreateRequest): void {
+    let caller: Caller | null | Promise<Caller | null>;
+    try {
+      caller = this.guard.gate.callerOf(this.call);
+    } catch (error) {
+      this.stream.refuseCreate(goStatusText(error));
+      return;
+    }
+    if (!(caller instanceof Promise)) return this.createAs(caller, request);
+    this.awaitingAuth = true;
+    this.call.pause();
+    caller
+      .then((resolved) => this.createAs(resolved, request), (error: unknown) => this.stream.refuseCreate(goStatusText(error)))
+      .finally(() => {
+        this.awaitingAuth = false;
+        if (!this.paused && !this.done) this.call.resume();
+      });
+  }
+
+  private createAs(caller: Caller | null, request: WatchCreateRequest): void {
+    const refusal = watchRefusal(this.guard.auth, caller, request.key, request.rangeEnd);
+    if (refusal === undefined) this.stream.create(toCreateWatch(request));
+    else this.stream.refuseCreate(refusal);
   }
 
   private wake(): void {
@@ -118,7 +150,7 @@ class WatchCallHandler implements StoppableStream {
       const parts = next.fragment ? this.split(next.response) : [next.response];
       for (const part of parts) if (!this.call.write(part)) this.blocked = true;
     }
-    if (this.paused && this.stream.acceptsRequests && !this.done) {
+    if (this.paused && this.stream.acceptsRequests && !this.done && !this.awaitingAuth) {
       this.paused = false;
       this.call.resume();
     }
@@ -162,11 +194,11 @@ function burstHeaderCache(server: EtcdServer): (revision: number) => ResponseHea
   };
 }
 
-export function watchServiceImplementation(server: EtcdServer, logger: Logger): UntypedServiceImplementation {
+export function watchServiceImplementation(server: EtcdServer, logger: Logger, guard: GuardedServer): UntypedServiceImplementation {
   const header = burstHeaderCache(server);
   return {
     watch: (call: WatchCall): void => {
-      new WatchCallHandler(call, server, header, logger);
+      new WatchCallHandler(call, server, header, logger, guard);
     },
   };
 }

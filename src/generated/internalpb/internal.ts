@@ -8,6 +8,17 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import {
   AlarmRequest,
+  AuthDisableRequest,
+  AuthEnableRequest,
+  AuthRoleAddRequest,
+  AuthRoleDeleteRequest,
+  AuthRoleGrantPermissionRequest,
+  AuthRoleRevokePermissionRequest,
+  AuthUserAddRequest,
+  AuthUserChangePasswordRequest,
+  AuthUserDeleteRequest,
+  AuthUserGrantRoleRequest,
+  AuthUserRevokeRoleRequest,
   CompactionRequest,
   DeleteRangeRequest,
   LeaseCheckpointRequest,
@@ -40,7 +51,36 @@ export interface LogRequest {
     | { $case: "leaseRevoke"; value: LeaseRevokeRequest }
     | { $case: "leaseCheckpoint"; value: LeaseCheckpointRequest }
     | { $case: "memberAttributes"; value: MemberAttributes }
+    | { $case: "authEnable"; value: AuthEnableRequest }
+    | { $case: "authDisable"; value: AuthDisableRequest }
+    | { $case: "authenticate"; value: AuthenticateEntry }
+    | { $case: "authUserAdd"; value: AuthUserAddRequest }
+    | { $case: "authUserDelete"; value: AuthUserDeleteRequest }
+    | { $case: "authUserChangePassword"; value: AuthUserChangePasswordRequest }
+    | { $case: "authUserGrantRole"; value: AuthUserGrantRoleRequest }
+    | { $case: "authUserRevokeRole"; value: AuthUserRevokeRoleRequest }
+    | { $case: "authRoleAdd"; value: AuthRoleAddRequest }
+    | { $case: "authRoleDelete"; value: AuthRoleDeleteRequest }
+    | { $case: "authRoleGrantPermission"; value: AuthRoleGrantPermissionRequest }
+    | { $case: "authRoleRevokePermission"; value: AuthRoleRevokePermissionRequest }
     | undefined;
+  /**
+   * Who asked (etcd's RequestHeader): the apply loop checks permissions as this user at
+   * this auth revision, so a grant revoked between propose and apply is honoured.
+   */
+  username: string;
+  authRevision: bigint;
+  /** Proposed by the server itself (lease expiry): applied without a user's permission check. */
+  fromServer: boolean;
+}
+
+/**
+ * A login, as applied on every member: the password was checked before proposing and
+ * is not in the log; the simple token's random part is chosen by the proposer.
+ */
+export interface AuthenticateEntry {
+  name: string;
+  simpleToken: string;
 }
 
 /**
@@ -63,7 +103,7 @@ export interface ConfChangeContext {
 }
 
 function createBaseLogRequest(): LogRequest {
-  return { id: 0n, op: undefined };
+  return { id: 0n, op: undefined, username: "", authRevision: 0n, fromServer: false };
 }
 
 export const LogRequest: MessageFns<LogRequest> = {
@@ -102,6 +142,54 @@ export const LogRequest: MessageFns<LogRequest> = {
       case "memberAttributes":
         MemberAttributes.encode(message.op.value, writer.uint32(82).fork()).join();
         break;
+      case "authEnable":
+        AuthEnableRequest.encode(message.op.value, writer.uint32(90).fork()).join();
+        break;
+      case "authDisable":
+        AuthDisableRequest.encode(message.op.value, writer.uint32(98).fork()).join();
+        break;
+      case "authenticate":
+        AuthenticateEntry.encode(message.op.value, writer.uint32(106).fork()).join();
+        break;
+      case "authUserAdd":
+        AuthUserAddRequest.encode(message.op.value, writer.uint32(114).fork()).join();
+        break;
+      case "authUserDelete":
+        AuthUserDeleteRequest.encode(message.op.value, writer.uint32(122).fork()).join();
+        break;
+      case "authUserChangePassword":
+        AuthUserChangePasswordRequest.encode(message.op.value, writer.uint32(130).fork()).join();
+        break;
+      case "authUserGrantRole":
+        AuthUserGrantRoleRequest.encode(message.op.value, writer.uint32(138).fork()).join();
+        break;
+      case "authUserRevokeRole":
+        AuthUserRevokeRoleRequest.encode(message.op.value, writer.uint32(146).fork()).join();
+        break;
+      case "authRoleAdd":
+        AuthRoleAddRequest.encode(message.op.value, writer.uint32(154).fork()).join();
+        break;
+      case "authRoleDelete":
+        AuthRoleDeleteRequest.encode(message.op.value, writer.uint32(162).fork()).join();
+        break;
+      case "authRoleGrantPermission":
+        AuthRoleGrantPermissionRequest.encode(message.op.value, writer.uint32(170).fork()).join();
+        break;
+      case "authRoleRevokePermission":
+        AuthRoleRevokePermissionRequest.encode(message.op.value, writer.uint32(178).fork()).join();
+        break;
+    }
+    if (message.username !== "") {
+      writer.uint32(322).string(message.username);
+    }
+    if (message.authRevision !== 0n) {
+      if (BigInt.asUintN(64, message.authRevision) !== message.authRevision) {
+        throw new globalThis.Error("value provided for field message.authRevision of type uint64 too large");
+      }
+      writer.uint32(328).uint64(message.authRevision);
+    }
+    if (message.fromServer !== false) {
+      writer.uint32(336).bool(message.fromServer);
     }
     return writer;
   },
@@ -199,6 +287,141 @@ export const LogRequest: MessageFns<LogRequest> = {
             message.op = { $case: "memberAttributes", value: MemberAttributes.decode(reader, reader.uint32()) };
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.op = { $case: "authEnable", value: AuthEnableRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.op = { $case: "authDisable", value: AuthDisableRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.op = { $case: "authenticate", value: AuthenticateEntry.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.op = { $case: "authUserAdd", value: AuthUserAddRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.op = { $case: "authUserDelete", value: AuthUserDeleteRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.op = {
+              $case: "authUserChangePassword",
+              value: AuthUserChangePasswordRequest.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.op = {
+              $case: "authUserGrantRole",
+              value: AuthUserGrantRoleRequest.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.op = {
+              $case: "authUserRevokeRole",
+              value: AuthUserRevokeRoleRequest.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.op = { $case: "authRoleAdd", value: AuthRoleAddRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.op = { $case: "authRoleDelete", value: AuthRoleDeleteRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.op = {
+              $case: "authRoleGrantPermission",
+              value: AuthRoleGrantPermissionRequest.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.op = {
+              $case: "authRoleRevokePermission",
+              value: AuthRoleRevokePermissionRequest.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 40: {
+            if (tag !== 322) {
+              break;
+            }
+
+            message.username = reader.string();
+            continue;
+          }
+          case 41: {
+            if (tag !== 328) {
+              break;
+            }
+
+            message.authRevision = reader.uint64() as bigint;
+            continue;
+          }
+          case 42: {
+            if (tag !== 336) {
+              break;
+            }
+
+            message.fromServer = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -242,7 +465,82 @@ export const LogRequest: MessageFns<LogRequest> = {
         ? { $case: "memberAttributes", value: MemberAttributes.fromJSON(object.memberAttributes) }
         : isSet(object.member_attributes)
         ? { $case: "memberAttributes", value: MemberAttributes.fromJSON(object.member_attributes) }
+        : isSet(object.authEnable)
+        ? { $case: "authEnable", value: AuthEnableRequest.fromJSON(object.authEnable) }
+        : isSet(object.auth_enable)
+        ? { $case: "authEnable", value: AuthEnableRequest.fromJSON(object.auth_enable) }
+        : isSet(object.authDisable)
+        ? { $case: "authDisable", value: AuthDisableRequest.fromJSON(object.authDisable) }
+        : isSet(object.auth_disable)
+        ? { $case: "authDisable", value: AuthDisableRequest.fromJSON(object.auth_disable) }
+        : isSet(object.authenticate)
+        ? { $case: "authenticate", value: AuthenticateEntry.fromJSON(object.authenticate) }
+        : isSet(object.authUserAdd)
+        ? { $case: "authUserAdd", value: AuthUserAddRequest.fromJSON(object.authUserAdd) }
+        : isSet(object.auth_user_add)
+        ? { $case: "authUserAdd", value: AuthUserAddRequest.fromJSON(object.auth_user_add) }
+        : isSet(object.authUserDelete)
+        ? { $case: "authUserDelete", value: AuthUserDeleteRequest.fromJSON(object.authUserDelete) }
+        : isSet(object.auth_user_delete)
+        ? { $case: "authUserDelete", value: AuthUserDeleteRequest.fromJSON(object.auth_user_delete) }
+        : isSet(object.authUserChangePassword)
+        ? {
+          $case: "authUserChangePassword",
+          value: AuthUserChangePasswordRequest.fromJSON(object.authUserChangePassword),
+        }
+        : isSet(object.auth_user_change_password)
+        ? {
+          $case: "authUserChangePassword",
+          value: AuthUserChangePasswordRequest.fromJSON(object.auth_user_change_password),
+        }
+        : isSet(object.authUserGrantRole)
+        ? { $case: "authUserGrantRole", value: AuthUserGrantRoleRequest.fromJSON(object.authUserGrantRole) }
+        : isSet(object.auth_user_grant_role)
+        ? { $case: "authUserGrantRole", value: AuthUserGrantRoleRequest.fromJSON(object.auth_user_grant_role) }
+        : isSet(object.authUserRevokeRole)
+        ? { $case: "authUserRevokeRole", value: AuthUserRevokeRoleRequest.fromJSON(object.authUserRevokeRole) }
+        : isSet(object.auth_user_revoke_role)
+        ? { $case: "authUserRevokeRole", value: AuthUserRevokeRoleRequest.fromJSON(object.auth_user_revoke_role) }
+        : isSet(object.authRoleAdd)
+        ? { $case: "authRoleAdd", value: AuthRoleAddRequest.fromJSON(object.authRoleAdd) }
+        : isSet(object.auth_role_add)
+        ? { $case: "authRoleAdd", value: AuthRoleAddRequest.fromJSON(object.auth_role_add) }
+        : isSet(object.authRoleDelete)
+        ? { $case: "authRoleDelete", value: AuthRoleDeleteRequest.fromJSON(object.authRoleDelete) }
+        : isSet(object.auth_role_delete)
+        ? { $case: "authRoleDelete", value: AuthRoleDeleteRequest.fromJSON(object.auth_role_delete) }
+        : isSet(object.authRoleGrantPermission)
+        ? {
+          $case: "authRoleGrantPermission",
+          value: AuthRoleGrantPermissionRequest.fromJSON(object.authRoleGrantPermission),
+        }
+        : isSet(object.auth_role_grant_permission)
+        ? {
+          $case: "authRoleGrantPermission",
+          value: AuthRoleGrantPermissionRequest.fromJSON(object.auth_role_grant_permission),
+        }
+        : isSet(object.authRoleRevokePermission)
+        ? {
+          $case: "authRoleRevokePermission",
+          value: AuthRoleRevokePermissionRequest.fromJSON(object.authRoleRevokePermission),
+        }
+        : isSet(object.auth_role_revoke_permission)
+        ? {
+          $case: "authRoleRevokePermission",
+          value: AuthRoleRevokePermissionRequest.fromJSON(object.auth_role_revoke_permission),
+        }
         : undefined,
+      username: isSet(object.username) ? globalThis.String(object.username) : "",
+      authRevision: isSet(object.authRevision)
+        ? BigInt(object.authRevision)
+        : isSet(object.auth_revision)
+        ? BigInt(object.auth_revision)
+        : 0n,
+      fromServer: isSet(object.fromServer)
+        ? globalThis.Boolean(object.fromServer)
+        : isSet(object.from_server)
+        ? globalThis.Boolean(object.from_server)
+        : false,
     };
   },
 
@@ -269,6 +567,39 @@ export const LogRequest: MessageFns<LogRequest> = {
       obj.leaseCheckpoint = LeaseCheckpointRequest.toJSON(message.op.value);
     } else if (message.op?.$case === "memberAttributes") {
       obj.memberAttributes = MemberAttributes.toJSON(message.op.value);
+    } else if (message.op?.$case === "authEnable") {
+      obj.authEnable = AuthEnableRequest.toJSON(message.op.value);
+    } else if (message.op?.$case === "authDisable") {
+      obj.authDisable = AuthDisableRequest.toJSON(message.op.value);
+    } else if (message.op?.$case === "authenticate") {
+      obj.authenticate = AuthenticateEntry.toJSON(message.op.value);
+    } else if (message.op?.$case === "authUserAdd") {
+      obj.authUserAdd = AuthUserAddRequest.toJSON(message.op.value);
+    } else if (message.op?.$case === "authUserDelete") {
+      obj.authUserDelete = AuthUserDeleteRequest.toJSON(message.op.value);
+    } else if (message.op?.$case === "authUserChangePassword") {
+      obj.authUserChangePassword = AuthUserChangePasswordRequest.toJSON(message.op.value);
+    } else if (message.op?.$case === "authUserGrantRole") {
+      obj.authUserGrantRole = AuthUserGrantRoleRequest.toJSON(message.op.value);
+    } else if (message.op?.$case === "authUserRevokeRole") {
+      obj.authUserRevokeRole = AuthUserRevokeRoleRequest.toJSON(message.op.value);
+    } else if (message.op?.$case === "authRoleAdd") {
+      obj.authRoleAdd = AuthRoleAddRequest.toJSON(message.op.value);
+    } else if (message.op?.$case === "authRoleDelete") {
+      obj.authRoleDelete = AuthRoleDeleteRequest.toJSON(message.op.value);
+    } else if (message.op?.$case === "authRoleGrantPermission") {
+      obj.authRoleGrantPermission = AuthRoleGrantPermissionRequest.toJSON(message.op.value);
+    } else if (message.op?.$case === "authRoleRevokePermission") {
+      obj.authRoleRevokePermission = AuthRoleRevokePermissionRequest.toJSON(message.op.value);
+    }
+    if (message.username !== "") {
+      obj.username = message.username;
+    }
+    if (message.authRevision !== 0n) {
+      obj.authRevision = message.authRevision.toString();
+    }
+    if (message.fromServer !== false) {
+      obj.fromServer = message.fromServer;
     }
     return obj;
   },
@@ -334,7 +665,182 @@ export const LogRequest: MessageFns<LogRequest> = {
         }
         break;
       }
+      case "authEnable": {
+        if (object.op?.value !== undefined && object.op?.value !== null) {
+          message.op = { $case: "authEnable", value: AuthEnableRequest.fromPartial(object.op.value) };
+        }
+        break;
+      }
+      case "authDisable": {
+        if (object.op?.value !== undefined && object.op?.value !== null) {
+          message.op = { $case: "authDisable", value: AuthDisableRequest.fromPartial(object.op.value) };
+        }
+        break;
+      }
+      case "authenticate": {
+        if (object.op?.value !== undefined && object.op?.value !== null) {
+          message.op = { $case: "authenticate", value: AuthenticateEntry.fromPartial(object.op.value) };
+        }
+        break;
+      }
+      case "authUserAdd": {
+        if (object.op?.value !== undefined && object.op?.value !== null) {
+          message.op = { $case: "authUserAdd", value: AuthUserAddRequest.fromPartial(object.op.value) };
+        }
+        break;
+      }
+      case "authUserDelete": {
+        if (object.op?.value !== undefined && object.op?.value !== null) {
+          message.op = { $case: "authUserDelete", value: AuthUserDeleteRequest.fromPartial(object.op.value) };
+        }
+        break;
+      }
+      case "authUserChangePassword": {
+        if (object.op?.value !== undefined && object.op?.value !== null) {
+          message.op = {
+            $case: "authUserChangePassword",
+            value: AuthUserChangePasswordRequest.fromPartial(object.op.value),
+          };
+        }
+        break;
+      }
+      case "authUserGrantRole": {
+        if (object.op?.value !== undefined && object.op?.value !== null) {
+          message.op = { $case: "authUserGrantRole", value: AuthUserGrantRoleRequest.fromPartial(object.op.value) };
+        }
+        break;
+      }
+      case "authUserRevokeRole": {
+        if (object.op?.value !== undefined && object.op?.value !== null) {
+          message.op = { $case: "authUserRevokeRole", value: AuthUserRevokeRoleRequest.fromPartial(object.op.value) };
+        }
+        break;
+      }
+      case "authRoleAdd": {
+        if (object.op?.value !== undefined && object.op?.value !== null) {
+          message.op = { $case: "authRoleAdd", value: AuthRoleAddRequest.fromPartial(object.op.value) };
+        }
+        break;
+      }
+      case "authRoleDelete": {
+        if (object.op?.value !== undefined && object.op?.value !== null) {
+          message.op = { $case: "authRoleDelete", value: AuthRoleDeleteRequest.fromPartial(object.op.value) };
+        }
+        break;
+      }
+      case "authRoleGrantPermission": {
+        if (object.op?.value !== undefined && object.op?.value !== null) {
+          message.op = {
+            $case: "authRoleGrantPermission",
+            value: AuthRoleGrantPermissionRequest.fromPartial(object.op.value),
+          };
+        }
+        break;
+      }
+      case "authRoleRevokePermission": {
+        if (object.op?.value !== undefined && object.op?.value !== null) {
+          message.op = {
+            $case: "authRoleRevokePermission",
+            value: AuthRoleRevokePermissionRequest.fromPartial(object.op.value),
+          };
+        }
+        break;
+      }
     }
+    message.username = object.username ?? "";
+    message.authRevision = (object.authRevision !== undefined && object.authRevision !== null)
+      ? BigInt(object.authRevision)
+      : 0n;
+    message.fromServer = object.fromServer ?? false;
+    return message;
+  },
+};
+
+function createBaseAuthenticateEntry(): AuthenticateEntry {
+  return { name: "", simpleToken: "" };
+}
+
+export const AuthenticateEntry: MessageFns<AuthenticateEntry> = {
+  encode(message: AuthenticateEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.simpleToken !== "") {
+      writer.uint32(18).string(message.simpleToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuthenticateEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuthenticateEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.simpleToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuthenticateEntry {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      simpleToken: isSet(object.simpleToken)
+        ? globalThis.String(object.simpleToken)
+        : isSet(object.simple_token)
+        ? globalThis.String(object.simple_token)
+        : "",
+    };
+  },
+
+  toJSON(message: AuthenticateEntry): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.simpleToken !== "") {
+      obj.simpleToken = message.simpleToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AuthenticateEntry>): AuthenticateEntry {
+    return AuthenticateEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AuthenticateEntry>): AuthenticateEntry {
+    const message = createBaseAuthenticateEntry();
+    message.name = object.name ?? "";
+    message.simpleToken = object.simpleToken ?? "";
     return message;
   },
 };
