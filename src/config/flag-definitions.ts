@@ -1,5 +1,8 @@
 // The one registry of accepted flags: name, type, default, help, environment variable,
 // config-file key and single-value check. A new flag (TLS, auth, metrics...) is a new entry.
+import { BCRYPT_COST_DEFAULT } from '../auth/passwords.js';
+import { SIMPLE_TOKEN_TTL_SECONDS_DEFAULT } from '../auth/simple-tokens.js';
+import { AUTH_TOKEN_DEFAULT, authTokenError } from '../auth/token-options.js';
 import { bindUrlError, advertiseUrlError, type EtcdUrl } from './etcd-urls.js';
 import { goQuote } from './go-values.js';
 import { type FlagType, type FlagValue, integerOf, itemsOf, textOf, urlsOf } from './flag-value.js';
@@ -101,6 +104,10 @@ function validateLogLevel(value: FlagValue): string | undefined {
   return LOG_LEVELS.some((known) => known === level) ? undefined : `unknown level ${goQuote(level)}`;
 }
 
+function validateAuthToken(value: FlagValue): string | undefined {
+  return authTokenError(textOf(value));
+}
+
 function validateClusterState(value: FlagValue): string | undefined {
   const state = textOf(value);
   return state === 'new' || state === 'existing' ? undefined : `unexpected clusterState ${goQuote(state)}`;
@@ -154,6 +161,12 @@ export const FLAG_DEFINITIONS: readonly FlagDefinition[] = [
     help: 'Most operations one transaction may hold.' }),
   defineFlag({ name: 'max-request-bytes', type: uint, defaultText: String(DEFAULT_MAX_REQUEST_BYTES), group: 'member',
     help: 'Largest client request accepted, in bytes.' }),
+  defineFlag({ name: 'auth-token', type: { kind: 'string' }, defaultText: AUTH_TOKEN_DEFAULT, group: 'member',
+    help: 'Auth token type and options: simple, or jwt,pub-key=...,priv-key=...,sign-method=...,ttl=5m.', validate: validateAuthToken }),
+  defineFlag({ name: 'bcrypt-cost', type: uint, defaultText: String(BCRYPT_COST_DEFAULT), group: 'member',
+    help: 'bcrypt cost factor for hashing auth passwords (4 to 31).' }),
+  defineFlag({ name: 'auth-token-ttl', type: uint, defaultText: String(SIMPLE_TOKEN_TTL_SECONDS_DEFAULT), group: 'member',
+    help: 'Seconds a simple auth token lives without use.' }),
   defineFlag({ name: 'initial-advertise-peer-urls', type: { kind: 'urls' }, defaultText: DEFAULT_INITIAL_ADVERTISE_PEER_URLS, group: 'clustering',
     help: 'Peer URLs this member tells the other members about.', validate: advertiseValidator('initial-advertise-peer-urls') }),
   defineFlag({ name: 'advertise-client-urls', type: { kind: 'urls' }, defaultText: DEFAULT_ADVERTISE_CLIENT_URLS, group: 'clustering',

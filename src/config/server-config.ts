@@ -91,6 +91,10 @@ export interface ServerConfig {
   readonly quotaBackendBytes: number | null;
   readonly maxRequestBytes: number;
   readonly maxTxnOps: number;
+  /** --auth-token, --auth-token-ttl (seconds) and --bcrypt-cost. */
+  readonly authToken: string;
+  readonly authTokenTtlSeconds: number;
+  readonly bcryptCost: number;
   readonly backendBatchIntervalMs: number;
   readonly backendBatchLimit: number;
   readonly compactionBatchLimit: number;

@@ -3,10 +3,7 @@
 // Remove a key from here when its flag joins the registry.
 
 export const UNSUPPORTED_ETCD_CONFIG_KEYS: ReadonlySet<string> = new Set([
-  'auth-token',
-  'auth-token-ttl',
   'backend-bbolt-freelist-type',
-  'bcrypt-cost',
   'cipher-suites',
   'client-transport-security',
   'cors',
