@@ -37,3 +37,5 @@ execFileSync('protoc', [
   ...files,
 ], { stdio: 'inherit' });
 console.log(`generated codecs for ${files.length} proto files into src/generated`);
+// The gateway's strict JSON reader needs each message's fields in declaration order.
+await import('./gen-message-descriptors.mjs');

@@ -4,10 +4,12 @@
 import { Client, credentials, Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_TABLE } from '../../errors/error-table.js';
-import { quoteLargeIntegers } from './exact-json-integers.js';
+import { GoJsonError } from './go-json-text.js';
+import type { JsonNode } from './go-json-scanner.js';
+import { GatewayPanicError } from './jsonpb-reader.js';
 import type { GatewayRoute } from './gateway-routes.js';
 import { replyGrpcError, streamErrorChunk, httpStatusFromGrpcCode } from './http-replies.js';
-import { BodyTooLargeError, JsonValueSplitter, readBody } from './read-body.js';
+import { BodyTooLargeError, JsonValueStream, readBody } from './read-body.js';
 
 /** JSON of a request is larger than its wire form (base64 is 4/3, plus keys): the body bound is this times the gRPC bound. */
 const JSON_BODY_FACTOR = 2;
@@ -51,13 +53,8 @@ export class Gateway {
   }
 
   private async unary(route: GatewayRoute, request: IncomingMessage, response: ServerResponse, metadata: Metadata): Promise<void> {
-    let message: Buffer;
-    try {
-      message = route.encodeRequest(parseRequestJson(await readBody(request, this.bodyLimitBytes)));
-    } catch (error) {
-      const failure = asGatewayError(error);
-      return replyGrpcError(response, failure.code, failure.message);
-    }
+    const message = await this.readRequest(route, request, response);
+    if (message === undefined) return;
     const call = this.client.makeUnaryRequest(route.grpcPath, passThrough, passThrough, message, metadata, (error, reply) => {
       if (error !== null) return replyGrpcError(response, error.code, error.details);
       if (reply === undefined) return replyGrpcError(response, status.INTERNAL, 'no response');
@@ -70,48 +67,94 @@ export class Gateway {
   }
 
   private async serverStream(route: GatewayRoute, request: IncomingMessage, response: ServerResponse, metadata: Metadata): Promise<void> {
-    let message: Buffer;
-    try {
-      message = route.encodeRequest(parseRequestJson(await readBody(request, this.bodyLimitBytes)));
-    } catch (error) {
-      const failure = asGatewayError(error);
-      return replyGrpcError(response, failure.code, failure.message);
-    }
+    const message = await this.readRequest(route, request, response);
+    if (message === undefined) return;
     const call = this.client.makeServerStreamRequest(route.grpcPath, passThrough, passThrough, message, metadata);
     pipeResponses(route, call, response);
   }
 
+  /** The request message of a unary or server-streaming call, or undefined once the failure is answered. */
+  private async readRequest(route: GatewayRoute, request: IncomingMessage, response: ServerResponse): Promise<Buffer | undefined> {
+    try {
+      return route.encodeRequest(await readBody(request, this.bodyLimitBytes));
+    } catch (error) {
+      if (error instanceof GatewayPanicError) return dropConnection(response);
+      const failure = asGatewayError(error);
+      replyGrpcError(response, failure.code, failure.message);
+      return undefined;
+    }
+  }
+
+  /**
+   * As etcd's gateway: a first value that does not decode fails the call (500, code
+   * Unknown, since etcd returns the bare decode error); a later one just ends the
+   * requests (half-close) while responses keep flowing.
+   */
   private async bidiStream(route: GatewayRoute, request: IncomingMessage, response: ServerResponse, metadata: Metadata): Promise<void> {
     const call = this.client.makeBidiStreamRequest(route.grpcPath, passThrough, passThrough, metadata);
     pipeResponses(route, call, response);
-    const splitter = new JsonValueSplitter(this.bodyLimitBytes);
-    request.setEncoding('utf8');
-    try {
-      for await (const text of request) {
-        for (const value of splitter.push(text as string)) {
-          if (!call.write(route.encodeRequest(parseRequestJson(Buffer.from(value))))) await waitDrain(call);
-        }
+    const values = new JsonValueStream(this.bodyLimitBytes);
+    let sent = 0;
+    let stopped = false;
+    const send = (node: JsonNode): void => {
+      const message = route.encodeRequestValue(node);
+      sent++;
+      if (call.write(message)) return;
+      request.pause();
+      call.once('drain', () => request.resume());
+    };
+    const stop = (error: unknown): void => {
+      stopped = true;
+      if (sent === 0) failStreamStart(call, response, error);
+      else call.end();
+    };
+    // Events rather than for-await: leaving a for-await early would destroy the request, and with it the reply.
+    request.on('data', (chunk: Buffer) => {
+      if (stopped) return;
+      const { values: nodes, error } = values.push(chunk);
+      try {
+        for (const node of nodes) send(node);
+      } catch (encodeError) {
+        return stop(encodeError);
       }
-      if (splitter.rest() !== '') route.encodeRequest(parseRequestJson(Buffer.from(splitter.rest())));
-      // As grpc-gateway: the end of the body half-closes the stream; responses keep flowing.
+      if (error !== undefined) stop(error);
+    });
+    request.on('end', () => {
+      if (stopped) return;
+      stopped = true;
+      try {
+        const last = values.end();
+        if (last !== undefined) send(last);
+      } catch (error) {
+        if (sent === 0) return failStreamStart(call, response, error);
+      }
       call.end();
-    } catch (error) {
-      const failure = asGatewayError(error);
-      call.cancel();
-      if (!response.headersSent) replyGrpcError(response, failure.code, failure.message);
-      else response.end(`${JSON.stringify(streamErrorChunk(failure.code, failure.message))}\n`);
-    }
+    });
   }
+}
+
+function failStreamStart(call: { cancel(): void }, response: ServerResponse, error: unknown): void {
+  call.cancel();
+  if (error instanceof GatewayPanicError) {
+    dropConnection(response);
+    return;
+  }
+  const failure = asGatewayError(error);
+  const code = error instanceof GoJsonError ? status.UNKNOWN : failure.code;
+  if (!response.headersSent) replyGrpcError(response, code, failure.message);
+  else response.end(`${JSON.stringify(streamErrorChunk(code, failure.message))}\n`);
+}
+
+/** What a client of etcd sees when its gateway handler panics: the connection closes unanswered. */
+function dropConnection(response: ServerResponse): undefined {
+  response.socket?.destroy();
+  return undefined;
 }
 
 interface ResponseStream extends NodeJS.EventEmitter {
   cancel(): void;
   pause(): void;
   resume(): void;
-}
-
-function waitDrain(call: NodeJS.EventEmitter): Promise<void> {
-  return new Promise<void>((resolve) => call.once('drain', () => resolve()));
 }
 
 /** Streams each gRPC response as {"result": ...} on its own line; a failure ends with {"error": ...}. */
@@ -153,31 +196,14 @@ function metadataFor(request: IncomingMessage): Metadata {
   return metadata;
 }
 
-/** An empty body is an empty message (as grpc-gateway treats EOF); anything else must be a JSON object. */
-export function parseRequestJson(body: Buffer): unknown {
-  const text = body.toString('utf8');
-  if (text.trim() === '') return {};
-  // Go's decoder reads the first value of the body and ignores what follows it.
-  const first = text.trimStart().startsWith('{') ? (new JsonValueSplitter(body.length).push(text)[0] ?? text) : text;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(quoteLargeIntegers(first));
-  } catch (error) {
-    throw new GatewayError(status.INVALID_ARGUMENT, error instanceof Error ? error.message : String(error));
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    const kind = Array.isArray(parsed) ? 'array' : parsed === null ? 'null' : typeof parsed;
-    throw new GatewayError(status.INVALID_ARGUMENT, `json: cannot unmarshal ${kind} into Go value of type map[string]json.RawMessage`);
-  }
-  return parsed;
-}
-
 function asGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
+  // etcd wraps every decode error as InvalidArgument with Go's text.
+  if (error instanceof GoJsonError) return new GatewayError(status.INVALID_ARGUMENT, error.message);
   if (error instanceof BodyTooLargeError) {
     const mapped = ERROR_TABLE.RequestTooLarge;
     return new GatewayError(mapped.code, mapped.message);
   }
-  // A value the message cannot hold (a bad int64 string, say): the client's mistake.
-  return new GatewayError(status.INVALID_ARGUMENT, error instanceof Error ? error.message : String(error));
+  // Anything else is a bug in the gateway, not the client's mistake.
+  return new GatewayError(status.INTERNAL, error instanceof Error ? error.message : String(error));
 }

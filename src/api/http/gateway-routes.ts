@@ -3,21 +3,26 @@
 import * as rpc from '../../generated/etcdserverpb/rpc.js';
 import * as election from '../../generated/v3electionpb/v3election.js';
 import * as lock from '../../generated/v3lockpb/v3lock.js';
+import { METHOD_REQUEST_TYPES } from '../../generated/message-descriptors.js';
 import { toOrigNames } from './gateway-json.js';
+import type { JsonNode } from './go-json-scanner.js';
+import { readRequestBody, readRequestValue, type ProtoObject } from './jsonpb-reader.js';
 
 export type GatewayCallKind = 'unary' | 'server_stream' | 'bidi_stream';
 
 export interface GatewayRoute {
   readonly grpcPath: string;
   readonly kind: GatewayCallKind;
-  /** JSON (snake or camel keys) to the request's wire bytes; throws on values that do not fit. */
-  encodeRequest(json: unknown): Buffer;
+  /** A whole request body (its first JSON value) to the request's wire bytes; throws etcd's decode errors. */
+  encodeRequest(body: Buffer): Buffer;
+  /** One JSON value of a request stream to the request's wire bytes. */
+  encodeRequestValue(node: JsonNode): Buffer;
   /** A response's wire bytes to etcd's gateway JSON. */
   decodeResponse(bytes: Buffer): unknown;
 }
 
 interface JsonMessage<T> {
-  fromJSON(object: unknown): T;
+  fromPartial(object: ProtoObject): T;
   toJSON(message: T): unknown;
   encode(message: T): { finish(): Uint8Array };
   decode(input: Uint8Array): T;
@@ -32,10 +37,14 @@ interface MethodShape {
 function route<Req, Res>(method: MethodShape, request: JsonMessage<Req>, response: JsonMessage<Res>, keptTopLevel: readonly string[] = []): GatewayRoute {
   const kept = new Set(keptTopLevel);
   const kind: GatewayCallKind = method.requestStream ? 'bidi_stream' : method.responseStream ? 'server_stream' : 'unary';
+  const requestType = METHOD_REQUEST_TYPES[method.path];
+  if (requestType === undefined) throw new Error(`no request descriptor for ${method.path}`);
+  const encode = (object: ProtoObject): Buffer => Buffer.from(request.encode(request.fromPartial(object)).finish());
   return {
     grpcPath: method.path,
     kind,
-    encodeRequest: (json) => Buffer.from(request.encode(request.fromJSON(json)).finish()),
+    encodeRequest: (body) => encode(readRequestBody(body, requestType)),
+    encodeRequestValue: (node) => encode(readRequestValue(node, requestType)),
     decodeResponse: (bytes) => toOrigNames(response.toJSON(response.decode(bytes)), kept),
   };
 }

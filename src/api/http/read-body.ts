@@ -1,6 +1,7 @@
 // Request bodies, read with a bound: a unary gateway call's whole body, or a
-// stream of JSON values (watch, keep-alive) split one value at a time.
+// stream of JSON values (watch, keep-alive) read one value at a time.
 import type { IncomingMessage } from 'node:http';
+import { scanFirstValue, type JsonNode } from './go-json-scanner.js';
 
 export class BodyTooLargeError extends Error {
   constructor(readonly limitBytes: number) {
@@ -22,53 +23,42 @@ export async function readBody(request: IncomingMessage, limitBytes: number): Pr
 }
 
 /**
- * Splits concatenated JSON values (as Go's json.Decoder reads a body) at the end of
- * each top-level value. Each value may be at most limitBytes long.
+ * The JSON values of a request stream (watch, keep-alive), read one after another as
+ * Go's json.Decoder reads them: whitespace between values, anything else is a syntax
+ * error. A value still open may be at most limitBytes long.
  */
-export class JsonValueSplitter {
-  private pending = '';
-  private depth = 0;
-  private inString = false;
-  private escaped = false;
-  private scanned = 0;
+export class JsonValueStream {
+  private pending: Buffer = Buffer.alloc(0);
 
   constructor(private readonly limitBytes: number) {}
 
-  /** Feeds text; returns the complete values it closed. */
-  push(text: string): string[] {
-    this.pending += text;
-    const values: string[] = [];
-    for (; this.scanned < this.pending.length; this.scanned++) {
-      const closed = this.scan(this.pending.charAt(this.scanned));
-      if (!closed) continue;
-      values.push(this.pending.slice(0, this.scanned + 1).trim());
-      this.pending = this.pending.slice(this.scanned + 1);
-      this.scanned = -1;
+  /**
+   * Feeds bytes; returns the values they complete and, when one is malformed, Go's
+   * error for it (the values before it still count, as Go's decoder returned them first).
+   */
+  push(chunk: Buffer): { values: JsonNode[]; error?: unknown } {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const values: JsonNode[] = [];
+    try {
+      // Bounded: each turn consumes at least one byte of pending.
+      for (;;) {
+        const scanned = scanFirstValue(this.pending, false);
+        if (scanned.kind === 'empty') this.pending = Buffer.alloc(0);
+        if (scanned.kind !== 'value') break;
+        values.push(scanned.node);
+        this.pending = this.pending.subarray(scanned.end);
+      }
+      if (this.pending.length > this.limitBytes) throw new BodyTooLargeError(this.limitBytes);
+    } catch (error) {
+      return { values, error };
     }
-    if (this.pending.length > this.limitBytes) throw new BodyTooLargeError(this.limitBytes);
-    if (this.depth === 0 && this.pending.trim() === '') this.pending = '';
-    this.scanned = this.pending.length;
-    return values;
+    return { values };
   }
 
-  /** What is left when the body ends: a value never closed (or a bare scalar) is malformed. */
-  rest(): string {
-    return this.pending.trim();
-  }
-
-  private scan(char: string): boolean {
-    if (this.inString) {
-      if (this.escaped) this.escaped = false;
-      else if (char === '\\') this.escaped = true;
-      else if (char === '"') this.inString = false;
-      return false;
-    }
-    if (char === '"') this.inString = true;
-    else if (char === '{' || char === '[') this.depth++;
-    else if (char === '}' || char === ']') {
-      this.depth--;
-      return this.depth === 0;
-    }
-    return false;
+  /** The body ended: a value still open is Go's "unexpected EOF"; a top-level number ends here. */
+  end(): JsonNode | undefined {
+    const scanned = scanFirstValue(this.pending, true);
+    this.pending = Buffer.alloc(0);
+    return scanned.kind === 'value' ? scanned.node : undefined;
   }
 }
