@@ -2,7 +2,7 @@
 // db) with one named database per bucket; each batch commits in one lmdb
 // write transaction, so it lands whole or not at all.
 import { renameSync, rmSync, statSync } from 'node:fs';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import { open, type Database, type RootDatabase, type Transaction } from 'lmdb';
 import { assert } from '../util/assert.js';
 import { BUCKET_NAMES, type BackendEntry, type BackendOptions, type BucketName } from './backend.js';
 import { BatchingBackend, type CommittedStore, type WriteBatch } from './batching-backend.js';
@@ -17,8 +17,40 @@ const LOCK_SUFFIX = '-lock';
 const LMDB_META_PAGES = 2;
 
 type BinaryDb = Database<Buffer, Buffer>;
+type ViewDb = Database<unknown, Buffer>;
 /** Reads a value in place: `value` is lmdb's own buffer, valid only during the call, `valueBytes` long. */
 export type ValueParser<T> = (value: Uint8Array, valueBytes: number) => T;
+
+/** A consistent view of the committed buckets at one moment, for long exports. */
+export interface PointInTimeReader {
+  /** Every entry of `bucket` in key order, as of the moment the reader was opened. */
+  entries(bucket: BucketName): Iterable<readonly [Buffer, Buffer]>;
+  /** Releases the view (and the pages lmdb keeps for it); safe to call twice. */
+  close(): void;
+}
+
+const subarrayOf = Uint8Array.prototype.subarray;
+/** Where a whole-bucket scan starts: lmdb keys are never empty, so this is at or below all of them. */
+const LOWEST_KEY = Buffer.from([0]);
+
+/**
+ * A copy out of lmdb's shared read buffer. Small copies come from Node's buffer
+ * pool, so a scan of a million records does not create a million ArrayBuffers.
+ */
+function copyOut(source: Uint8Array, start: number, end: number): Buffer {
+  const out = Buffer.allocUnsafe(end - start);
+  out.set(subarrayOf.call(source, start, end));
+  return out;
+}
+
+/** Keys of the view handles: written as given, read as pooled copies. */
+const VIEW_KEY_ENCODER = {
+  writeKey: (key: Uint8Array, target: Uint8Array, start: number): number => {
+    target.set(key, start);
+    return start + key.length;
+  },
+  readKey: (source: Uint8Array, start: number, end: number): Buffer => copyOut(source, start, end),
+};
 
 // One named database per bucket rather than bucket-prefixed keys: scans need no
 // prefix arithmetic, keys stay byte-identical to etcd's, and per-bucket page
@@ -26,8 +58,10 @@ export type ValueParser<T> = (value: Uint8Array, valueBytes: number) => T;
 class LmdbStore implements CommittedStore {
   private dbs = new Map<BucketName, BinaryDb>();
   /** Second handles on the buckets whose values go through `parseValue` instead of being copied. */
-  private viewDbs = new Map<BucketName, Database<unknown, Buffer>>();
+  private viewDbs = new Map<BucketName, ViewDb>();
   private parseValue: ValueParser<unknown> | null = null;
+  private openReaders = 0;
+  private readersClosed: Array<() => void> = [];
   private closed = false;
 
   constructor(
@@ -99,6 +133,9 @@ class LmdbStore implements CommittedStore {
    * caller guarantees no commit runs meanwhile.
    */
   async defragment(): Promise<void> {
+    // Readers hold transactions of the environment being replaced (etcd's defrag
+    // likewise waits for open read transactions before it closes the old db).
+    await this.readersDone();
     const copyPath = `${this.path}${DEFRAG_SUFFIX}`;
     rmSync(copyPath, { force: true });
     await this.root.backup(copyPath, true);
@@ -115,19 +152,47 @@ class LmdbStore implements CommittedStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // An export in progress finishes first: its cursors must not outlive their transaction.
+    await this.readersDone();
     await this.root.close();
   }
 
-  private viewDb(bucket: BucketName): Database<unknown, Buffer> {
+  /** Entries of `bucket` read in one lmdb read transaction (see PointInTimeReader). */
+  *entriesAt(bucket: BucketName, transaction: Transaction): Generator<readonly [Buffer, Buffer]> {
+    for (const { key, value } of this.viewDb(bucket).getRange({ transaction, start: LOWEST_KEY })) yield [key as Buffer, value as Buffer];
+  }
+
+  /** A view of the last commit, held in an lmdb read transaction until closed. */
+  openReader(): PointInTimeReader {
+    const transaction = this.root.useReadTransaction();
+    this.openReaders++;
+    let open = true;
+    return {
+      entries: (bucket) => this.entriesAt(bucket, transaction),
+      close: () => {
+        if (!open) return;
+        open = false;
+        transaction.done();
+        this.openReaders--;
+        if (this.openReaders === 0) for (const wake of this.readersClosed.splice(0)) wake();
+      },
+    };
+  }
+
+  /** Resolves once no reader is open. */
+  private async readersDone(): Promise<void> {
+    if (this.openReaders > 0) await new Promise<void>((resolve) => this.readersClosed.push(resolve));
+  }
+
+  private viewDb(bucket: BucketName): ViewDb {
     let db = this.viewDbs.get(bucket);
     if (db === undefined) {
-      const decode = (value: Uint8Array, valueBytes: number): unknown => {
-        assert(this.parseValue !== null, 'lmdb view read outside visit()');
-        return this.parseValue(value, valueBytes);
-      };
+      // Inside visit() values go to its parser in place; otherwise they are pooled copies.
+      const decode = (value: Uint8Array, valueBytes: number): unknown =>
+        this.parseValue === null ? copyOut(value, 0, valueBytes) : this.parseValue(value, valueBytes);
       // lmdb-js hands a custom decoder its shared read buffer and the value's size.
-      // (lmdb-js takes `encoder` on any database, though its types list it for the root only.)
-      const options = { name: bucket, keyEncoding: 'binary' as const, encoder: { encode: (v: unknown) => v as Buffer, decode } };
+      // (lmdb-js takes `encoder` and `keyEncoder` on any database, though its types list them for the root only.)
+      const options = { name: bucket, keyEncoder: VIEW_KEY_ENCODER, encoder: { encode: (v: unknown) => v as Buffer, decode } };
       db = this.root.openDB<unknown, Buffer>(options);
       this.viewDbs.set(bucket, db);
     }
@@ -191,6 +256,19 @@ export class LmdbBackend extends BatchingBackend {
     if (this.hasUncommittedWrites) return false;
     this.lmdb.visit(bucket, start, parse, visitor);
     return true;
+  }
+
+  /**
+   * Commits, then opens a view of the committed state that later commits do not
+   * change: exports read it while the server goes on writing, as etcd's snapshot
+   * reads a bbolt read transaction. Close it promptly: lmdb keeps its pages.
+   */
+  async pointInTimeReader(): Promise<PointInTimeReader> {
+    let reader: PointInTimeReader | undefined;
+    await this.exclusive(async () => {
+      reader = this.lmdb.openReader();
+    });
+    return reader as PointInTimeReader;
   }
 
   /** etcd's defragment: commits, then shrinks the file to the pages in use. */

@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUCKET_NAMES, type Backend, type BucketName } from '../../backend/backend.js';
+import { BUCKET_NAMES, type Backend, type BackendEntry, type BucketName } from '../../backend/backend.js';
 import { bucketSlices } from '../../backend/bucket-slices.js';
 import { LmdbBackend } from '../../backend/lmdb-backend.js';
 import { writeBbolt, type BboltWriteSummary, type KeyValueStream } from '../../bbolt/bbolt-writer.js';
@@ -24,15 +24,35 @@ export interface EtcdExportOptions {
  * for a live server use exportLiveEtcdSnapshot.
  */
 export async function exportEtcdSnapshot(backend: Backend, path: string, options: EtcdExportOptions = {}): Promise<BboltWriteSummary> {
+  return writeExport((name) => bucketSlices(backend, name, EXPORT_SCAN_KEYS), path, options);
+}
+
+/** Exports a point-in-time view, so a server keeps writing while the snapshot is made. */
+export async function exportLiveEtcdSnapshot(backend: Backend, path: string, options: EtcdExportOptions = {}): Promise<BboltWriteSummary> {
+  if (backend instanceof LmdbBackend) {
+    // One lmdb read transaction is the point in time: nothing is copied first.
+    const reader = await backend.pointInTimeReader();
+    try {
+      return await writeExport((name) => [reader.entries(name)], path, options);
+    } finally {
+      reader.close();
+    }
+  }
+  return exportCopy(backend, path, options);
+}
+
+type EntryPairs = Iterable<readonly [Buffer, Buffer]> | Iterable<BackendEntry>;
+
+async function writeExport(read: (bucket: BucketName) => Iterable<EntryPairs>, path: string, options: EtcdExportOptions): Promise<BboltWriteSummary> {
   const buckets = new Map<string, KeyValueStream>();
-  for (const name of BUCKET_NAMES) buckets.set(name, bucketEntries(backend, name));
+  for (const name of BUCKET_NAMES) buckets.set(name, bucketEntries(read(name), name));
   const summary = await writeBbolt(path, buckets);
   if (options.digest ?? true) await appendSnapshotDigest(path);
   return summary;
 }
 
-/** Exports a point-in-time copy, so a server keeps writing while the snapshot is made. */
-export async function exportLiveEtcdSnapshot(backend: Backend, path: string, options: EtcdExportOptions = {}): Promise<BboltWriteSummary> {
+/** Any other backend: a committed copy, opened as lmdb and exported from there. */
+async function exportCopy(backend: Backend, path: string, options: EtcdExportOptions): Promise<BboltWriteSummary> {
   const dir = await mkdtemp(join(tmpdir(), 'etcd-ts-export-'));
   try {
     const copyPath = join(dir, 'db');
@@ -48,10 +68,11 @@ export async function exportLiveEtcdSnapshot(backend: Backend, path: string, opt
   }
 }
 
-/** The bucket's entries, read in slices of EXPORT_SCAN_KEYS, without etcd-ts's own meta keys. */
-function* bucketEntries(backend: Backend, bucket: BucketName): Generator<readonly [Buffer, Buffer]> {
-  for (const slice of bucketSlices(backend, bucket, EXPORT_SCAN_KEYS)) {
-    for (const { key, value } of slice) {
+/** The bucket's entries (in slices or in one stream), without etcd-ts's own meta keys. */
+function* bucketEntries(slices: Iterable<EntryPairs>, bucket: BucketName): Generator<readonly [Buffer, Buffer]> {
+  for (const slice of slices) {
+    for (const entry of slice) {
+      const [key, value] = 'key' in entry ? [entry.key, entry.value] : entry;
       if (bucket === 'meta' && key.subarray(0, PRIVATE_META_PREFIX.length).equals(PRIVATE_META_PREFIX)) continue;
       yield [key, value];
     }
