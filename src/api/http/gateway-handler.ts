@@ -4,7 +4,7 @@
 import { Client, credentials, Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_TABLE } from '../../errors/error-table.js';
-import { GoJsonError } from './go-json-text.js';
+import { GoJsonError, goJsonStringify } from './go-json-text.js';
 import type { JsonNode } from './go-json-scanner.js';
 import { GatewayPanicError } from './jsonpb-reader.js';
 import type { GatewayRoute } from './gateway-routes.js';
@@ -59,7 +59,7 @@ export class Gateway {
       if (error !== null) return replyGrpcError(response, error.code, error.details);
       if (reply === undefined) return replyGrpcError(response, status.INTERNAL, 'no response');
       writeJsonHeaders(response, 200);
-      response.end(JSON.stringify(route.decodeResponse(reply)));
+      response.end(goJsonStringify(route.decodeResponse(reply)));
     });
     response.on('close', () => {
       if (!response.writableFinished) call.cancel();
@@ -142,7 +142,7 @@ function failStreamStart(call: { cancel(): void }, response: ServerResponse, err
   const failure = asGatewayError(error);
   const code = error instanceof GoJsonError ? status.UNKNOWN : failure.code;
   if (!response.headersSent) replyGrpcError(response, code, failure.message);
-  else response.end(`${JSON.stringify(streamErrorChunk(code, failure.message))}\n`);
+  else response.end(`${goJsonStringify(streamErrorChunk(code, failure.message))}\n`);
 }
 
 /** What a client of etcd sees when its gateway handler panics: the connection closes unanswered. */
@@ -161,7 +161,7 @@ interface ResponseStream extends NodeJS.EventEmitter {
 function pipeResponses(route: GatewayRoute, call: ResponseStream, response: ServerResponse): void {
   call.on('data', (reply: Buffer) => {
     if (!response.headersSent) writeJsonHeaders(response, 200);
-    if (!response.write(`${JSON.stringify({ result: route.decodeResponse(reply) })}\n`)) {
+    if (!response.write(`${goJsonStringify({ result: route.decodeResponse(reply) })}\n`)) {
       call.pause();
       response.once('drain', () => call.resume());
     }
@@ -169,7 +169,7 @@ function pipeResponses(route: GatewayRoute, call: ResponseStream, response: Serv
   call.on('error', (error: ServiceError) => {
     if (response.writableEnded) return;
     if (!response.headersSent) writeJsonHeaders(response, httpStatusFromGrpcCode(error.code));
-    response.end(`${JSON.stringify(streamErrorChunk(error.code, error.details))}\n`);
+    response.end(`${goJsonStringify(streamErrorChunk(error.code, error.details))}\n`);
   });
   call.on('end', () => {
     if (response.writableEnded) return;

@@ -35,6 +35,9 @@ function quoteRune(code: number): string {
   return String.fromCodePoint(code);
 }
 
+/** Go's strconv.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
+
 /** fmt's %q of raw bytes: printable UTF-8 kept, the rest escaped. */
 export function goQuote(bytes: Buffer): string {
   let out = '"';
@@ -44,11 +47,23 @@ export function goQuote(bytes: Buffer): string {
     if (code === undefined) out += `\\x${hex(bytes[i] ?? 0, 2)}`;
     else if (code === 0x22) out += '\\"';
     else if (code < 0x100) out += quoteRune(code);
-    else if (code === 0x2028 || code === 0x2029 || (code >= 0xfff9 && code <= 0xfffb)) out += `\\u${hex(code, 4)}`;
-    else out += String.fromCodePoint(code);
+    else if (PRINTABLE.test(String.fromCodePoint(code))) out += String.fromCodePoint(code);
+    else out += code < 0x10000 ? `\\u${hex(code, 4)}` : `\\U${hex(code, 8)}`;
     i += width;
   }
   return `${out}"`;
+}
+
+const GO_JSON_ESCAPES: Readonly<Record<string, string>> = {
+  '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029', '\\b': '\\u0008', '\\f': '\\u000c',
+};
+
+/** JSON text as Go's encoding/json writes it (HTML-safe: <, >, & and U+2028/9 escaped; \b and \f as \u00XX). */
+export function goJsonStringify(value: unknown): string {
+  const text = JSON.stringify(value);
+  if (!/[<>&\u2028\u2029]|\\[bf]/.test(text)) return text;
+  // Escapes are matched whole, so the b of an escaped backslash is left alone.
+  return text.replace(/\\[\s\S]|[<>&\u2028\u2029]/g, (match) => GO_JSON_ESCAPES[match] ?? match);
 }
 
 /** One UTF-8 sequence as Go's utf8.DecodeRune reads it; an invalid one is [undefined, 1]. */

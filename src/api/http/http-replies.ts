@@ -1,6 +1,7 @@
 // How etcd's HTTP side answers: grpc-gateway's status mapping and error bodies,
 // Go's plain-text http.Error, and the CORS headers etcd 3.4 puts on every reply.
 import type { ServerResponse } from 'node:http';
+import { goJsonStringify } from './go-json-text.js';
 
 /** grpc-gateway's HTTPStatusFromCode, indexed by gRPC status code. */
 const HTTP_STATUS_BY_GRPC_CODE: readonly number[] = [
@@ -40,7 +41,7 @@ export function replyPlainError(response: ServerResponse, httpStatus: number, te
 export function replyJson(response: ServerResponse, httpStatus: number, body: unknown, contentType = 'application/json'): void {
   response.statusCode = httpStatus;
   response.setHeader('Content-Type', contentType);
-  response.end(JSON.stringify(body));
+  response.end(goJsonStringify(body));
 }
 
 /** grpc-gateway's error body for a failed unary call: key order as etcd sends it. */
