@@ -108,9 +108,11 @@ main(process.argv.slice(2)).then(
     // Operating errors (bad data dir, bad cluster flags) are reported by their message; anything else is a bug with a stack.
     const expected =
       error instanceof Error &&
-      ['BootstrapError', 'TlsSetupError', 'BackendFileError', 'WalCorruptError', 'BboltFormatError', 'EtcdSnapshotError', 'SnapshotFileError'].includes(error.name);
+      ['BootstrapError', 'TlsSetupError', 'BackendFileError', 'WalCorruptError', 'BboltFormatError', 'EtcdSnapshotError', 'SnapshotFileError', 'CorruptionError'].includes(error.name);
     const message = error instanceof Error ? (expected ? error.message : (error.stack ?? error.message)) : String(error);
-    process.stderr.write(`{"level":"fatal","ts":"${new Date().toISOString()}","msg":"failed to start","error":${JSON.stringify(message)}}\n`);
+    // etcd reports a failed initial corruption check as it does any start-up failure of its server: "discovery failed".
+    const msg = error instanceof Error && error.name === 'CorruptionError' ? 'discovery failed' : 'failed to start';
+    process.stderr.write(`{"level":"fatal","ts":"${new Date().toISOString()}","msg":"${msg}","error":${JSON.stringify(message)}}\n`);
     process.exit(1);
   },
 );

@@ -37,6 +37,8 @@ export function serverOptionsFromConfig(config: ServerConfig, logger: Logger): S
     backendBatchIntervalMs: config.backendBatchIntervalMs,
     watchProgressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
     leaseCheckpointIntervalMs: config.leaseCheckpointIntervalMs,
+    initialCorruptCheck: config.initialCorruptCheck,
+    corruptCheckIntervalMs: config.corruptCheckIntervalMs,
     logger,
   };
 }

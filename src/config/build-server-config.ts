@@ -136,6 +136,11 @@ function watchProgressMs(nanoseconds: bigint, warnings: string[]): number {
   return MIN_WATCH_PROGRESS_NOTIFY_INTERVAL_MS;
 }
 
+/** etcd checks only when the interval is positive; a sub-millisecond one still waits 1 ms between passes. */
+function corruptCheckIntervalMs(nanoseconds: bigint): number | null {
+  return nanoseconds <= 0n ? null : Math.max(1, nanosecondsToMs(nanoseconds));
+}
+
 function backendBatchIntervalMs(nanoseconds: bigint): number | string {
   // etcd would hand a negative interval to a ticker and crash; refuse it up front instead.
   if (nanoseconds < 0n) return '--backend-batch-interval must not be negative';
@@ -214,6 +219,8 @@ function deriveConfig(get: (name: string) => FlagValue, configFile: string | nul
     compactionBatchLimit: compactionBatchLimit <= 0 ? DEFAULT_COMPACTION_BATCH_LIMIT : compactionBatchLimit,
     watchProgressNotifyIntervalMs: watchProgressMs(nanosecondsOf(get('experimental-watch-progress-notify-interval')), warnings),
     leaseCheckpointIntervalMs: boolOf(get('experimental-enable-lease-checkpoint')) ? DEFAULT_LEASE_CHECKPOINT_INTERVAL_MS : null,
+    initialCorruptCheck: boolOf(get('experimental-initial-corrupt-check')),
+    corruptCheckIntervalMs: corruptCheckIntervalMs(nanosecondsOf(get('experimental-corrupt-check-time'))),
     autoCompaction: compaction.policy,
     logger: 'zap',
     logLevel: toLogLevel(textOf(get('log-level'))),

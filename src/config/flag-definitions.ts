@@ -198,6 +198,10 @@ export const FLAG_DEFINITIONS: readonly FlagDefinition[] = [
     help: 'Keep lease checkpoints across restarts (requires --experimental-enable-lease-checkpoint).' }),
   defineFlag({ name: 'experimental-watch-progress-notify-interval', type: { kind: 'duration' }, defaultText: '10m0s', group: 'experimental',
     help: 'How often idle watchers get a progress notification.' }),
+  defineFlag({ name: 'experimental-initial-corrupt-check', type: { kind: 'bool' }, defaultText: 'false', group: 'experimental',
+    help: 'Enable to check data corruption before serving any client/peer traffic.' }),
+  defineFlag({ name: 'experimental-corrupt-check-time', type: { kind: 'duration' }, defaultText: '0s', group: 'experimental',
+    help: 'Duration of time between cluster corruption check passes.' }),
   ...TLS_FLAG_SPECS.map(defineFlag),
 ];
 

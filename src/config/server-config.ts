@@ -101,6 +101,10 @@ export interface ServerConfig {
   readonly watchProgressNotifyIntervalMs: number;
   /** Lease checkpoints every this many ms through the log; null: off (etcd's default). */
   readonly leaseCheckpointIntervalMs: number | null;
+  /** --experimental-initial-corrupt-check: compare hashes with peers before serving. */
+  readonly initialCorruptCheck: boolean;
+  /** --experimental-corrupt-check-time; null: no periodic check (0 or negative). */
+  readonly corruptCheckIntervalMs: number | null;
   /** null: auto compaction is off (retention 0). */
   readonly autoCompaction: AutoCompaction | null;
   readonly logger: 'zap';

@@ -47,8 +47,12 @@ export function applyLogRequest(ctx: ApplyContext, request: LogRequest): ApplyOu
   }
 }
 
+/** etcd's corrupt applier: while CORRUPT is raised, these requests fail with "corrupt cluster". */
+const REFUSED_WHILE_CORRUPT: ReadonlySet<string> = new Set(['put', 'deleteRange', 'txn', 'compaction', 'leaseGrant', 'leaseRevoke']);
+
 function dispatch(ctx: ApplyContext, request: LogRequest): unknown {
   const op = request.op;
+  if (op !== undefined && REFUSED_WHILE_CORRUPT.has(op.$case) && ctx.alarms.has(AlarmType.CORRUPT)) throw new EtcdError('Corrupt');
   switch (op?.$case) {
     case 'put':
       if (ctx.alarms.has(AlarmType.NOSPACE)) throw new EtcdError('NoSpace');

@@ -79,7 +79,11 @@ import { PeerNetwork } from './peer-network.js';
 import { applyLogRequest, type ApplyContext, type CompactionOutcome } from './entry-applier.js';
 import { forwardMemberPromote } from './forward-to-leader.js';
 import { LinearizableReads } from './linearizable-reads.js';
+import { CorruptionMonitor } from './corruption-monitor.js';
+import { corruptionTarget, initialCorruptCheck } from './corruption-check.js';
+import { answerPeerHashKv } from './corruption-peer-hash.js';
 import { moveLeader } from './move-leader.js';
+import { ProposalTerms } from './proposal-terms.js';
 import { computeMemberId } from './member-id.js';
 import {
   applyMemberChange,
@@ -137,6 +141,8 @@ export class EtcdServer {
   readonly lessor: Lessor;
   private readonly leaseExpiry: LeaseExpiryLoop;
   private readonly waiters = new Waiters(PROPOSAL_TIMEOUT_MS);
+  private readonly proposalTerms = new ProposalTerms();
+  private readonly corruptionMonitor: CorruptionMonitor | null;
   private readonly applied = new AppliedIndex();
   private readonly reads: LinearizableReads;
   private readonly requestIds: RequestIdGenerator;
@@ -207,6 +213,7 @@ export class EtcdServer {
       options.autoCompaction === null
         ? null
         : new AutoCompactor(options.autoCompaction, this.compactionTarget(), options.logger);
+    this.corruptionMonitor = this.newCorruptionMonitor();
     this.reads = new LinearizableReads(
       {
         requestReadIndex: (context) => {
@@ -220,6 +227,15 @@ export class EtcdServer {
 
   static async start(options: ServerOptions): Promise<EtcdServer> {
     const storage = await openMemberStorage(options);
+    // As etcd: only a member that already holds data is checked, before it serves anyone.
+    if (options.initialCorruptCheck === true && storage.store.consistentIndex().index > 0) {
+      try {
+        await initialCorruptCheck(corruptionTarget(storage, options.tls?.peer ?? null), options.logger);
+      } catch (error) {
+        await storage.close();
+        throw error;
+      }
+    }
     const server = new EtcdServer(options, storage);
     try {
       await server.openNetwork();
@@ -230,6 +246,7 @@ export class EtcdServer {
     server.driver.start(options.heartbeatIntervalMs);
     server.compactor?.start();
     server.leaseExpiry.start();
+    server.corruptionMonitor?.start();
     if (storage.isSingleVoter) await server.campaignAlone();
     await server.leaderKnown.promise;
     await server.applied.waitFor(storage.raftNode.status().commit);
@@ -255,6 +272,7 @@ export class EtcdServer {
           node.reportUnreachable(peer);
           this.driver.schedule();
         },
+        hashKv: (requestJson) => answerPeerHashKv(this.storage.store, requestJson),
         onSnapshotStatus: (peer, ok) => {
           node.reportSnapshot(peer, ok);
           this.driver.schedule();
@@ -558,6 +576,7 @@ export class EtcdServer {
   private async doClose(): Promise<void> {
     this.stopping = true;
     this.compactor?.stop();
+    await this.corruptionMonitor?.stop();
     await this.leaseExpiry.stop();
     this.lessor.close();
     this.tokens.close();
@@ -580,23 +599,28 @@ export class EtcdServer {
     const id = this.requestIds.next();
     const data = LogRequest.encode({ id, op, username: caller?.username ?? '', authRevision: BigInt(caller?.revision ?? 0), fromServer }).finish();
     if (data.length > this.options.maxRequestBytes) throw new EtcdError('RequestTooLarge');
-    return this.submitAndWait(id, () => this.driver.node.propose(data));
+    return this.submitAndWait(id, raft.term, () => this.driver.node.propose(data));
   }
 
   /**
    * The one write path: register the waiter, hand the proposal to raft, and wait for
    * the apply loop's outcome (or a timeout, or the stop); the waiter is always released.
    */
-  private async submitAndWait(id: bigint, submit: () => void): Promise<unknown> {
+  private async submitAndWait(id: bigint, term: number, submit: () => void): Promise<unknown> {
     const result = this.waiters.register(id);
+    this.proposalTerms.track(id, term);
     try {
       submit();
     } catch (error) {
-      if (!(error instanceof ProposalDroppedError)) throw error;
+      if (!(error instanceof ProposalDroppedError)) {
+        this.proposalTerms.forget(id);
+        throw error;
+      }
       this.waiters.trigger(id, { ok: false, error: new EtcdError('NoLeader') });
     }
     this.driver.schedule();
     const outcome = await result;
+    this.proposalTerms.forget(id);
     if (!outcome.ok && isEtcdError(outcome.error) && PROPOSAL_FAILURE_CODES.has(outcome.error.code)) this.proposalsFailed++;
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
@@ -607,7 +631,8 @@ export class EtcdServer {
     const id = this.requestIds.next();
     const context = ConfChangeContext.encode({ requestId: id, member }).finish();
     const type = confChangeTypeFor(kind, member.isLearner);
-    return (await this.submitAndWait(id, () => this.driver.node.proposeConfChange({ type, memberId: member.ID, context }))) as Member[];
+    const term = this.driver.node.status().term;
+    return (await this.submitAndWait(id, term, () => this.driver.node.proposeConfChange({ type, memberId: member.ID, context }))) as Member[];
   }
 
   private applyConfChangeEntry(entry: Entry): void {
@@ -694,10 +719,9 @@ export class EtcdServer {
     for (const entry of entries) {
       if (entry.type === EntryType.ConfChange) this.applyConfChangeEntry(entry);
       if (entry.index <= this.applied.value) continue;
-      // A new leader's first entry: once it is applied, every lease of earlier terms is known here.
-      if (entry.type === EntryType.Normal && entry.data.length === 0 && this.isLeader()) {
-        this.lessor.promote(this.options.electionTimeoutMs);
-      }
+      // A new leader's first entry: once it is applied, every lease of earlier terms is known here,
+      // and every entry of earlier terms that will ever commit has been applied.
+      if (entry.type === EntryType.Normal && entry.data.length === 0) this.onFirstEntryOfTerm(entry.term);
       if (entry.type === EntryType.Normal && entry.data.length > 0) {
         const request = LogRequest.decode(entry.data);
         const startedMs = performance.now();
@@ -712,6 +736,29 @@ export class EtcdServer {
       this.applied.advanceTo(entry.index);
       this.storage.maybeSnapshot(entry.index);
     }
+  }
+
+  /** --experimental-corrupt-check-time: the leader's periodic hash comparison, raising CORRUPT on a mismatch. */
+  private newCorruptionMonitor(): CorruptionMonitor | null {
+    const intervalMs = this.options.corruptCheckIntervalMs ?? null;
+    if (intervalMs === null) return null;
+    const corrupt: AlarmRequest = { action: AlarmRequest_AlarmAction.ACTIVATE, memberID: 0n, alarm: AlarmType.CORRUPT };
+    return new CorruptionMonitor({
+      ...corruptionTarget(this.storage, this.options.tls?.peer ?? null),
+      isLeader: () => this.isLeader(),
+      linearizableBarrier: () => this.linearizableBarrier(),
+      raiseCorruptAlarm: async () => {
+        await this.propose({ $case: 'alarm', value: corrupt });
+      },
+    }, intervalMs, this.options.logger);
+  }
+
+  private onFirstEntryOfTerm(term: number): void {
+    if (this.isLeader()) this.lessor.promote(this.options.electionTimeoutMs);
+    const leaderChanged = new EtcdError('LeaderChanged');
+    for (const id of this.proposalTerms.takeLostBefore(term)) this.waiters.trigger(id, { ok: false, error: leaderChanged });
+    // As etcd on its first commit in a term: reads waiting on the old leader ask the new one now.
+    this.reads.retryNow();
   }
 
   private async linearizableBarrier(): Promise<void> {

@@ -20,6 +20,8 @@ export interface PeerHandlers {
   onRemovedFromCluster(): void;
   onUnreachable(peer: MemberId): void;
   onSnapshotStatus(peer: MemberId, ok: boolean): void;
+  /** A peer's GET /members/hashkv (etcd's corruption checks). */
+  hashKv?(requestJson: string): Promise<{ readonly status: number; readonly body: string }>;
 }
 
 export class PeerNetwork {
@@ -57,6 +59,7 @@ export class PeerNetwork {
       onRemovedFromCluster: () => handlers.onRemovedFromCluster(),
       onUnreachable: (peer) => handlers.onUnreachable(peer),
       onSnapshotStatus: (peer, ok) => network?.snapshotFinished(peer, ok),
+      ...(handlers.hashKv === undefined ? {} : { hashKv: handlers.hashKv }),
     });
     network = new PeerNetwork(transport, memberId, handlers, logger);
     return network;

@@ -10,7 +10,7 @@ import { FrameDecoder, FrameError } from './frame-codec.js';
 import type { TransportCounters } from './transport-counters.js';
 import { MESSAGE_FRAME_BYTES_MAX, SNAPSHOT_BYTES_MAX, SNAPSHOT_RECEIVES_MAX } from './transport-limits.js';
 import {
-  HEADER_CLUSTER_ID, HEADER_FROM, HEADER_PROTOCOL, HEADER_TO, idToHex, MEMBERS_PATH, MESSAGE_STREAM_PATH, parseHexId,
+  HASHKV_PATH, HEADER_CLUSTER_ID, HEADER_FROM, HEADER_PROTOCOL, HEADER_TO, idToHex, MEMBERS_PATH, MESSAGE_STREAM_PATH, parseHexId,
   PROTOCOL_VERSION, SNAPSHOT_PATH, STATUS_BAD_REQUEST, STATUS_BUSY, STATUS_MEMBER_REMOVED, STATUS_NOT_FOUND, STATUS_PRECONDITION_FAILED,
   STATUS_SNAPSHOT_OK, STATUS_STREAM_OK, STATUS_TOO_LARGE,
 } from './wire-protocol.js';
@@ -28,7 +28,12 @@ export interface InboundContext {
   /** The member list as etcd's /members JSON. */
   membersJson(): string;
   isRemoved(id: MemberId): boolean;
+  /** GET /members/hashkv (etcd's corruption checks): the JSON request body in, the status and body out. */
+  hashKv?(requestJson: string): Promise<{ readonly status: number; readonly body: string }>;
 }
+
+/** A HashKV request is a few bytes of JSON. */
+const HASHKV_REQUEST_BYTES_MAX = 64 * 1024;
 
 export function handleInboundStream(ctx: InboundContext, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
   // A peer vanishing mid-stream is routine; 'close' does the cleanup.
@@ -40,6 +45,10 @@ export function handleInboundStream(ctx: InboundContext, stream: ServerHttp2Stre
     stream.end(ctx.membersJson());
     return;
   }
+  if (headers[':method'] === 'GET' && path === HASHKV_PATH && ctx.hashKv !== undefined) {
+    answerHashKv(ctx, ctx.hashKv, stream);
+    return;
+  }
   if (headers[':method'] !== 'POST' || (path !== MESSAGE_STREAM_PATH && path !== SNAPSHOT_PATH)) {
     refuse(ctx, stream, STATUS_NOT_FOUND, 'not found');
     return;
@@ -48,6 +57,30 @@ export function handleInboundStream(ctx: InboundContext, stream: ServerHttp2Stre
   if (from === null) return;
   if (path === MESSAGE_STREAM_PATH) receiveMessageStream(ctx, stream, from);
   else receiveSnapshot(ctx, stream, from, headers);
+}
+
+/** Reads the (small) request body, then answers with the member's hash, as etcd's peer handler. */
+function answerHashKv(ctx: InboundContext, hashKv: NonNullable<InboundContext['hashKv']>, stream: ServerHttp2Stream): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  stream.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size <= HASHKV_REQUEST_BYTES_MAX) chunks.push(chunk);
+  });
+  stream.on('end', () => {
+    if (size > HASHKV_REQUEST_BYTES_MAX) {
+      refuse(ctx, stream, STATUS_BAD_REQUEST, 'error reading body');
+      return;
+    }
+    hashKv(Buffer.concat(chunks).toString('utf8')).then(
+      (answer) => {
+        if (stream.destroyed) return;
+        stream.respond({ ':status': answer.status, 'content-type': 'application/json', [HEADER_CLUSTER_ID]: idToHex(ctx.clusterId) });
+        stream.end(answer.body);
+      },
+      (error: unknown) => refuse(ctx, stream, STATUS_BAD_REQUEST, error instanceof Error ? error.message : String(error)),
+    );
+  });
 }
 
 /** The sender's member id when the caller may talk to us; otherwise refuses the stream. */

@@ -34,6 +34,8 @@ export interface PeerTransportOptions {
   readonly random?: () => number;
   /** The member list as JSON for `GET /members` (a joining member asks for it, as with etcd). */
   membersJson?(): string;
+  /** Answers a peer's GET /members/hashkv (corruption checks); absent: 404. */
+  hashKv?(requestJson: string): Promise<{ readonly status: number; readonly body: string }>;
   /** Whether a member id was removed from the cluster: its streams get 410 Gone. */
   isRemoved?(id: MemberId): boolean;
   /** A peer answered 410 Gone: this member was removed from the cluster. */
@@ -87,6 +89,7 @@ export class PeerTransport {
       snapshotReceives: 0,
       membersJson: () => options.membersJson?.() ?? '[]',
       isRemoved: (id) => options.isRemoved?.(id) ?? false,
+      ...(options.hashKv === undefined ? {} : { hashKv: options.hashKv }),
     };
     const listener = await PeerListener.open(addresses, inbound, { material: options.tls ?? null, checkSan: options.checkPeerSan ?? true });
     options.logger.info('started peer transport', {

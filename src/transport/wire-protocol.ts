@@ -41,6 +41,8 @@ export function parseHexId(value: unknown): MemberId | null {
 
 /** GET: the cluster's member list (etcd serves the same path on its peer port). */
 export const MEMBERS_PATH = '/members';
+/** etcd's corruption checks ask a peer for its HashKV here. */
+export const HASHKV_PATH = '/members/hashkv';
 
 /** The caller was removed from the cluster (etcd answers 410 Gone); it must stop. */
 export const STATUS_MEMBER_REMOVED = 410;

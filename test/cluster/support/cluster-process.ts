@@ -63,9 +63,10 @@ class MemberProcess implements ClusterMember {
     return this.logText;
   }
 
-  /** Starts the process; resolves when it logs that it serves (needs a quorum up). */
-  start(): Promise<void> {
-    const [command, args] = this.commandLine();
+  /** Starts the process; resolves when it logs that it serves (needs a quorum up). `extraFlags` apply to this run only. */
+  start(extraFlags: readonly string[] = []): Promise<void> {
+    const [command, baseArgs] = this.commandLine();
+    const args = [...baseArgs, ...extraFlags];
     const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('ETCD_')));
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
