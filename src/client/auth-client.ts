@@ -48,6 +48,27 @@ export class AuthClient {
     await this.rpc.unary(AuthService.userGrantRole, { user, role }, 'idempotent', options);
   }
 
+  async userRevokeRole(user: string, role: string, options?: CallOptions): Promise<void> {
+    await this.rpc.unary(AuthService.userRevokeRole, { name: user, role }, 'idempotent', options);
+  }
+
+  async userGet(name: string, options?: CallOptions): Promise<{ roles: string[] }> {
+    return { roles: (await this.rpc.unary(AuthService.userGet, { name }, 'idempotent', options)).roles };
+  }
+
+  async roleList(options?: CallOptions): Promise<string[]> {
+    return (await this.rpc.unary(AuthService.roleList, {}, 'idempotent', options)).roles;
+  }
+
+  async roleDelete(role: string, options?: CallOptions): Promise<void> {
+    await this.rpc.unary(AuthService.roleDelete, { role }, 'at-most-once', options);
+  }
+
+  async roleRevokePermission(role: string, key: Bytes, range: KeySelector = {}, options?: CallOptions): Promise<void> {
+    const keyBuffer = toBuffer(key);
+    await this.rpc.unary(AuthService.roleRevokePermission, { role, key: keyBuffer, rangeEnd: rangeEndFor(keyBuffer, range) }, 'at-most-once', options);
+  }
+
   async userList(options?: CallOptions): Promise<string[]> {
     return (await this.rpc.unary(AuthService.userList, {}, 'idempotent', options)).users;
   }

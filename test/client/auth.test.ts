@@ -5,17 +5,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Etcd } from '../../src/client/etcd.js';
 import { AuthFailedError, EtcdClientError, PermissionDeniedError } from '../../src/client/client-errors.js';
-import { missingFeature, openFixture, type ClientFixture } from './fixture.js';
+import { openFixture, type ClientFixture } from './fixture.js';
 
 const ROOT_PASSWORD = 'root-secret';
 
 let fx: ClientFixture;
-let skipReason: string | undefined;
 let root: Etcd | undefined;
 before(async () => {
   fx = await openFixture();
-  skipReason = await missingFeature(fx.etcd, 'auth');
-  if (skipReason !== undefined) return;
   await fx.etcd.auth.userAdd('root', ROOT_PASSWORD);
   await fx.etcd.auth.roleAdd('root').catch((error: unknown) => {
     // Some versions create the root role with the first grant; an existing one is fine.
@@ -46,8 +43,7 @@ function countRenewals(client: Etcd): { count: number } {
 }
 
 describe('auth', () => {
-  test('a user with a role reads and writes its keys and is denied others', async (t) => {
-    if (skipReason !== undefined) return t.skip(skipReason);
+  test('a user with a role reads and writes its keys and is denied others', async () => {
     const alice = new Etcd({ endpoints: [fx.server.endpoint], auth: { username: 'alice', password: 'alice-secret' } });
     try {
       await alice.put('app/config', 'on');
@@ -58,8 +54,7 @@ describe('auth', () => {
     }
   });
 
-  test('a wrong password is AuthFailedError; no credentials cannot read', async (t) => {
-    if (skipReason !== undefined) return t.skip(skipReason);
+  test('a wrong password is AuthFailedError; no credentials cannot read', async () => {
     const wrong = new Etcd({ endpoints: [fx.server.endpoint], auth: { username: 'alice', password: 'nope' } });
     try {
       await assert.rejects(wrong.get('app/config'), AuthFailedError);
@@ -69,8 +64,7 @@ describe('auth', () => {
     await assert.rejects(fx.etcd.get('app/config'), (error: unknown) => error instanceof EtcdClientError && error.grpcCode !== 0);
   });
 
-  test('after a server restart forgets tokens, calls re-authenticate transparently', async (t) => {
-    if (skipReason !== undefined) return t.skip(skipReason);
+  test('after a server restart forgets tokens, calls re-authenticate transparently', async () => {
     const alice = new Etcd({ endpoints: [fx.server.endpoint], auth: { username: 'alice', password: 'alice-secret' } });
     const renewals = countRenewals(alice);
     try {
