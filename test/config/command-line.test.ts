@@ -113,8 +113,8 @@ test('an unknown flag gets Go\'s exact line, then the usage, and exit code 2', (
 });
 
 test('flags etcd has but etcd-ts does not implement yet are unknown flags', () => {
-  // --listen-metrics-urls left this list when the metrics listener was built, --auth-token when auth was.
-  for (const flag of ['--cert-file=/x.pem', '--discovery=https://x', '--client-cert-auth', '--proxy=on', '--enable-pprof']) {
+  // --listen-metrics-urls left this list when the metrics listener was built, --auth-token when auth was, TLS flags with TLS.
+  for (const flag of ['--enable-v2', '--discovery=https://x', '--cors=*', '--proxy=on', '--enable-pprof']) {
     const name = flag.slice(2).split('=')[0] ?? '';
     const { message, exitCode } = failure([flag]);
     assert.equal(exitCode, 2);

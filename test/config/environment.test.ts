@@ -76,7 +76,14 @@ test('a shadowed variable is reported before a bad value in another variable', (
   assert.match(message, /^conflicting environment variable "ETCD_NAME"/);
 });
 
-test('variables of etcd flags that etcd-ts lacks (TLS, auth...) are unrecognized, not silently used', () => {
-  const { warnings } = run(['--data-dir', '/d'], { ETCD_CERT_FILE: '/x.pem', ETCD_AUTH_TOKEN: 'jwt' });
-  assert.deepEqual(warnings, ['unrecognized environment variable ETCD_CERT_FILE=/x.pem', 'unrecognized environment variable ETCD_AUTH_TOKEN=jwt']);
+test('variables of etcd flags that etcd-ts lacks (discovery, pprof...) are unrecognized, not silently used', () => {
+  const { warnings } = run(['--data-dir', '/d'], { ETCD_DISCOVERY: 'https://x', ETCD_ENABLE_PPROF: 'true' });
+  assert.deepEqual(warnings, ['unrecognized environment variable ETCD_DISCOVERY=https://x', 'unrecognized environment variable ETCD_ENABLE_PPROF=true']);
+});
+
+test('TLS flags come from their ETCD_* variables', () => {
+  const { config } = run(['--data-dir', '/d'], { ETCD_CERT_FILE: '/x.pem', ETCD_KEY_FILE: '/x-key.pem', ETCD_PEER_CLIENT_CERT_AUTH: 'true' });
+  assert.equal(config.tls.client.certFile, '/x.pem');
+  assert.equal(config.tls.client.keyFile, '/x-key.pem');
+  assert.equal(config.tls.peer.clientCertAuth, true);
 });
