@@ -95,6 +95,29 @@ class LmdbStore implements CommittedStore {
     }
   }
 
+  /** Puts entries in transactions of `chunkEntries`, straight into lmdb; returns how many. */
+  load(bucket: BucketName, entries: Iterable<readonly [Uint8Array, Uint8Array]>, chunkEntries: number): number {
+    const db = this.db(bucket);
+    const it = entries[Symbol.iterator]();
+    let count = 0;
+    let done = false;
+    // Each transaction takes up to chunkEntries entries; the loop ends with the source.
+    while (!done) {
+      this.root.transactionSync(() => {
+        for (let n = 0; n < chunkEntries; n++) {
+          const next = it.next();
+          if (next.done === true) {
+            done = true;
+            return;
+          }
+          db.putSync(next.value[0] as Buffer, next.value[1] as Buffer);
+          count++;
+        }
+      });
+    }
+    return count;
+  }
+
   async apply(batch: WriteBatch): Promise<void> {
     await this.root.transaction(() => {
       for (const [bucket, writes] of batch) {
@@ -206,9 +229,10 @@ class LmdbStore implements CommittedStore {
   }
 }
 
-function openRoot(path: string): RootDatabase<Buffer, Buffer> {
+function openRoot(path: string, noSync = false): RootDatabase<Buffer, Buffer> {
   return open<Buffer, Buffer>({
     path,
+    noSync,
     // A single file, as etcd's member/snap/db, whatever the name looks like.
     noSubdir: true,
     keyEncoding: 'binary',
@@ -242,9 +266,23 @@ export class LmdbBackend extends BatchingBackend {
     super(lmdb, options);
   }
 
-  /** Opens (creating if needed) the database file at `path`, e.g. <data-dir>/member/snap/db. */
-  static open(path: string, options: BackendOptions = {}): LmdbBackend {
-    return new LmdbBackend(new LmdbStore(path, openRoot(path)), options);
+  /**
+   * Opens (creating if needed) the database file at `path`, e.g. <data-dir>/member/snap/db.
+   * `unsynced`: commits are not fsynced, for filling a new file that the caller
+   * fsyncs once when done (snapshot restore); a crash meanwhile leaves garbage.
+   */
+  static open(path: string, options: BackendOptions & { readonly unsynced?: boolean } = {}): LmdbBackend {
+    return new LmdbBackend(new LmdbStore(path, openRoot(path, options.unsynced ?? false)), options);
+  }
+
+  /**
+   * Fills a bucket of a new database: entries go straight to lmdb, `chunkEntries`
+   * per transaction, without the write overlay. Keys and values are copied during
+   * the call, so they may be views the source reuses. Returns how many were put.
+   */
+  loadEntries(bucket: BucketName, entries: Iterable<readonly [Uint8Array, Uint8Array]>, chunkEntries: number): number {
+    assert(!this.hasUncommittedWrites, 'loadEntries with uncommitted writes');
+    return this.lmdb.load(bucket, entries, chunkEntries);
   }
 
   /**

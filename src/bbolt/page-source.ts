@@ -27,9 +27,21 @@ export class MemoryPageSource implements PageSource {
   close(): void {}
 }
 
+/** Bytes read at once while pages are read in file order (a freshly written file's leaves). */
+export const READ_AHEAD_BYTES = 1024 * 1024;
+
+/**
+ * Reads what is asked, except that a read starting where the last one ended (a
+ * sequential walk) reads READ_AHEAD_BYTES ahead, and later reads inside that
+ * window are views of it. Windows are never reused, so earlier views stay valid.
+ */
 export class FilePageSource implements PageSource {
   readonly sizeBytes: number;
   private fd: number | undefined;
+  private window: Buffer = Buffer.alloc(0);
+  private windowStart = 0;
+  /** Where the last read outside the window ended. */
+  private lastEnd = 0;
 
   constructor(path: string) {
     const fd = openSync(path, 'r');
@@ -40,11 +52,26 @@ export class FilePageSource implements PageSource {
   read(offset: number, length: number): Buffer {
     if (this.fd === undefined) throw new Error('bbolt file is closed');
     if (offset + length > this.sizeBytes) throw truncated(offset, length, this.sizeBytes);
+    const windowEnd = this.windowStart + this.window.length;
+    if (offset >= this.windowStart && offset + length <= windowEnd) {
+      return this.window.subarray(offset - this.windowStart, offset - this.windowStart + length);
+    }
+    const sequential = offset === windowEnd || offset === this.lastEnd;
+    if (!sequential || length >= READ_AHEAD_BYTES) {
+      this.lastEnd = offset + length;
+      return this.readAt(this.fd, offset, length);
+    }
+    this.window = this.readAt(this.fd, offset, Math.min(READ_AHEAD_BYTES, this.sizeBytes - offset));
+    this.windowStart = offset;
+    return this.window.subarray(0, length);
+  }
+
+  private readAt(fd: number, offset: number, length: number): Buffer {
     const out = Buffer.allocUnsafe(length);
     let done = 0;
     // Each pass reads at least one byte or stops, so this ends within `length` passes.
     while (done < length) {
-      const n = readSync(this.fd, out, done, length - done, offset + done);
+      const n = readSync(fd, out, done, length - done, offset + done);
       if (n === 0) throw truncated(offset, length, offset + done);
       done += n;
     }

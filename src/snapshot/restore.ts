@@ -2,7 +2,7 @@
 // backend keeps every key, revision and lease, but forgets the old raft log: its
 // applied index is reset so the new member's log starts from nothing, as etcdutl's
 // restore starts a new cluster.
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkBackendFile } from '../server/backend-file-check.js';
 import { clearBucket } from '../backend/bucket-slices.js';
@@ -42,7 +42,8 @@ interface RestoredBackend {
  */
 async function openRestoredBackend(snapshotPath: string, layout: SnapshotLayout, dbPath: string): Promise<RestoredBackend> {
   if (await isBboltFile(snapshotPath)) {
-    const backend = LmdbBackend.open(dbPath);
+    // A new file, synced once at the end (restoreSnapshot): nothing is served from it before.
+    const backend = LmdbBackend.open(dbPath, { unsynced: true });
     try {
       const summary = await importEtcdSnapshot(snapshotPath, backend);
       return { backend, revision: summary.revision };
@@ -76,8 +77,20 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<{ revisi
     await clearBucket(backend, 'members');
     await clearBucket(backend, 'members_removed');
     await backend.commit();
-    return { revision };
   } finally {
     await backend.close();
+  }
+  await syncFile(dbPath);
+  await syncFile(snapDir);
+  return { revision };
+}
+
+/** fsync of a file or directory (its entries), so the restored data dir survives a crash. */
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

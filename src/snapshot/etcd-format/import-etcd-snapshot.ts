@@ -2,13 +2,14 @@
 // our backend: etcd's buckets byte for byte, since our `key`, `meta`, `lease`,
 // `alarm`, `members*`, `cluster` and `auth*` buckets use etcd's own encodings.
 import { BUCKET_NAMES, type Backend, type BucketName } from '../../backend/backend.js';
+import { LmdbBackend } from '../../backend/lmdb-backend.js';
 import { BboltReader } from '../../bbolt/bbolt-reader.js';
 import { isTombstoneKey, parseRevisionMain, REVISION_BYTES, TOMBSTONE_REVISION_BYTES } from '../../mvcc/revision.js';
 import { readConsistentIndex, readFinishedCompact } from '../../mvcc/store-meta.js';
 import { EtcdSnapshotError } from './etcd-snapshot-error.js';
 
-/** Writes per backend commit, so a large snapshot never sits in memory as one batch. */
-export const IMPORT_COMMIT_KEYS = 10_000;
+/** Writes per backend commit (per lmdb transaction), so a large snapshot never sits in memory as one batch. */
+export const IMPORT_COMMIT_KEYS = 100_000;
 const REVISION_SEPARATOR_BYTE = 0x5f;
 
 export interface EtcdImportSummary {
@@ -43,14 +44,8 @@ export async function importEtcdSnapshot(source: string | Uint8Array, backend: B
         continue;
       }
       const bucket = name as BucketName;
-      let count = 0;
-      for (const [key, value] of reader.entries(bucket)) {
-        if (bucket === 'key') revision = checkRevisionKey(key);
-        // Copies: the reader's buffers may be views of its page buffers.
-        backend.put(bucket, Buffer.from(key), Buffer.from(value));
-        if (++count % IMPORT_COMMIT_KEYS === 0) await backend.commit();
-      }
-      keysByBucket.set(bucket, count);
+      const entries = bucket === 'key' ? checkedRevisions(reader.entries(bucket), (main) => (revision = main)) : reader.entries(bucket);
+      keysByBucket.set(bucket, await copyEntries(entries, bucket, backend));
     }
     await backend.commit();
     return {
@@ -62,6 +57,29 @@ export async function importEtcdSnapshot(source: string | Uint8Array, backend: B
     };
   } finally {
     reader.close();
+  }
+}
+
+/** lmdb is filled directly, a transaction per IMPORT_COMMIT_KEYS; any other backend through put(). */
+async function copyEntries(entries: Iterable<[Buffer, Buffer]>, bucket: BucketName, backend: Backend): Promise<number> {
+  if (backend instanceof LmdbBackend) {
+    await backend.commit();
+    return backend.loadEntries(bucket, entries, IMPORT_COMMIT_KEYS);
+  }
+  let count = 0;
+  for (const [key, value] of entries) {
+    // Copies: the reader's buffers may be views of its page buffers.
+    backend.put(bucket, Buffer.from(key), Buffer.from(value));
+    if (++count % IMPORT_COMMIT_KEYS === 0) await backend.commit();
+  }
+  return count;
+}
+
+/** The `key` bucket's entries, each key checked to be a revision; `seen` gets each main revision. */
+function* checkedRevisions(entries: Iterable<[Buffer, Buffer]>, seen: (main: number) => void): Generator<[Buffer, Buffer]> {
+  for (const entry of entries) {
+    seen(checkRevisionKey(entry[0]));
+    yield entry;
   }
 }
 
