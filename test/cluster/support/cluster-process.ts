@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { freePorts } from '../../support/free-port.js';
 import { repoRoot } from '../../support/repo-root.js';
 import { defaultTarget, READY_MARKERS, type ServerTarget } from '../../support/server-process.js';
+import { TcpProxy } from './tcp-proxy.js';
 
 const READY_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 10_000;
@@ -32,6 +33,8 @@ export interface ClusterOptions {
   readonly target?: ServerTarget;
   readonly args?: readonly string[];
   readonly token?: string;
+  /** Put a TcpProxy in front of each member's peer port (peers dial it), so tests can cut links. */
+  readonly peerProxies?: boolean;
 }
 
 class MemberProcess implements ClusterMember {
@@ -47,6 +50,8 @@ class MemberProcess implements ClusterMember {
     readonly dataDir: string,
     private readonly target: ServerTarget,
     private readonly flags: readonly string[],
+    /** In front of this member's peer port when the cluster was started with peerProxies. */
+    readonly proxy: TcpProxy | null = null,
   ) {}
 
   private commandLine(): [string, string[]] {
@@ -137,11 +142,15 @@ export class ClusterProcess {
 
   static async start(size: number, options: ClusterOptions = {}): Promise<ClusterProcess> {
     const target = options.target ?? defaultTarget();
-    const ports = await freePorts(size * 2);
+    const proxied = options.peerProxies === true;
+    const ports = await freePorts(size * (proxied ? 3 : 2));
     const root = await mkdtemp(join(tmpdir(), 'etcd-cluster-'));
     const names = Array.from({ length: size }, (_, i) => `m${i + 1}`);
     const peerUrl = (i: number): string => `http://127.0.0.1:${ports[size + i]}`;
-    const initialCluster = names.map((name, i) => `${name}=${peerUrl(i)}`).join(',');
+    // With proxies, peers are told (and dial) the proxy's port; the member listens behind it.
+    const advertisedPeerUrl = (i: number): string => (proxied ? `http://127.0.0.1:${ports[2 * size + i]}` : peerUrl(i));
+    const proxies = proxied ? await Promise.all(names.map((_, i) => TcpProxy.open(ports[2 * size + i] ?? 0, ports[size + i] ?? 0))) : [];
+    const initialCluster = names.map((name, i) => `${name}=${advertisedPeerUrl(i)}`).join(',');
     const members = names.map((name, i) => {
       const clientUrl = `http://127.0.0.1:${ports[i]}`;
       const dataDir = join(root, `${name}.etcd`);
@@ -151,12 +160,12 @@ export class ClusterProcess {
         `--listen-client-urls=${clientUrl}`,
         `--advertise-client-urls=${clientUrl}`,
         `--listen-peer-urls=${peerUrl(i)}`,
-        `--initial-advertise-peer-urls=${peerUrl(i)}`,
+        `--initial-advertise-peer-urls=${advertisedPeerUrl(i)}`,
         `--initial-cluster=${initialCluster}`,
         `--initial-cluster-token=${options.token ?? DEFAULT_TOKEN}`,
         ...(options.args ?? []),
       ];
-      return new MemberProcess(name, `127.0.0.1:${ports[i]}`, clientUrl, peerUrl(i), dataDir, target, flags);
+      return new MemberProcess(name, `127.0.0.1:${ports[i]}`, clientUrl, peerUrl(i), dataDir, target, flags, proxies[i] ?? null);
     });
     const cluster = new ClusterProcess(members, root, options);
     try {
@@ -207,6 +216,7 @@ export class ClusterProcess {
 
   async stop(): Promise<void> {
     await Promise.all([...this.members, ...this.extra].map((member) => member.stop()));
+    await Promise.all(this.members.map((member) => member.proxy?.close()));
     await rm(this.root, { recursive: true, force: true });
   }
 }
