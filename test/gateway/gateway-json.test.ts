@@ -7,7 +7,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { protoJsonName, toOrigNames, UNDERSCORED_FIELD_NAMES } from '../../src/api/http/gateway-json.js';
 import { GATEWAY_ROUTES } from '../../src/api/http/gateway-routes.js';
+import * as authpb from '../../src/generated/authpb/auth.js';
+import * as rpc from '../../src/generated/etcdserverpb/rpc.js';
 import { PutRequest, RangeResponse, StatusResponse, TxnRequest } from '../../src/generated/etcdserverpb/rpc.js';
+import { MESSAGE_DESCRIPTORS } from '../../src/generated/message-descriptors.js';
+import * as mvccpb from '../../src/generated/mvccpb/kv.js';
+import * as v3electionpb from '../../src/generated/v3electionpb/v3election.js';
+import * as v3lockpb from '../../src/generated/v3lockpb/v3lock.js';
 import { repoRoot } from '../support/repo-root.js';
 
 const PUBLIC_PROTO_DIRS = ['authpb', 'etcdserverpb', 'mvccpb', 'v3electionpb', 'v3lockpb'];
@@ -84,4 +90,16 @@ test('as with Go, only the first JSON value of a body counts, and a non-object i
   assert.deepEqual(route.encodeRequest(Buffer.from('  ')), Buffer.alloc(0));
   assert.throws(() => route.encodeRequest(Buffer.from('[]')), { message: 'json: cannot unmarshal array into Go value of type map[string]json.RawMessage' });
   assert.throws(() => route.encodeRequest(Buffer.from('{"key":')), { name: 'GoJsonError', message: 'unexpected EOF' });
+});
+
+const GENERATED_PACKAGES: Readonly<Record<string, Readonly<Record<string, unknown>>>> = { authpb, etcdserverpb: rpc, mvccpb, v3electionpb, v3lockpb };
+
+test('the message descriptors the gateway decodes with name the same properties as the generated ts-proto messages', () => {
+  for (const [fullName, fields] of Object.entries(MESSAGE_DESCRIPTORS)) {
+    const [pkg = '', ...rest] = fullName.split('.');
+    const generated = GENERATED_PACKAGES[pkg]?.[rest.join('_')] as { fromPartial(object: object): object } | undefined;
+    assert.ok(generated, `ts-proto has no ${fullName}`);
+    const described = new Set(fields.map((field) => field.oneofProperty ?? field.property));
+    assert.deepEqual(new Set(Object.keys(generated.fromPartial({}))), described, fullName);
+  }
 });

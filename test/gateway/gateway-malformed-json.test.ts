@@ -23,6 +23,8 @@ const bad = (path: string, body: string | Buffer, error: string): Row => ({ path
 const badRange = (body: string, error: string): Row => bad('/v3/kv/range', body, error);
 const typeErr = (kind: string, goType: string): string => `json: cannot unmarshal ${kind} into Go value of type ${goType}`;
 const MAP = 'map[string]json.RawMessage';
+/** encoding/json refuses objects and arrays nested deeper than this. */
+const GO_NESTING_DEPTH_MAX = 10_000;
 const SORT_ORDER = 'etcdserverpb.RangeRequest_SortOrder';
 
 /** Syntax: Go's scanner texts; only the first value of a body is read. */
@@ -48,6 +50,8 @@ const SYNTAX_ROWS: readonly Row[] = [
   bad('/v3/kv/range', Buffer.from([0x7f]), "invalid character '\\x7f' looking for beginning of value"),
   bad('/v3/kv/range', Buffer.from('é'), "invalid character 'Ã' looking for beginning of value"),
   bad('/v3/kv/range', Buffer.from('\ufeff{}'), "invalid character 'ï' looking for beginning of value"),
+  badRange('['.repeat(GO_NESTING_DEPTH_MAX), 'unexpected EOF'),
+  badRange(`{"key":"YQ==","x":${'['.repeat(GO_NESTING_DEPTH_MAX)}`, "invalid character '[' exceeded max depth"),
   badRange('[]', typeErr('array', MAP)),
   badRange('"x"', typeErr('string', MAP)),
   badRange('12', typeErr('number', MAP)),
