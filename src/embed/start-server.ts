@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ClientServer } from '../api/grpc/client-server.js';
 import { SILENT_LOGGER, type Logger } from '../log/logger.js';
 import { EtcdServer } from '../server/etcd-server.js';
+import { materialFromPem, type PemTls } from '../tls/tls-material.js';
 import {
   DEFAULT_MAX_REQUEST_BYTES,
   DEFAULT_MAX_TXN_OPS,
@@ -21,6 +22,8 @@ export interface StartServerOptions {
   readonly port?: number;
   readonly name?: string;
   readonly logger?: Logger;
+  /** Serve the client port over TLS (https) with this certificate; a CA makes client certificates required. */
+  readonly tls?: PemTls;
   /** Any other server option, for tests of limits and quotas. */
   readonly overrides?: Partial<Omit<ServerOptions, 'listenClientUrls' | 'dataDir' | 'logger'>>;
 }
@@ -52,7 +55,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const peerPort = await freeLoopbackPort();
   const dataDir = options.dataDir === 'temp' ? await mkdtemp(join(tmpdir(), 'etcd-ts-')) : (options.dataDir ?? null);
   const name = options.name ?? 'default';
-  const clientUrl = `http://127.0.0.1:${port}`;
+  const tls = options.tls === undefined ? null : materialFromPem(options.tls);
+  const clientUrl = `${tls === null ? 'http' : 'https'}://127.0.0.1:${port}`;
   const peerUrl = `http://127.0.0.1:${peerPort}`;
   const serverOptions: ServerOptions = {
     name,
@@ -85,7 +89,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   };
   const server = await EtcdServer.start(serverOptions);
   await server.publishAttributesWithRetry();
-  const clients = await ClientServer.listen(server, serverOptions.listenClientUrls, serverOptions.logger);
+  const clients = await ClientServer.listen(server, serverOptions.listenClientUrls, serverOptions.logger, { tls });
   let closed: Promise<void> | null = null;
   return {
     endpoint: `127.0.0.1:${port}`,

@@ -82,6 +82,25 @@ function checkPair(cert: Buffer, key: Buffer, flags: { certFile: string; keyFile
   }
 }
 
+/** PEM bytes handed over in code (the embedded server), as one side's material. */
+export interface PemTls {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  /** Trusted CA for client certificates; given, client certificates are required (as with --trusted-ca-file). */
+  readonly ca?: Buffer;
+  readonly clientCertAuth?: boolean;
+}
+
+export function materialFromPem(pem: PemTls): TlsMaterial {
+  checkPair(pem.cert, pem.key, { certFile: '(cert)', keyFile: '(key)' });
+  const requireClientCert = pem.clientCertAuth === true || pem.ca !== undefined;
+  return {
+    cert: pem.cert, key: pem.key, ca: pem.ca ?? null, requireClientCert, revokedSerials: null, allowedCn: '', allowedHostname: '',
+    selfSigned: false, ciphers: undefined, minVersion: 'TLSv1.2', maxVersion: undefined,
+    description: { 'cert-file': '(in memory)', 'client-cert-auth': requireClientCert },
+  };
+}
+
 /** The side's material, or null when TLS is off for it (no cert/key and no auto TLS). */
 export async function loadTlsMaterial(flags: TransportSecurityFlags, shared: TlsFlags, source: MaterialSource): Promise<TlsMaterial | null> {
   let files = { certFile: flags.certFile, keyFile: flags.keyFile };
