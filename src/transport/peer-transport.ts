@@ -49,6 +49,19 @@ export interface TransportStats {
   readonly reconnects: number;
 }
 
+/** etcd's warnings for http peer URLs on a member that has peer TLS configured. */
+function warnPlaintextWithCertificates(options: PeerTransportOptions): void {
+  const tls = options.tls ?? null;
+  if (tls === null) return;
+  for (const url of options.listenUrls) {
+    if (url.protocol !== 'http:' && url.protocol !== 'unix:') continue;
+    if (!tls.selfSigned) options.logger.warn('scheme is HTTP while key and cert files are present; ignoring key and cert files', { 'peer-url': url.toString() });
+    if (tls.requireClientCert) {
+      options.logger.warn('scheme is HTTP while --peer-client-cert-auth is enabled; ignoring client cert auth for this URL', { 'peer-url': url.toString() });
+    }
+  }
+}
+
 export class PeerTransport {
   private readonly links = new Map<MemberId, PeerLink>();
   /** Links being closed by removePeer, awaited by close(). */
@@ -91,6 +104,7 @@ export class PeerTransport {
       isRemoved: (id) => options.isRemoved?.(id) ?? false,
       ...(options.hashKv === undefined ? {} : { hashKv: options.hashKv }),
     };
+    warnPlaintextWithCertificates(options);
     const listener = await PeerListener.open(addresses, inbound, { material: options.tls ?? null, checkSan: options.checkPeerSan ?? true });
     options.logger.info('started peer transport', {
       'local-member-id': idToHex(options.memberId), 'cluster-id': idToHex(options.clusterId), 'listen-peer-urls': listener.boundUrls,
