@@ -353,6 +353,11 @@ export class EtcdServer {
     };
   }
 
+  /** etcd's Cluster service answers with cluster, member and term, but no revision. */
+  private clusterHeader(): ResponseHeader {
+    return { ...this.header(), revision: 0n };
+  }
+
   // ---- KV -------------------------------------------------------------------
 
   async range(request: RangeRequest): Promise<RangeResponse> {
@@ -437,7 +442,7 @@ export class EtcdServer {
 
   async memberList(request: MemberListRequest): Promise<MemberListResponse> {
     if (request.linearizable) await this.linearizableBarrier();
-    return { header: this.header(), members: this.storage.membership.list() };
+    return { header: this.clusterHeader(), members: this.storage.membership.list() };
   }
 
   async memberAdd(request: MemberAddRequest): Promise<MemberAddResponse> {
@@ -450,21 +455,21 @@ export class EtcdServer {
     };
     checkMemberAdd(this.storage.membership, member, this.options.strictReconfigCheck);
     const members = await this.proposeMemberChange('add', member);
-    return { header: this.header(), member, members };
+    return { header: this.clusterHeader(), member, members };
   }
 
   async memberRemove(request: MemberRemoveRequest): Promise<MemberRemoveResponse> {
     checkMemberRemove(this.storage.membership, request.ID, this.options.strictReconfigCheck);
     const member = this.storage.membership.get(request.ID);
     const members = await this.proposeMemberChange('remove', member ?? emptyMember(request.ID));
-    return { header: this.header(), members };
+    return { header: this.clusterHeader(), members };
   }
 
   async memberUpdate(request: MemberUpdateRequest): Promise<MemberUpdateResponse> {
     checkMemberUpdate(this.storage.membership, request.ID, request.peerURLs);
     const member = { ...emptyMember(request.ID), peerURLs: [...request.peerURLs] };
     const members = await this.proposeMemberChange('update', member);
-    return { header: this.header(), members };
+    return { header: this.clusterHeader(), members };
   }
 
   async memberPromote(request: MemberPromoteRequest): Promise<MemberPromoteResponse> {
@@ -479,7 +484,7 @@ export class EtcdServer {
     checkMemberPromote(this.storage.membership, request.ID, learnerMatch, raft.commit);
     const member = this.storage.membership.get(request.ID) ?? emptyMember(request.ID);
     const members = await this.proposeMemberChange('promote', { ...member, isLearner: false });
-    return { header: this.header(), members };
+    return { header: this.clusterHeader(), members };
   }
 
   async status(): Promise<StatusResponse> {
