@@ -1,11 +1,12 @@
 // The client-facing listener: serves the etcd gRPC services, and on the same
 // ports the JSON gateway, health, version and metrics (src/api/http). Graceful
 // close lets in-flight calls finish within a bound; destroy cuts them.
-import { ServerCredentials, type Server } from '@grpc/grpc-js';
+import { ServerCredentials, type handleUnaryCall, type Server } from '@grpc/grpc-js';
 import { ClientPort } from '../http/client-port.js';
 import { MethodRecordingServer } from '../http/method-recording-server.js';
 import { serverHealthSource } from '../http/server-health-source.js';
 import { createEtcdMetrics } from '../../metrics/etcd-metrics.js';
+import { instrumentHandler, type GrpcCallCounters } from '../../metrics/grpc-call-metrics.js';
 import { serverMetricsSource } from '../../metrics/server-metrics-source.js';
 import { AuthGate } from '../../auth/auth-gate.js';
 import { GuardedServer } from '../../auth/guarded-server.js';
@@ -24,7 +25,9 @@ import { kvServiceImplementation } from './kv-service.js';
 import { leaseServiceImplementation } from './lease-service.js';
 import { lockServiceImplementation } from './lock-service.js';
 import { maintenanceServiceImplementation } from './maintenance-service.js';
+import { serveFastPathFirst } from './grpc-stream-hook.js';
 import { withSafeDecoding } from './service-definition.js';
+import { UnaryFastPath, type FastUnaryMethod } from './unary-fast-path.js';
 import { stopWatchStreams } from '../../watch/watch-hub-registry.js';
 import { answerUnknownMethodsLikeGo } from './unknown-method.js';
 import { watchServiceImplementation } from './watch-service.js';
@@ -64,7 +67,9 @@ export class ClientServer {
     }, metrics.grpc);
     // Every service reaches the server through the auth wrapper (a pass-through while auth is off).
     const guard = new GuardedServer(new AuthGate(server.auth, server.tokens, options.clientCertAuth ?? false), server, leaseKeysOf(server.lessor));
-    grpcServer.addService(withSafeDecoding(KVService, maxReceiveBytes), kvServiceImplementation(server, logger, guard));
+    const kvDefinition = withSafeDecoding(KVService, maxReceiveBytes);
+    const kv = kvServiceImplementation(server, logger, guard);
+    grpcServer.addService(kvDefinition, kv);
     grpcServer.addService(withSafeDecoding(ClusterService, maxReceiveBytes), clusterServiceImplementation(server, logger, guard));
     grpcServer.addService(withSafeDecoding(MaintenanceService, maxReceiveBytes), maintenanceServiceImplementation(server, logger, guard));
     grpcServer.addService(withSafeDecoding(WatchService, maxReceiveBytes), watchServiceImplementation(server, logger, guard));
@@ -75,11 +80,14 @@ export class ClientServer {
     grpcServer.addService(withSafeDecoding(ElectionService, maxReceiveBytes), electionServiceImplementation(server, logger, blockingCalls.signal, guard));
     grpcServer.addService(withSafeDecoding(LockService, maxReceiveBytes), lockServiceImplementation(server, logger, blockingCalls.signal, guard));
     answerUnknownMethodsLikeGo(grpcServer);
+    const injector = grpcServer.createConnectionInjector(ServerCredentials.createInsecure());
+    const fastPath = new UnaryFastPath(fastMethods(kvDefinition, kv, metrics.grpc), maxReceiveBytes * TRANSPORT_RECEIVE_FACTOR);
+    if (!serveFastPathFirst(grpcServer, fastPath)) logger.warn('grpc-js internals changed: every KV call goes through grpc-js (slower)');
     // One port, two protocols (as etcd): gRPC connections are sniffed out and injected here.
     const port = await ClientPort.open({
       clientUrls: urls,
       metricsUrls: options.metricsUrls ?? [],
-      grpc: grpcServer.createConnectionInjector(ServerCredentials.createInsecure()),
+      grpc: injector,
       serves: (path) => grpcServer.serves(path),
       grpcReceiveLimitBytes: maxReceiveBytes,
       health: serverHealthSource(server),
@@ -121,4 +129,24 @@ export class ClientServer {
     });
     return Promise.all([http, grpc]).then(() => undefined);
   }
+}
+
+interface UnaryDefinition {
+  readonly path: string;
+  readonly requestStream: boolean;
+  readonly responseStream: boolean;
+  readonly requestDeserialize: (bytes: Buffer) => unknown;
+  readonly responseSerialize: (value: never) => Buffer;
+}
+
+/** The unary methods of a service, with the handlers and metrics grpc-js would use, for the fast path. */
+function fastMethods(definition: Readonly<Record<string, UnaryDefinition>>, implementation: Record<string, unknown>, counters: GrpcCallCounters): FastUnaryMethod[] {
+  const methods: FastUnaryMethod[] = [];
+  for (const [name, method] of Object.entries(definition)) {
+    const handler = implementation[name];
+    if (method.requestStream || method.responseStream || typeof handler !== 'function') continue;
+    const instrumented = instrumentHandler(counters, method, handler as handleUnaryCall<unknown, unknown>) as handleUnaryCall<unknown, unknown>;
+    methods.push({ path: method.path, deserialize: method.requestDeserialize, serialize: method.responseSerialize, handler: instrumented });
+  }
+  return methods;
 }
