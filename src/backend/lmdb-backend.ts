@@ -33,13 +33,28 @@ const subarrayOf = Uint8Array.prototype.subarray;
 /** Where a whole-bucket scan starts: lmdb keys are never empty, so this is at or below all of them. */
 const LOWEST_KEY = Buffer.from([0]);
 
+/** Copies out of lmdb's read buffer are carved from slabs this large. */
+const COPY_SLAB_BYTES = 1024 * 1024;
+/** Larger copies get their own buffer. */
+const COPY_IN_SLAB_BYTES_MAX = 64 * 1024;
+let copySlab = Buffer.allocUnsafe(COPY_SLAB_BYTES);
+let copySlabUsed = 0;
+
 /**
- * A copy out of lmdb's shared read buffer. Small copies come from Node's buffer
- * pool, so a scan of a million records does not create a million ArrayBuffers.
+ * A copy out of lmdb's shared read buffer. Small copies share 1 MiB slabs, so a
+ * scan of a million records does not create a million ArrayBuffers; a slab lives
+ * as long as any copy in it.
  */
 function copyOut(source: Uint8Array, start: number, end: number): Buffer {
-  const out = Buffer.allocUnsafe(end - start);
+  const bytes = end - start;
+  if (bytes > COPY_IN_SLAB_BYTES_MAX) return Buffer.from(subarrayOf.call(source, start, end));
+  if (copySlabUsed + bytes > COPY_SLAB_BYTES) {
+    copySlab = Buffer.allocUnsafe(COPY_SLAB_BYTES);
+    copySlabUsed = 0;
+  }
+  const out = copySlab.subarray(copySlabUsed, copySlabUsed + bytes);
   out.set(subarrayOf.call(source, start, end));
+  copySlabUsed += bytes;
   return out;
 }
 

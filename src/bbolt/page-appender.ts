@@ -39,14 +39,18 @@ export class PageAppender {
 
   async flush(): Promise<void> {
     if (this.pendingBytes === 0) return;
-    const bytes = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     const position = this.flushedPgid * this.pageBytes;
-    let written = 0;
-    // Each pass writes at least one byte or fails, so this ends within bytes.length passes.
-    while (written < bytes.length) {
-      const { bytesWritten } = await this.file.write(bytes, written, bytes.length - written, position + written);
-      if (bytesWritten <= 0) throw new Error(`writing bbolt pages at byte ${position + written} made no progress`);
-      written += bytesWritten;
+    // One gathered write; a short write (rare) finishes with plain writes of the rest.
+    const { bytesWritten } = await this.file.writev(this.pending, position);
+    if (bytesWritten < this.pendingBytes) {
+      const bytes = Buffer.concat(this.pending, this.pendingBytes);
+      let written = bytesWritten;
+      // Each pass writes at least one byte or fails, so this ends within bytes.length passes.
+      while (written < bytes.length) {
+        const { bytesWritten: n } = await this.file.write(bytes, written, bytes.length - written, position + written);
+        if (n <= 0) throw new Error(`writing bbolt pages at byte ${position + written} made no progress`);
+        written += n;
+      }
     }
     this.flushedPgid = this.nextPgid;
     this.pending = [];

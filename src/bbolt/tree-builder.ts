@@ -126,8 +126,21 @@ function encodeBranchPage(children: readonly ChildRef[], pageBytes: number): Buf
   return page;
 }
 
+/** Pages are carved from zeroed slabs this large: one allocation per 256 pages, not per page. */
+const PAGE_SLAB_BYTES = 1024 * 1024;
+let pageSlab = Buffer.alloc(PAGE_SLAB_BYTES);
+let pageSlabUsed = 0;
+
 function allocPage(contentBytes: number, pageBytes: number): Buffer {
-  return Buffer.alloc(pageBytes === 0 ? contentBytes : Math.ceil(contentBytes / pageBytes) * pageBytes);
+  const bytes = pageBytes === 0 ? contentBytes : Math.ceil(contentBytes / pageBytes) * pageBytes;
+  if (bytes > PAGE_SLAB_BYTES / 4) return Buffer.alloc(bytes);
+  if (pageSlabUsed + bytes > PAGE_SLAB_BYTES) {
+    pageSlab = Buffer.alloc(PAGE_SLAB_BYTES);
+    pageSlabUsed = 0;
+  }
+  const page = pageSlab.subarray(pageSlabUsed, pageSlabUsed + bytes);
+  pageSlabUsed += bytes;
+  return page;
 }
 
 /** The appender stamps the page id; overflow counts the pages past the first. */
