@@ -5,6 +5,7 @@ import { type FlagDefinition, FLAG_DEFINITIONS } from './flag-definitions.js';
 import { type FlagType, type FlagValue } from './flag-value.js';
 import { parseEtcdUrlList } from './etcd-urls.js';
 import { integerRange } from './go-values.js';
+import { decodeTlsConfigKey } from './tls-flags.js';
 import { UNSUPPORTED_ETCD_CONFIG_KEYS } from './unsupported-etcd-keys.js';
 
 export type ReadFile = (path: string) => string;
@@ -115,6 +116,12 @@ function decodeDocument(document: Record<string, unknown>): ConfigFileResult {
   const warnings: string[] = [];
   let firstError: string | undefined;
   for (const [key, raw] of Object.entries(document)) {
+    const tls = decodeTlsConfigKey(key, raw);
+    if (tls !== undefined) {
+      if ('error' in tls) firstError ??= tls.error;
+      else for (const [name, value] of tls.values) values.set(name, value);
+      continue;
+    }
     const def = definitionForKey(key);
     if (def === undefined) {
       if (UNSUPPORTED_ETCD_CONFIG_KEYS.has(key.toLowerCase())) warnings.push(`config file key ${JSON.stringify(key)} is not supported by etcd-ts yet and is ignored`);

@@ -119,3 +119,54 @@ export function buildTlsFlags(get: Get): { readonly tls: TlsFlags } | { readonly
   if (error !== undefined) return { error };
   return { tls: { ...partial, cipherSuites: ciphers.names } };
 }
+
+/** The keys of etcd's client-transport-security / peer-transport-security objects, and the flag each sets. */
+const SECURITY_KEYS: ReadonlyMap<string, { readonly flag: string; readonly bool: boolean }> = new Map([
+  ['cert-file', { flag: 'cert-file', bool: false }],
+  ['key-file', { flag: 'key-file', bool: false }],
+  ['client-cert-auth', { flag: 'client-cert-auth', bool: true }],
+  ['trusted-ca-file', { flag: 'trusted-ca-file', bool: false }],
+  ['auto-tls', { flag: 'auto-tls', bool: true }],
+]);
+
+function jsonKindOf(raw: unknown): string {
+  if (typeof raw === 'string') return 'string';
+  if (typeof raw === 'number') return 'number';
+  if (typeof raw === 'boolean') return 'bool';
+  return Array.isArray(raw) ? 'array' : 'object';
+}
+
+/**
+ * A config-file key that holds TLS settings in etcd's layout (the two security objects and the
+ * cipher-suites list): the flag values it sets, or Go's decoding error; undefined for other keys.
+ */
+export function decodeTlsConfigKey(key: string, raw: unknown): { readonly values: ReadonlyMap<string, FlagValue> } | { readonly error: string } | undefined {
+  const lower = key.toLowerCase();
+  if (lower === 'cipher-suites') {
+    if (raw === null) return { values: new Map() };
+    if (!Array.isArray(raw)) return { error: `json: cannot unmarshal ${jsonKindOf(raw)} into Go struct field configYAML.cipher-suites of type []string` };
+    const names: string[] = [];
+    for (const item of raw) {
+      if (typeof item !== 'string') return { error: `json: cannot unmarshal ${jsonKindOf(item)} into Go struct field configYAML.cipher-suites of type string` };
+      names.push(item);
+    }
+    return { values: new Map([['cipher-suites', { kind: 'text', text: names.join(',') }]]) };
+  }
+  if (lower !== 'client-transport-security' && lower !== 'peer-transport-security') return undefined;
+  if (raw === null) return { values: new Map() };
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    return { error: `json: cannot unmarshal ${jsonKindOf(raw)} into Go struct field configYAML.${lower} of type embed.securityConfig` };
+  }
+  const prefix = lower === 'peer-transport-security' ? 'peer-' : '';
+  const values = new Map<string, FlagValue>();
+  for (const [field, value] of Object.entries(raw as Record<string, unknown>)) {
+    const known = SECURITY_KEYS.get(field.toLowerCase());
+    if (known === undefined || value === null) continue;
+    const fits = known.bool ? typeof value === 'boolean' : typeof value === 'string';
+    if (!fits) {
+      return { error: `json: cannot unmarshal ${jsonKindOf(value)} into Go struct field securityConfig.${lower}.${field} of type ${known.bool ? 'bool' : 'string'}` };
+    }
+    values.set(`${prefix}${known.flag}`, typeof value === 'boolean' ? { kind: 'bool', value } : { kind: 'text', text: String(value) });
+  }
+  return { values };
+}

@@ -4,8 +4,6 @@
 
 export const UNSUPPORTED_ETCD_CONFIG_KEYS: ReadonlySet<string> = new Set([
   'backend-bbolt-freelist-type',
-  'cipher-suites',
-  'client-transport-security',
   'cors',
   'discovery',
   'discovery-fallback',
@@ -35,7 +33,6 @@ export const UNSUPPORTED_ETCD_CONFIG_KEYS: ReadonlySet<string> = new Set([
   'log-format',
   'log-rotation-config-json',
   'metrics',
-  'peer-transport-security',
   'pre-vote',
   'proxy',
   'proxy-dial-timeout',
