@@ -193,6 +193,9 @@ function metadataFor(request: IncomingMessage): Metadata {
   const metadata = new Metadata();
   const token = request.headers.authorization;
   if (token !== undefined && token !== '') metadata.set('token', token);
+  // As etcd's gateway: marks the call as relayed, so the certificate the gateway presents
+  // to its own https port (the server's) is never taken for the user's (the CN rule).
+  metadata.set('grpcgateway-accept', request.headers.accept ?? '*/*');
   return metadata;
 }
 
