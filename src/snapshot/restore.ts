@@ -2,7 +2,7 @@
 // backend keeps every key, revision and lease, but forgets the old raft log: its
 // applied index is reset so the new member's log starts from nothing, as etcdutl's
 // restore starts a new cluster.
-import { access, mkdir, open } from 'node:fs/promises';
+import { access, mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkBackendFile } from '../server/backend-file-check.js';
 import { clearBucket } from '../backend/bucket-slices.js';
@@ -65,6 +65,16 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<{ revisi
   if (await exists(options.dataDir)) throw new SnapshotFileError(`data-dir "${options.dataDir}" exists`);
   if (options.walDir !== null && (await exists(options.walDir))) throw new SnapshotFileError(`wal-dir "${options.walDir}" exists`);
   const layout = await verifySnapshotDigest(options.snapshotPath, options.skipHashCheck);
+  try {
+    return await restoreInto(options, layout);
+  } catch (error) {
+    // The data dir did not exist before: a failed restore leaves none behind, so it can be retried.
+    await rm(options.dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function restoreInto(options: RestoreOptions, layout: SnapshotLayout): Promise<{ revision: number }> {
   const snapDir = join(options.dataDir, 'member', 'snap');
   await mkdir(snapDir, { recursive: true });
   const dbPath = join(snapDir, 'db');
