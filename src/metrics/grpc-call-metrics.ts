@@ -27,22 +27,46 @@ export function goCodeName(code: number): string {
   return GO_CODE_NAMES[code] ?? `Code(${code})`;
 }
 
+/**
+ * Calls are counted in plain numbers per labels object (one per method, made once by
+ * callLabels) and handed to prom-client only when scraped: its inc() builds and
+ * validates a label key on every call, twice per RPC.
+ */
 export function grpcCallCounters(registry: Registry): GrpcCallCounters {
-  const started = new Counter({
+  const startedCounts = new Map<GrpcCallLabels, number>();
+  const handledCounts = new Map<GrpcCallLabels, Map<number, number>>();
+  new Counter({
     name: 'grpc_server_started_total',
     help: 'Total number of RPCs started on the server.',
     labelNames: ['grpc_type', 'grpc_service', 'grpc_method'],
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, count] of startedCounts) this.inc({ ...labels }, count);
+    },
   });
-  const handled = new Counter({
+  new Counter({
     name: 'grpc_server_handled_total',
     help: 'Total number of RPCs completed on the server, regardless of success or failure.',
     labelNames: ['grpc_type', 'grpc_service', 'grpc_method', 'grpc_code'],
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, byCode] of handledCounts) {
+        for (const [code, count] of byCode) this.inc({ ...labels, grpc_code: goCodeName(code) }, count);
+      }
+    },
   });
   return {
-    started: (labels) => started.inc({ ...labels }),
-    handled: (labels, code) => handled.inc({ ...labels, grpc_code: goCodeName(code) }),
+    started: (labels) => startedCounts.set(labels, (startedCounts.get(labels) ?? 0) + 1),
+    handled: (labels, code) => {
+      let byCode = handledCounts.get(labels);
+      if (byCode === undefined) {
+        byCode = new Map();
+        handledCounts.set(labels, byCode);
+      }
+      byCode.set(code, (byCode.get(code) ?? 0) + 1);
+    },
   };
 }
 
