@@ -63,6 +63,8 @@ export class ClientServer {
     const grpcServer = new MethodRecordingServer({
       'grpc.max_receive_message_length': maxReceiveBytes * TRANSPORT_RECEIVE_FACTOR,
       'grpc.max_send_message_length': -1,
+      // Channelz bookkeeping (timestamps and counters per message) serves a debugging service we do not expose.
+      'grpc.enable_channelz': 0,
       ...(maxStreams > 0 ? { 'grpc.max_concurrent_streams': maxStreams } : {}),
     }, metrics.grpc);
     // Every service reaches the server through the auth wrapper (a pass-through while auth is off).
