@@ -3,10 +3,11 @@
 // written once, restored into a fresh data dir for each server (etcdctl snapshot
 // restore / etcd-ts snapshot restore), and each server is started in turn, rounds
 // alternating; "ready" is the first successful linearizable read of a known key.
+// CPU seconds are printed next to wall times: on a shared machine they drift less.
 // Usage: node dist/bench/restart-time.js [--keys 1000000] [--rounds 3]
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,6 +24,8 @@ const KEYS_PER_TXN = 1000;
 const READY_POLL_MS = 20;
 const READY_TIMEOUT_MS = 300_000;
 const PROBE_KEY = Buffer.from('key/0000000');
+/** GNU time, for the CPU seconds of the restore and save commands. */
+const GNU_TIME = '/usr/bin/time';
 
 function argument(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -53,6 +56,14 @@ function run(command: string, args: string[]): Promise<void> {
   });
 }
 
+/** Runs a command under GNU time; returns its user + system CPU seconds (the machine is shared: wall time drifts with load). */
+async function runTimed(command: string, args: string[], root: string): Promise<number> {
+  const out = join(root, `cpu-${Date.now()}.txt`);
+  await run(GNU_TIME, ['-f', '%U %S', '-o', out, command, ...args]);
+  const [user, system] = (await readFile(out, 'utf8')).trim().split(' ').map(Number);
+  return (user ?? 0) + (system ?? 0);
+}
+
 function probe(client: grpc.Client): Promise<boolean> {
   return new Promise((resolve) => {
     client.makeUnaryRequest(KVService.range.path, KVService.range.requestSerialize, KVService.range.responseDeserialize,
@@ -66,6 +77,10 @@ interface Measured {
   readyMs: number;
   rssMiB: number;
   saveMs: number;
+  /** CPU seconds: the restore command; the server from start to ready; the server and etcdctl during the save. */
+  restoreCpuS: number;
+  readyCpuS: number;
+  saveCpuS: number;
 }
 
 async function startAndMeasure(kind: 'etcd' | 'etcd-ts', snapshot: string, root: string): Promise<Measured> {
@@ -75,8 +90,9 @@ async function startAndMeasure(kind: 'etcd' | 'etcd-ts', snapshot: string, root:
   const dataDir = join(root, `${kind}-${Date.now()}`);
   const clusterFlags = ['--name', 'r', '--initial-cluster', `r=${peer}`, '--initial-advertise-peer-urls', peer];
   const restoreStarted = performance.now();
-  if (kind === 'etcd') await run('/usr/bin/etcdctl', ['snapshot', 'restore', snapshot, '--data-dir', dataDir, ...clusterFlags]);
-  else await run(process.execPath, [join(process.cwd(), 'bin', 'etcd-ts'), 'snapshot', 'restore', snapshot, '--data-dir', dataDir]);
+  const restoreCpuS = kind === 'etcd'
+    ? await runTimed('/usr/bin/etcdctl', ['snapshot', 'restore', snapshot, '--data-dir', dataDir, ...clusterFlags], root)
+    : await runTimed(process.execPath, [join(process.cwd(), 'bin', 'etcd-ts'), 'snapshot', 'restore', snapshot, '--data-dir', dataDir], root);
   const restoreMs = performance.now() - restoreStarted;
   const flags = [...clusterFlags, '--data-dir', dataDir, '--listen-client-urls', client, '--advertise-client-urls', client, '--listen-peer-urls', peer];
   const started = performance.now();
@@ -90,12 +106,15 @@ async function startAndMeasure(kind: 'etcd' | 'etcd-ts', snapshot: string, root:
       await sleep(READY_POLL_MS);
     }
     const readyMs = performance.now() - started;
+    const readyCpuS = sampleProcess(child.pid ?? 0).cpuS;
     await sleep(1000);
-    const rssMiB = sampleProcess(child.pid ?? 0).rssBytes / (1024 * 1024);
+    const beforeSave = sampleProcess(child.pid ?? 0);
+    const rssMiB = beforeSave.rssBytes / (1024 * 1024);
     const saveStarted = performance.now();
-    await run('/usr/bin/etcdctl', ['--endpoints', `127.0.0.1:${clientPort}`, 'snapshot', 'save', join(root, `saved-${kind}.db`)]);
+    const etcdctlCpuS = await runTimed('/usr/bin/etcdctl', ['--endpoints', `127.0.0.1:${clientPort}`, 'snapshot', 'save', join(root, `saved-${kind}.db`)], root);
     const saveMs = performance.now() - saveStarted;
-    return { restoreMs, readyMs, rssMiB, saveMs };
+    const saveCpuS = sampleProcess(child.pid ?? 0).cpuS - beforeSave.cpuS + etcdctlCpuS;
+    return { restoreMs, readyMs, rssMiB, saveMs, restoreCpuS, readyCpuS, saveCpuS };
   } finally {
     grpcClient.close();
     child.kill('SIGKILL');
@@ -123,13 +142,14 @@ async function main(): Promise<void> {
       for (const kind of ['etcd', 'etcd-ts'] as const) {
         const result = await startAndMeasure(kind, snapshot, root);
         results[kind].push(result);
-        console.log(`round ${round + 1} ${kind}: restore ${result.restoreMs.toFixed(0)} ms, ready in ${result.readyMs.toFixed(0)} ms, rss ${result.rssMiB.toFixed(1)} MiB, snapshot save ${result.saveMs.toFixed(0)} ms`);
+        console.log(`round ${round + 1} ${kind}: restore ${result.restoreMs.toFixed(0)} ms (${result.restoreCpuS.toFixed(2)} CPU s), ready in ${result.readyMs.toFixed(0)} ms (${result.readyCpuS.toFixed(2)} CPU s), rss ${result.rssMiB.toFixed(1)} MiB, snapshot save ${result.saveMs.toFixed(0)} ms (${result.saveCpuS.toFixed(2)} CPU s)`);
       }
     }
     for (const kind of ['etcd', 'etcd-ts'] as const) {
       const r = results[kind];
       const m = (pick: (x: Measured) => number): string => median(r.map(pick)).toFixed(0);
-      console.log(`${kind}: median restore ${m((x) => x.restoreMs)} ms, ready ${m((x) => x.readyMs)} ms, rss ${m((x) => x.rssMiB)} MiB, snapshot save ${m((x) => x.saveMs)} ms`);
+      const c = (pick: (x: Measured) => number): string => median(r.map(pick)).toFixed(2);
+      console.log(`${kind}: median restore ${m((x) => x.restoreMs)} ms (${c((x) => x.restoreCpuS)} CPU s), ready ${m((x) => x.readyMs)} ms (${c((x) => x.readyCpuS)} CPU s), rss ${m((x) => x.rssMiB)} MiB, snapshot save ${m((x) => x.saveMs)} ms (${c((x) => x.saveCpuS)} CPU s)`);
     }
   } finally {
     await rm(root, { recursive: true, force: true });
