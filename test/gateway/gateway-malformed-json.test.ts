@@ -2,6 +2,8 @@
 // HTTP to the real etcd (so the table is etcd's behaviour, not a guess) and to etcd-ts,
 // and both must answer with the status and the byte-exact body of the row.
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { startServer, type ServerProcess } from '../support/server-process.js';
 
@@ -325,6 +327,50 @@ test('watch and keep-alive streams: a bad first request fails the call (500, cod
       const answer = await stream(server, path, body);
       // Revisions differ once the other tests have written; the watch header's revision is not the point here.
       assert.deepEqual({ ...answer, lines: answer.lines.map((line) => line.replace(/"revision":"\d+"/, '"revision":"1"')) }, want, `${server.target} ${path} ${body}`);
+    }
+  }
+});
+
+const PIECE_GAP_MS = 50;
+
+/** Sends a stream body in pieces with pauses (each its own chunk on the wire); resolves with the status and lines. */
+function streamInPieces(server: ServerProcess, path: string, pieces: readonly string[]): Promise<{ status: number; lines: string[] }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(path, server.clientUrl);
+    const req = httpRequest({ host: url.hostname, port: url.port, path, method: 'POST', timeout: REQUEST_TIMEOUT_MS }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (data: string) => {
+        text += data;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, lines: text.split('\n').filter((line) => line !== '').map(normalized) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('stream timed out')));
+    void (async () => {
+      for (const piece of pieces) {
+        req.write(piece);
+        await sleep(PIECE_GAP_MS);
+      }
+      req.end();
+    })();
+  });
+}
+
+test('a keep-alive stream cut anywhere is read value by value as etcd reads it, up to its first bad value', async () => {
+  const keptAlive = '{"result":{"header":{"cluster_id":"N","member_id":"N","revision":"1","raft_term":"N"},"ID":"N"}}';
+  const cases = [
+    // The trailing 34 is a number where a request goes: the stream just stops reading there.
+    { pieces: ['{"I', 'D":1', '} {"ID"', ':2}  ', '3', '4 '], want: { status: 200, lines: [keptAlive, keptAlive] } },
+    { pieces: ['{"I', 'D":1', '} {"ID"', ':"x"}'], want: { status: 200, lines: [keptAlive] } },
+    { pieces: ['  ', '{"ID":', '"x"}'], want: { status: 500, lines: [errorBody("invalid character 'x' looking for beginning of value", 2)] } },
+  ];
+  for (const server of [etcd, ours]) {
+    for (const { pieces, want } of cases) {
+      const answer = await streamInPieces(server, '/v3/lease/keepalive', pieces);
+      const lines = answer.lines.map((line) => line.replace(/"revision":"\d+"/, '"revision":"1"'));
+      assert.deepEqual({ status: answer.status, lines }, want, `${server.target} ${pieces.join('|')}`);
     }
   }
 });

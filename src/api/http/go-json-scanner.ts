@@ -54,7 +54,17 @@ class Scanner {
   private stringNeedsUnquote = false;
   private result: JsonNode | undefined;
 
-  constructor(private readonly input: Buffer) {}
+  constructor(private input: Buffer) {}
+
+  /** More bytes of the same stream: `longer` starts with every byte scanned so far. */
+  extend(longer: Buffer): void {
+    this.input = longer;
+  }
+
+  /** Nothing but whitespace seen yet (Go's io.EOF if the input ends here). */
+  isBlank(): boolean {
+    return this.state === 'value' && this.stack.length === 0;
+  }
 
   /** Steps through input from `from`; returns the offset just past the first complete value, or -1. */
   run(from: number): number {
@@ -282,9 +292,75 @@ export function scanFirstValue(input: Buffer, atEnd: boolean): ScanResult {
     const node = scanner.finishAtEnd();
     if (node !== undefined) return { kind: 'value', node, end: input.length };
   }
-  if (input.every(isSpace)) return { kind: 'empty' };
+  if (scanner.isBlank()) return { kind: 'empty' };
   if (atEnd) throw new GoJsonError('unexpected EOF');
   return { kind: 'incomplete' };
+}
+
+/** The first capacity of a stream's buffer; it doubles as bytes arrive. */
+const STREAM_BUFFER_INITIAL_BYTES = 4096;
+
+/**
+ * Go's json.Decoder over a request stream: values are read one after another as bytes
+ * arrive, and each byte is scanned once however the stream is cut into chunks.
+ */
+export class JsonStreamScanner {
+  private store = Buffer.alloc(STREAM_BUFFER_INITIAL_BYTES);
+  private length = 0;
+  private scanned = 0;
+  private scanner = new Scanner(Buffer.alloc(0));
+
+  /** Bytes held for the value not yet complete. */
+  pendingBytes(): number {
+    return this.length;
+  }
+
+  /** Appends bytes and hands over each value they complete, in order; throws GoJsonError at the first malformed one. */
+  push(chunk: Buffer, onValue: (node: JsonNode) => void): void {
+    this.append(chunk);
+    // Bounded: each turn consumes at least one byte, or ends.
+    for (;;) {
+      const end = this.scanner.run(this.scanned);
+      if (end < 0) {
+        this.scanned = this.length;
+        if (this.scanner.isBlank() && this.length > 0) this.restartAt(this.length);
+        return;
+      }
+      onValue(this.scanner.finishAtEnd() as JsonNode);
+      this.restartAt(end);
+    }
+  }
+
+  /** The stream ended: a top-level number ends here; a value still open is Go's "unexpected EOF". */
+  end(): JsonNode | undefined {
+    if (this.scanner.isBlank()) return undefined;
+    const node = this.scanner.finishAtEnd();
+    if (node === undefined) throw new GoJsonError('unexpected EOF');
+    return node;
+  }
+
+  private append(chunk: Buffer): void {
+    if (this.length + chunk.length > this.store.length) {
+      // Completed values keep views of the old store, so it is replaced, never reused.
+      const grown = Buffer.alloc(Math.max(this.store.length * 2, this.length + chunk.length));
+      this.store.copy(grown, 0, 0, this.length);
+      this.store = grown;
+    }
+    chunk.copy(this.store, this.length);
+    this.length += chunk.length;
+    this.scanner.extend(this.store.subarray(0, this.length));
+  }
+
+  /** Drops the bytes before `offset` and starts a fresh value there. */
+  private restartAt(offset: number): void {
+    const rest = this.store.subarray(offset, this.length);
+    const store = Buffer.alloc(Math.max(STREAM_BUFFER_INITIAL_BYTES, rest.length));
+    rest.copy(store);
+    this.store = store;
+    this.length = rest.length;
+    this.scanned = 0;
+    this.scanner = new Scanner(this.store.subarray(0, this.length));
+  }
 }
 
 /** Go's json.Unmarshal of `input` as one value: anything but whitespace after it is an error. */

@@ -1,7 +1,7 @@
 // Request bodies, read with a bound: a unary gateway call's whole body, or a
 // stream of JSON values (watch, keep-alive) read one value at a time.
 import type { IncomingMessage } from 'node:http';
-import { scanFirstValue, type JsonNode } from './go-json-scanner.js';
+import { JsonStreamScanner, type JsonNode } from './go-json-scanner.js';
 
 export class BodyTooLargeError extends Error {
   constructor(readonly limitBytes: number) {
@@ -28,7 +28,7 @@ export async function readBody(request: IncomingMessage, limitBytes: number): Pr
  * error. A value still open may be at most limitBytes long.
  */
 export class JsonValueStream {
-  private pending: Buffer = Buffer.alloc(0);
+  private readonly scanner = new JsonStreamScanner();
 
   constructor(private readonly limitBytes: number) {}
 
@@ -37,18 +37,10 @@ export class JsonValueStream {
    * error for it (the values before it still count, as Go's decoder returned them first).
    */
   push(chunk: Buffer): { values: JsonNode[]; error?: unknown } {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     const values: JsonNode[] = [];
     try {
-      // Bounded: each turn consumes at least one byte of pending.
-      for (;;) {
-        const scanned = scanFirstValue(this.pending, false);
-        if (scanned.kind === 'empty') this.pending = Buffer.alloc(0);
-        if (scanned.kind !== 'value') break;
-        values.push(scanned.node);
-        this.pending = this.pending.subarray(scanned.end);
-      }
-      if (this.pending.length > this.limitBytes) throw new BodyTooLargeError(this.limitBytes);
+      this.scanner.push(chunk, (node) => values.push(node));
+      if (this.scanner.pendingBytes() > this.limitBytes) throw new BodyTooLargeError(this.limitBytes);
     } catch (error) {
       return { values, error };
     }
@@ -57,8 +49,6 @@ export class JsonValueStream {
 
   /** The body ended: a value still open is Go's "unexpected EOF"; a top-level number ends here. */
   end(): JsonNode | undefined {
-    const scanned = scanFirstValue(this.pending, true);
-    this.pending = Buffer.alloc(0);
-    return scanned.kind === 'value' ? scanned.node : undefined;
+    return this.scanner.end();
   }
 }
