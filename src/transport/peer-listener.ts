@@ -12,7 +12,7 @@ import type { TlsMaterial } from '../tls/tls-material.js';
 import { handleInboundStream, type InboundContext } from './inbound-handler.js';
 import { boundUrl, describeAddress, type PeerAddress } from './peer-address.js';
 import { PEER_HTTP2_SETTINGS, watchLiveness, widenSessionWindow } from './peer-session.js';
-import { INBOUND_SESSIONS_MAX } from './transport-limits.js';
+import { DIAL_TIMEOUT_MS, INBOUND_SESSIONS_MAX } from './transport-limits.js';
 
 type PeerServer = Http2Server | Http2SecureServer;
 
@@ -70,7 +70,7 @@ function createPeerServer(ctx: InboundContext, sessions: Set<ServerHttp2Session>
   const material = tls?.material ?? null;
   const server: PeerServer = material === null
     ? createServer({ settings: PEER_HTTP2_SETTINGS })
-    : createSecureServer({ ...serverTlsOptions(material), ALPNProtocols: ['h2'], settings: PEER_HTTP2_SETTINGS });
+    : createSecureServer({ ...serverTlsOptions(material), ALPNProtocols: ['h2'], settings: PEER_HTTP2_SETTINGS, handshakeTimeout: DIAL_TIMEOUT_MS });
   server.on('connection', (socket: Socket) => {
     if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
   });

@@ -13,7 +13,7 @@ import { acceptedConnectionError } from '../../tls/certificate-checks.js';
 import { serverTlsOptions } from '../../tls/secure-options.js';
 import type { TlsMaterial } from '../../tls/tls-material.js';
 import { prefixedSocket } from './prefixed-socket.js';
-import { sniffProtocol } from './protocol-sniffer.js';
+import { SNIFF_TIMEOUT_MS, sniffProtocol } from './protocol-sniffer.js';
 
 export interface ConnectionInjector {
   injectConnection(socket: Duplex): void;
@@ -127,6 +127,8 @@ export class ClientListeners {
     const server = createTlsServer({
       ...serverTlsOptions(material),
       noDelay: true,
+      // A client that never finishes its handshake is dropped as one that never speaks.
+      handshakeTimeout: SNIFF_TIMEOUT_MS,
       // gRPC clients offer only h2; anyone who also offers http/1.1 (curl, browsers, Python's
       // requests) gets it, so the JSON gateway answers them rather than gRPC.
       ALPNCallback: ({ protocols }) => (protocols.includes('http/1.1') ? 'http/1.1' : protocols.includes('h2') ? 'h2' : undefined),
