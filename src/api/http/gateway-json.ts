@@ -1,6 +1,6 @@
 // The JSON mapping of etcd's gateway (grpc-gateway with OrigName): keys are the
-// .proto field names. ts-proto's toJSON writes lowerCamelCase names and its fromJSON
-// reads both, so only responses need their keys renamed back.
+// .proto field names. ts-proto's toJSON writes lowerCamelCase names, so responses
+// have their keys renamed back; requests are read by jsonpb-reader.ts.
 
 /**
  * Every field name with an underscore in etcd's protos (the only names that
