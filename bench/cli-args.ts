@@ -161,4 +161,5 @@ export const USAGE = `usage:
   npm run bench -- compare [--specs put-1,put-64,range-lin-64] [--servers etcd,etcd-ts] [--rounds 3]
         [--duration-s S | --total N] [--warmup-s S] [--rate N] [--transport http2|grpc-js] [--json out.json]
         [--etcd-bin /usr/bin/etcd] [--etcd-ts-bin bin/etcd-ts]
+  npm run bench -- cluster [compare's options]   (the same on three-member clusters)
 Results also go to bench-results/ unless --json names a file.`;

@@ -1,5 +1,6 @@
 // The bench command line: "list" the specs, "run" one spec against endpoints or a server it
 // starts, or "compare" etcd and etcd-ts side by side. See USAGE in cli-args.ts.
+import { clusterCommand } from './cluster-command.js';
 import { compare } from './compare.js';
 import { parseCommand, USAGE, UsageError, type Command } from './cli-args.js';
 import { runLoad } from './load-runner.js';
@@ -46,6 +47,7 @@ async function compareCommand(c: Extract<Command, { kind: 'compare' }>): Promise
 }
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'cluster') return clusterCommand(argv.slice(1), log);
   const command = parseCommand(argv);
   switch (command.kind) {
     case 'help':
