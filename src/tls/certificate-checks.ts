@@ -59,16 +59,20 @@ export async function sanError(cert: PeerCertificate, remoteAddress: string): Pr
   return `tls: ${JSON.stringify(remote)} does not match any of DNSNames ${JSON.stringify(dnsNames)}`;
 }
 
-/** Everything a listener checks on an accepted connection; undefined when it may stay. */
-export async function acceptedConnectionError(socket: TLSSocket, material: TlsMaterial, checkSan: boolean): Promise<string | undefined> {
+/** The checks that need no lookup (CRL, allowed names); undefined when the connection may stay. */
+export function certificateError(socket: TLSSocket, material: TlsMaterial): string | undefined {
   const cert = socket.getPeerCertificate(true);
   if (cert === null || Object.keys(cert).length === 0) return undefined;
   const revoked = revokedError(cert, material);
   if (revoked !== undefined) return revoked;
-  if (socket.authorized) {
-    const named = allowedNameError(cert, material);
-    if (named !== undefined) return named;
-  }
-  if (checkSan && socket.remoteAddress !== undefined) return sanError(cert, socket.remoteAddress);
-  return undefined;
+  return socket.authorized ? allowedNameError(cert, material) : undefined;
+}
+
+/** Everything a peer listener checks on an accepted connection, the SAN rule included; undefined when it may stay. */
+export async function acceptedConnectionError(socket: TLSSocket, material: TlsMaterial, checkSan: boolean): Promise<string | undefined> {
+  const error = certificateError(socket, material);
+  if (error !== undefined || !checkSan || socket.remoteAddress === undefined) return error;
+  const cert = socket.getPeerCertificate();
+  if (cert === null || Object.keys(cert).length === 0) return undefined;
+  return sanError(cert, socket.remoteAddress);
 }

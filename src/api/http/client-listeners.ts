@@ -9,7 +9,7 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from '../../log/logger.js';
-import { acceptedConnectionError } from '../../tls/certificate-checks.js';
+import { certificateError } from '../../tls/certificate-checks.js';
 import { serverTlsOptions } from '../../tls/secure-options.js';
 import type { TlsMaterial } from '../../tls/tls-material.js';
 import { prefixedSocket } from './prefixed-socket.js';
@@ -133,12 +133,12 @@ export class ClientListeners {
       // requests) gets it, so the JSON gateway answers them rather than gRPC.
       ALPNCallback: ({ protocols }) => (protocols.includes('http/1.1') ? 'http/1.1' : protocols.includes('h2') ? 'h2' : undefined),
     });
+    // Checked and handed on in the same tick, before the socket reads anything the new owner should see.
     server.on('secureConnection', (socket: TLSSocket) => {
-      void acceptedConnectionError(socket, material, false).then((reason) => {
-        if (reason === undefined) return this.acceptSecure(socket, grpc);
-        logger.warn('rejected connection', { 'remote-addr': `${socket.remoteAddress}:${socket.remotePort}`, error: reason });
-        socket.destroy();
-      });
+      const reason = certificateError(socket, material);
+      if (reason === undefined) return this.acceptSecure(socket, grpc);
+      logger.warn('rejected connection', { 'remote-addr': `${socket.remoteAddress}:${socket.remotePort}`, error: reason });
+      socket.destroy();
     });
     server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
       logger.warn('rejected connection', { 'remote-addr': `${socket.remoteAddress}:${socket.remotePort}`, error: error.message });
@@ -147,7 +147,6 @@ export class ClientListeners {
   }
 
   private acceptSecure(socket: TLSSocket, grpc: ConnectionInjector): void {
-    if (socket.destroyed) return;
     if (socket.alpnProtocol === 'h2') return grpc.injectConnection(socket);
     if (socket.alpnProtocol === 'http/1.1') return this.serveHttp(socket);
     // No ALPN: tell the protocols apart by their first bytes, as on a plaintext port.
