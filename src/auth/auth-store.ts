@@ -108,6 +108,13 @@ export class AuthStore {
     if (!granted.covers(key, rangeEnd)) throw new EtcdError('PermissionDenied');
   }
 
+  /** True when no check can fail for this caller (auth off, or a current root token): loops over keys may skip. */
+  isUnrestricted(caller: Caller | null): boolean {
+    if (!this.enabledFlag) return true;
+    if (caller === null || caller.revision === 0 || caller.revision < this.currentRevision) return false;
+    return this.users.get(caller.username)?.roles.includes(ROOT_ROLE) ?? false;
+  }
+
   checkAdmin(caller: Caller | null): void {
     if (!this.enabledFlag) return;
     if (caller === null || caller.username === '') throw new EtcdError('UserEmpty');

@@ -1,4 +1,5 @@
-// The keys a lease holds, as the permission checks want them (bytes, not the lessor's latin1 strings).
+// The keys a lease holds, as the permission checks want them: bytes (the lessor keeps
+// latin1 strings), produced one at a time so a check that stops early copies nothing more.
 import type { LeaseKeys } from './request-permissions.js';
 
 interface LeaseLookup {
@@ -6,8 +7,9 @@ interface LeaseLookup {
 }
 
 export function leaseKeysOf(lessor: LeaseLookup): LeaseKeys {
-  return (id) => {
+  return function* (id) {
     const lease = lessor.lookup(id);
-    return lease === undefined ? undefined : [...lease.keys].map((key) => Buffer.from(key, 'latin1'));
+    if (lease === undefined) return;
+    for (const key of lease.keys) yield Buffer.from(key, 'latin1');
   };
 }

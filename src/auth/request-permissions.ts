@@ -9,7 +9,7 @@ const NO_END = Buffer.alloc(0);
 const TXN_DEPTH_MAX = 64;
 
 /** Keys a lease holds, to check a revoke or a new attachment. */
-export type LeaseKeys = (leaseId: bigint) => readonly Buffer[] | undefined;
+export type LeaseKeys = (leaseId: bigint) => Iterable<Buffer>;
 
 export function checkRange(auth: AuthStore, caller: Caller | null, request: RangeRequest): void {
   auth.checkAccess(caller, request.key, request.rangeEnd, 'read');
@@ -29,6 +29,7 @@ export function checkDeleteRange(auth: AuthStore, caller: Caller | null, request
 
 /** Every compare and every op of both branches, into nested txns. */
 export function checkTxn(auth: AuthStore, caller: Caller | null, request: TxnRequest, leaseKeys: LeaseKeys, depth = 0): void {
+  if (depth === 0 && auth.isUnrestricted(caller)) return;
   if (depth > TXN_DEPTH_MAX) throw new RangeError('txn nested too deep for a permission check');
   for (const compare of request.compare) auth.checkAccess(caller, compare.key, compare.rangeEnd, 'read');
   for (const op of request.success) checkOp(auth, caller, op, leaseKeys, depth);
@@ -53,10 +54,12 @@ function checkOp(auth: AuthStore, caller: Caller | null, op: RequestOp, leaseKey
 
 /** Revoking a lease deletes its keys: the caller must be able to write each. */
 export function checkLeaseWrites(auth: AuthStore, caller: Caller | null, leaseId: bigint, leaseKeys: LeaseKeys): void {
-  for (const key of leaseKeys(leaseId) ?? []) auth.checkAccess(caller, key, NO_END, 'write');
+  if (auth.isUnrestricted(caller)) return;
+  for (const key of leaseKeys(leaseId)) auth.checkAccess(caller, key, NO_END, 'write');
 }
 
 /** Listing a lease's keys reveals their names: the caller must be able to read each (etcd's CVE-2023-32082 fix). */
 export function checkLeaseReads(auth: AuthStore, caller: Caller | null, leaseId: bigint, leaseKeys: LeaseKeys): void {
-  for (const key of leaseKeys(leaseId) ?? []) auth.checkAccess(caller, key, NO_END, 'read');
+  if (auth.isUnrestricted(caller)) return;
+  for (const key of leaseKeys(leaseId)) auth.checkAccess(caller, key, NO_END, 'read');
 }

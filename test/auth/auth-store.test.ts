@@ -118,7 +118,7 @@ test('apply time: a put proposed before its grant was revoked is refused as stal
   const tokens = new SimpleTokens(300);
   const applied: string[] = [];
   const apply = authorizingApplier(
-    { auth: store, tokens, leaseKeys: () => undefined, header: () => ({ clusterId: 0n, memberId: 0n, revision: 0n, raftTerm: 0n }) },
+    { auth: store, tokens, leaseKeys: () => [], header: () => ({ clusterId: 0n, memberId: 0n, revision: 0n, raftTerm: 0n }) },
     (request) => {
       applied.push(request.op?.$case ?? '');
       return { ok: true, value: null };

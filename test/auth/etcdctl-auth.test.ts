@@ -60,6 +60,8 @@ const SESSION: readonly Step[] = [
   { args: [...ALICE, 'member', 'list'] },
   { args: [...ALICE, 'member', 'add', 'extra', '--peer-urls', 'http://127.0.0.1:1'] },
   { args: [...ALICE, 'role', 'list'] },
+  { args: [...ALICE, 'alarm', 'list'] },
+  { args: [...ALICE, 'compaction', '2'] },
   { args: [...ALICE, 'user', 'delete', 'root'] },
   // etcd 3.4 sends its maintenance refusals unmapped (UNKNOWN "auth: permission denied"); 3.5 maps them.
   { args: [...ALICE, 'defrag'], etcdTsOnly: { code: 1, out: 'Failed to defragment etcd member[<endpoint>] (etcdserver: permission denied)' } },
