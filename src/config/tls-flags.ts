@@ -93,6 +93,11 @@ function listenerErrors(get: Get, flags: Omit<TlsFlags, 'cipherSuites'>): string
       return `TLS key/cert (--cert-file, --key-file) must be provided for client url ${url.text} with HTTPS scheme`;
     }
   }
+  for (const url of urlsOf(get('listen-metrics-urls'))) {
+    if (listensSecurely(url) && !hasCertificate(flags.client) && !flags.client.autoTls) {
+      return `cannot listen on TLS for ${url.host}: KeyFile and CertFile are not presented`;
+    }
+  }
   return undefined;
 }
 

@@ -27,18 +27,20 @@ describe('client TLS with client certificates and a CRL', { timeout: TEST_TIMEOU
   let dataRoot: string;
   let httpsEndpoint: string;
   let httpEndpoint: string;
+  let metricsEndpoint: string;
 
   before(async () => {
     certs = await makeTestCertificates();
     dataRoot = await mkdtemp(join(tmpdir(), 'etcd-ts-client-tls-'));
-    const [httpsPort, httpPort, peerPort] = await freePorts(3);
+    const [httpsPort, httpPort, peerPort, metricsPort] = await freePorts(4);
+    metricsEndpoint = `127.0.0.1:${metricsPort}`;
     httpsEndpoint = `127.0.0.1:${httpsPort}`;
     httpEndpoint = `127.0.0.1:${httpPort}`;
     const peerUrl = `http://127.0.0.1:${peerPort}`;
     server = await TlsProcess.start([
       `--data-dir=${join(dataRoot, 'member')}`,
       `--listen-client-urls=https://${httpsEndpoint},http://${httpEndpoint}`,
-      `--advertise-client-urls=https://${httpsEndpoint}`,
+      `--advertise-client-urls=https://${httpsEndpoint}`, `--listen-metrics-urls=https://${metricsEndpoint}`,
       `--listen-peer-urls=${peerUrl}`, `--initial-advertise-peer-urls=${peerUrl}`, `--initial-cluster=default=${peerUrl}`,
       `--cert-file=${certs.server.cert}`, `--key-file=${certs.server.key}`,
       `--trusted-ca-file=${certs.ca}`, '--client-cert-auth', `--client-crl-file=${certs.crl}`,
@@ -90,6 +92,15 @@ describe('client TLS with client certificates and a CRL', { timeout: TEST_TIMEOU
     assert.equal(Buffer.from(body.kvs[0]?.value ?? '', 'base64').toString(), 'over-tls');
     const noCert = await runCommand('curl', ['-sS', '--max-time', '10', '--cacert', certs.ca, `${url}/health`], { timeoutMs: COMMAND_TIMEOUT_MS });
     assert.notEqual(noCert.code, 0, 'a request without a client certificate must fail');
+  });
+
+  test('an https metrics URL is served with the client certificate settings', async () => {
+    const metrics = await runCommand('curl', ['-sS', '--max-time', '10', '--cacert', certs.ca, '--cert', certs.client.cert, '--key', certs.client.key,
+      `https://${metricsEndpoint}/metrics`], { timeoutMs: COMMAND_TIMEOUT_MS });
+    assert.equal(metrics.code, 0, metrics.stderr);
+    assert.match(metrics.stdout, /etcd_server_has_leader 1/);
+    const plain = await runCommand('curl', ['-sS', '--max-time', '10', `http://${metricsEndpoint}/metrics`], { timeoutMs: COMMAND_TIMEOUT_MS });
+    assert.doesNotMatch(plain.stdout, /etcd_server_has_leader/, 'not served in plaintext');
   });
 
   test('python-etcd3 with ca_cert, cert_key and cert_cert', async () => {

@@ -71,6 +71,8 @@ describe('TLS start-up errors, etcd-ts against etcd', { timeout: TEST_TIMEOUT_MS
     ['both an allowed CN and an allowed host name', (p) => [...client('http', p), ...httpsPeer(p),
       `--peer-cert-file=${certs.server.cert}`, `--peer-key-file=${certs.server.key}`, '--peer-cert-allowed-cn=a', '--peer-cert-allowed-hostname=b'],
       /^AllowedCN and AllowedHostname are mutually exclusive \(cn="a", hostname="b"\)$/],
+    ['an https metrics URL without a certificate', (p) => [...client('http', p), ...plainPeer(p), `--listen-metrics-urls=https://127.0.0.1:${p.client + 1}`],
+      /^cannot listen on TLS for 127\.0\.0\.1:\d+: KeyFile and CertFile are not presented$/],
     ['a certificate file that does not exist', (p) => [...client('https', p), ...plainPeer(p),
       `--cert-file=${join(certs.dir, 'missing.pem')}`, `--key-file=${certs.server.key}`],
       /^open \/.*\/missing\.pem: no such file or directory$/],

@@ -2,15 +2,19 @@
 // (shared by gRPC and HTTP/1.1), the JSON gateway that calls back into gRPC, the
 // health, version and metrics pages, and the optional --listen-metrics-urls port.
 import { credentials, type ChannelCredentials } from '@grpc/grpc-js';
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type Server as PlainHttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Server as NetServer } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../log/logger.js';
+import { serverTlsOptions } from '../../tls/secure-options.js';
 import type { TlsMaterial } from '../../tls/tls-material.js';
 import { ClientListeners, isSecureUrl, listenTarget, loopbackTarget, type ConnectionInjector } from './client-listeners.js';
 import { Gateway } from './gateway-handler.js';
 import type { HealthSource } from './health-endpoints.js';
 import { httpRoutes, type HttpHandler } from './http-routes.js';
+
+type HttpServer = PlainHttpServer | HttpsServer;
 
 export interface ClientPortOptions {
   readonly clientUrls: readonly URL[];
@@ -49,7 +53,7 @@ export class ClientPort {
     const metricsServers: HttpServer[] = [];
     try {
       for (const url of options.metricsUrls) {
-        metricsServers.push(await listenMetrics(url, pages(null)));
+        metricsServers.push(await listenMetrics(url, pages(null), tls));
         options.logger.info('serving metrics', { address: url.toString() });
       }
     } catch (error) {
@@ -112,8 +116,12 @@ function logClientUrls(urls: readonly URL[], tls: TlsMaterial | null, logger: Lo
   }
 }
 
-function listenMetrics(url: URL, routes: HttpHandler): Promise<HttpServer> {
-  const server = createServer(routes);
+/** https metrics URLs are served with the client certificate, as etcd serves them. */
+function listenMetrics(url: URL, routes: HttpHandler, tls: TlsMaterial | null): Promise<HttpServer> {
+  if (isSecureUrl(url) && tls === null) {
+    return Promise.reject(new Error(`cannot listen on TLS for ${url.host}: KeyFile and CertFile are not presented`));
+  }
+  const server: HttpServer = isSecureUrl(url) && tls !== null ? createHttpsServer(serverTlsOptions(tls), routes) : createServer(routes);
   return new Promise<HttpServer>((resolve, reject) => {
     server.once('error', reject);
     server.listen(listenTarget(url), () => {
