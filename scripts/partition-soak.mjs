@@ -2,7 +2,8 @@
 // over several seeds, longer than `npm test` does, and prints operations, faults,
 // anomalies and the longest unavailability per seed and in total.
 //   node scripts/partition-soak.mjs [--seeds 3] [--start-seed 1] [--duration-s 120] [--clients 6]
-// Bounded by default (3 seeds of 120 s); exits 1 if any seed shows an anomaly.
+// Bounded by default (3 seeds of 120 s); exits 1 if any seed shows an anomaly. The members are
+// bin/etcd-ts processes, so build first (npx tsc -p .).
 import { tsImport } from 'tsx/esm/api';
 
 const DEFAULTS = { seeds: 3, startSeed: 1, durationS: 120, clients: 6 };
