@@ -1,4 +1,4 @@
-// KV calls are served by a fast path beside grpc-js (src/api/grpc/unary-fast-path.ts).
+// KV and lease unary calls are served by a fast path beside grpc-js (src/api/grpc/unary-fast-path.ts).
 // A request that names a compression encoding is left to grpc-js, which reads an
 // uncompressed frame the same way: so the very same bytes, sent once plainly and
 // once with `grpc-encoding: gzip`, must get the same headers, trailers and body
@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { after, before, describe, test } from 'node:test';
-import { PutRequest, RangeRequest, RangeResponse, TxnRequest } from '../../src/generated/etcdserverpb/rpc.js';
+import { LeaseGrantRequest, LeaseRevokeRequest, LeaseTimeToLiveRequest, PutRequest, RangeRequest, RangeResponse, TxnRequest } from '../../src/generated/etcdserverpb/rpc.js';
 import { startServer, type ServerProcess } from '../support/server-process.js';
 
 const CALL_TIMEOUT_MS = 10_000;
@@ -66,7 +66,7 @@ async function bothPaths(path: string, body: Buffer, extra: Record<string, strin
 
 const range = (request: Partial<RangeRequest>): Buffer => frame(RangeRequest.encode(RangeRequest.fromPartial(request)).finish());
 
-describe('KV fast path answers as grpc-js does', () => {
+describe('KV and lease fast path answers as grpc-js does', () => {
   test('a successful range: headers, body and OK trailers', async () => {
     const [fast, grpcJs] = await bothPaths('/etcdserverpb.KV/Range', range({ key: enc('k') }));
     assert.equal(fast.headers[':status'], 200);
@@ -101,6 +101,20 @@ describe('KV fast path answers as grpc-js does', () => {
       assert.notEqual(fast.headers['grpc-status'], undefined);
       assert.notEqual(fast.headers['grpc-status'], '0');
       assert.deepEqual(fast, grpcJs, `body ${body.toString('hex')}`);
+    }
+  });
+
+  test('lease calls: an answer for an unknown lease, and etcd errors', async () => {
+    const ttl = frame(LeaseTimeToLiveRequest.encode(LeaseTimeToLiveRequest.fromPartial({ ID: 12345n })).finish());
+    const [fastTtl, grpcJsTtl] = await bothPaths('/etcdserverpb.Lease/LeaseTimeToLive', ttl);
+    assert.equal(fastTtl.trailers?.['grpc-status'], '0');
+    assert.deepEqual(fastTtl, grpcJsTtl);
+    const revoke = frame(LeaseRevokeRequest.encode(LeaseRevokeRequest.fromPartial({ ID: 12345n })).finish());
+    const tooLong = frame(LeaseGrantRequest.encode(LeaseGrantRequest.fromPartial({ TTL: 10_000_000_000n })).finish());
+    for (const [path, body] of [['/etcdserverpb.Lease/LeaseRevoke', revoke], ['/etcdserverpb.Lease/LeaseGrant', tooLong]] as const) {
+      const [fast, grpcJs] = await bothPaths(path, body);
+      assert.notEqual(fast.headers['grpc-status'], '0');
+      assert.deepEqual(fast, grpcJs);
     }
   });
 

@@ -75,7 +75,9 @@ export class ClientServer {
     grpcServer.addService(withSafeDecoding(ClusterService, maxReceiveBytes), clusterServiceImplementation(server, logger, guard));
     grpcServer.addService(withSafeDecoding(MaintenanceService, maxReceiveBytes), maintenanceServiceImplementation(server, logger, guard));
     grpcServer.addService(withSafeDecoding(WatchService, maxReceiveBytes), watchServiceImplementation(server, logger, guard));
-    grpcServer.addService(withSafeDecoding(LeaseService, maxReceiveBytes), leaseServiceImplementation(server, logger, guard));
+    const leaseDefinition = withSafeDecoding(LeaseService, maxReceiveBytes);
+    const lease = leaseServiceImplementation(server, logger, guard);
+    grpcServer.addService(leaseDefinition, lease);
     grpcServer.addService(withSafeDecoding(AuthService, maxReceiveBytes), authServiceImplementation(server, logger, guard, server.bcryptCost));
     // Lock, Campaign and Observe may wait without end; closing ends them so a stop need not wait out its grace period.
     const blockingCalls = new AbortController();
@@ -83,8 +85,9 @@ export class ClientServer {
     grpcServer.addService(withSafeDecoding(LockService, maxReceiveBytes), lockServiceImplementation(server, logger, blockingCalls.signal, guard));
     answerUnknownMethodsLikeGo(grpcServer);
     const injector = grpcServer.createConnectionInjector(ServerCredentials.createInsecure());
-    const fastPath = new UnaryFastPath(fastMethods(kvDefinition, kv, metrics.grpc), maxReceiveBytes * TRANSPORT_RECEIVE_FACTOR);
-    if (!serveFastPathFirst(grpcServer, fastPath)) logger.warn('grpc-js internals changed: every KV call goes through grpc-js (slower)');
+    const fastUnary = [...fastMethods(kvDefinition, kv, metrics.grpc), ...fastMethods(leaseDefinition, lease, metrics.grpc)];
+    const fastPath = new UnaryFastPath(fastUnary, maxReceiveBytes * TRANSPORT_RECEIVE_FACTOR);
+    if (!serveFastPathFirst(grpcServer, fastPath)) logger.warn('grpc-js internals changed: every KV and lease call goes through grpc-js (slower)');
     // One port, two protocols (as etcd): gRPC connections are sniffed out and injected here.
     const port = await ClientPort.open({
       clientUrls: urls,
