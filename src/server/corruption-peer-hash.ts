@@ -50,10 +50,12 @@ function revisionOf(body: string): number | null {
 export async function answerPeerHashKv(source: HashSource, body: string): Promise<PeerHttpAnswer> {
   const revision = revisionOf(body);
   if (revision === null) return { status: STATUS_BAD_REQUEST, body: 'error unmarshalling request\n' };
+  // As etcd's, the header's revision is the store's revision when the hash was asked for.
+  const currentRevision = source.currentRevision;
   try {
     const result = await source.hashKV(revision);
-    // Go's json leaves zero values out; the header's revision is the store's current one, as etcd's.
-    const answer: Record<string, unknown> = { header: { revision: source.currentRevision } };
+    // Go's json leaves zero values out.
+    const answer: Record<string, unknown> = { header: { revision: currentRevision } };
     if (result.hash !== 0) answer['hash'] = result.hash;
     if (result.compactRevision !== 0) answer['compact_revision'] = result.compactRevision;
     return { status: STATUS_OK, body: JSON.stringify(answer) };
