@@ -1,7 +1,7 @@
 // Three members talking to each other over https peer URLs with client certificates
 // and an allowed CN replicate writes; a member joins over TLS (member list and a
-// snapshot over TLS); a member whose certificate comes from another CA, or carries
-// another CN, cannot join, and the cluster logs why and keeps serving.
+// snapshot over TLS); a member whose certificate comes from another CA, carries
+// another CN, or names another address, cannot join; the cluster logs why and keeps serving.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -101,6 +101,7 @@ describe('peer TLS cluster', { timeout: TEST_TIMEOUT_MS }, () => {
   for (const [what, cert, reason] of [
     ['a certificate signed by another CA', (): CertPair => certs.foreign, /rejected connection/],
     ['a certificate with a CN that is not allowed', (): CertPair => certs.peers[1] ?? certs.foreign, /client certificate authentication failed/],
+    ['a certificate whose SAN does not name the address it dials from', (): CertPair => certs.wrongSan, /valid for 10\.1\.2\.3, not 127\.0\.0\.1/],
   ] as const) {
     test(`a member with ${what} cannot join; the cluster says why and keeps serving`, async () => {
       const member = await newMember(`bad-${extra.length}`);

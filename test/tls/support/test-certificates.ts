@@ -30,6 +30,8 @@ export interface TestCertificates {
   /** Another CA, and a server/client certificate it signed (same SANs). */
   readonly otherCa: string;
   readonly foreign: CertPair;
+  /** Signed by the CA with the servers' CN, but its SAN names only 10.1.2.3 (not the loopback address it dials from). */
+  readonly wrongSan: CertPair;
   remove(): Promise<void>;
 }
 
@@ -49,6 +51,8 @@ function caConfig(dir: string, name: string): string {
     '[ req ]', 'distinguished_name = dn', '[ dn ]',
     '[ server_ext ]', 'subjectAltName = IP:127.0.0.1,DNS:localhost', 'extendedKeyUsage = serverAuth,clientAuth',
     'keyUsage = digitalSignature,keyEncipherment', 'basicConstraints = CA:FALSE',
+    '[ wrong_san_ext ]', 'subjectAltName = IP:10.1.2.3', 'extendedKeyUsage = serverAuth,clientAuth',
+    'keyUsage = digitalSignature,keyEncipherment', 'basicConstraints = CA:FALSE',
     '[ client_ext ]', 'extendedKeyUsage = clientAuth', 'keyUsage = digitalSignature,keyEncipherment', 'basicConstraints = CA:FALSE',
     '[ ca_ext ]', 'basicConstraints = critical,CA:TRUE', 'keyUsage = critical,keyCertSign,cRLSign',
     'subjectKeyIdentifier = hash',
@@ -65,7 +69,7 @@ async function makeCa(dir: string, name: string): Promise<string> {
   return cert;
 }
 
-async function makeCert(dir: string, ca: string, file: string, cn: string, extension: 'server_ext' | 'client_ext'): Promise<CertPair> {
+async function makeCert(dir: string, ca: string, file: string, cn: string, extension: 'server_ext' | 'client_ext' | 'wrong_san_ext'): Promise<CertPair> {
   const pair = { cert: join(dir, `${file}.pem`), key: join(dir, `${file}-key.pem`) };
   const csr = join(dir, `${file}.csr`);
   await openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', pair.key, '-out', csr,
@@ -88,8 +92,9 @@ export async function makeTestCertificates(): Promise<TestCertificates> {
   const client = await makeCert(dir, 'ca', 'client', 'root', 'client_ext');
   const revoked = await makeCert(dir, 'ca', 'revoked', 'revoked-user', 'client_ext');
   const foreign = await makeCert(dir, 'other-ca', 'foreign', 'etcd-peer-1', 'server_ext');
+  const wrongSan = await makeCert(dir, 'ca', 'wrong-san', 'etcd-server', 'wrong_san_ext');
   await openssl(['ca', '-config', join(dir, 'ca.cnf'), '-name', 'ca', '-revoke', revoked.cert], dir);
   const crl = join(dir, 'ca.crl');
   await openssl(['ca', '-config', join(dir, 'ca.cnf'), '-name', 'ca', '-gencrl', '-out', crl], dir);
-  return { dir, ca, server, peers, client, revoked, crl, otherCa, foreign, remove: () => rm(dir, { recursive: true, force: true }) };
+  return { dir, ca, server, peers, client, revoked, crl, otherCa, foreign, wrongSan, remove: () => rm(dir, { recursive: true, force: true }) };
 }
