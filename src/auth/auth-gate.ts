@@ -14,6 +14,9 @@ export interface CallCredentials {
   getAuthContext?(): { readonly sslPeerCertificate?: PeerCertificate | undefined } | undefined;
 }
 
+/** A simple token's shape; its number is the log index of the login that made it. */
+const SIMPLE_TOKEN_PATTERN = /^[A-Za-z]{16}\.\d+$/;
+
 /** etcd ignores the certificate of requests relayed by its gRPC gateway, which marks them so. */
 const GATEWAY_MARKER = 'grpcgateway-accept';
 
@@ -36,6 +39,8 @@ export class AuthGate {
     readonly auth: AuthStore,
     private readonly tokens: TokenProvider,
     private readonly clientCertAuth: boolean,
+    /** Waits until this member has applied what the cluster committed (a login made through another member). */
+    private readonly catchUp: (() => Promise<void>) | null = null,
   ) {}
 
   /** The caller of a request; an unknown, expired or forged token is etcd's "invalid auth token". */
@@ -43,7 +48,12 @@ export class AuthGate {
     const token = firstString(call.metadata, 'token') ?? firstString(call.metadata, 'authorization');
     if (token !== undefined) {
       const info = this.tokens.info(token, this.auth.revision);
-      return info instanceof Promise ? info.then(validCaller) : validCaller(info);
+      if (info instanceof Promise) return info.then(validCaller);
+      // Like etcd, a simple token from a login this member has not applied yet is waited for, not refused.
+      if (info === null && this.catchUp !== null && SIMPLE_TOKEN_PATTERN.test(token)) {
+        return this.catchUp().then(() => validCaller(this.tokens.info(token, this.auth.revision) as Caller | null));
+      }
+      return validCaller(info);
     }
     if (!this.clientCertAuth) return null;
     const commonName = commonNameOf(call);

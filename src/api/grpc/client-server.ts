@@ -68,7 +68,7 @@ export class ClientServer {
       ...(maxStreams > 0 ? { 'grpc.max_concurrent_streams': maxStreams } : {}),
     }, metrics.grpc);
     // Every service reaches the server through the auth wrapper (a pass-through while auth is off).
-    const guard = new GuardedServer(new AuthGate(server.auth, server.tokens, options.clientCertAuth ?? false), server, leaseKeysOf(server.lessor));
+    const guard = new GuardedServer(new AuthGate(server.auth, server.tokens, options.clientCertAuth ?? false, () => server.readBarrier()), server, leaseKeysOf(server.lessor));
     const kvDefinition = withSafeDecoding(KVService, maxReceiveBytes);
     const kv = kvServiceImplementation(server, logger, guard);
     grpcServer.addService(kvDefinition, kv);
