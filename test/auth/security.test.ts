@@ -16,6 +16,7 @@ import {
   type RequestOp,
 } from '../../src/generated/etcdserverpb/rpc.js';
 import { LockService } from '../../src/generated/v3lockpb/v3lock.js';
+import bcrypt from 'bcrypt';
 import { grpcFailure, rawClient } from '../support/grpc-raw.js';
 import { startServer, type ServerProcess } from '../support/server-process.js';
 import { ALICE, ROOT, TEST_BCRYPT_ARGS, call, firstWatchAnswer, login, setUpUsers } from './auth-fixture.js';
@@ -196,6 +197,13 @@ describe('tokens', () => {
     const token = await login(client, dave);
     await call(client, AuthService.userDelete, { name: dave.name }, rootToken);
     assert.deepEqual(await grpcFailure(call(client, KVService.range, rangeRequest('app/a'), token)), INVALID_TOKEN);
+  });
+
+  test('a user added with a client-made bcrypt hash logs in with the password behind it', async (t) => {
+    if (server.target === 'etcd') return t.skip('hashed_password is new in etcd 3.5');
+    const hashedPassword = await bcrypt.hash('frank-pw', 4);
+    await call(client, AuthService.userAdd, { name: 'frank', password: '', hashedPassword, options: undefined }, rootToken);
+    assert.ok((await login(client, { name: 'frank', password: 'frank-pw' })).length > 0);
   });
 
   test('a wrong password and an unknown user fail alike', async () => {
