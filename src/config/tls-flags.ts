@@ -1,7 +1,7 @@
 // etcd's client and peer TLS flags: their registry entries, etcd's start-up checks on
 // them (in etcd's order and words), and the typed TlsFlags the server starts from.
 import type { EtcdUrl } from './etcd-urls.js';
-import { boolOf, textOf, urlsOf, type FlagValue } from './flag-value.js';
+import { boolOf, integerOf, textOf, urlsOf, type FlagValue } from './flag-value.js';
 import { goQuote } from './go-values.js';
 import { opensslCipherSuites } from '../tls/cipher-suites.js';
 import { hasCertificate, type TlsFlags, type TlsVersionName, type TransportSecurityFlags } from '../tls/transport-security.js';
@@ -10,11 +10,12 @@ type Get = (name: string) => FlagValue;
 
 const text = { kind: 'string' } as const;
 const bool = { kind: 'bool' } as const;
+const years = { kind: 'integer', goType: 'uint' } as const;
 
 /** A registry entry as flag-definitions.ts takes it (kept here so the two files do not import each other). */
 export interface TlsFlagSpec {
   readonly name: string;
-  readonly type: typeof text | typeof bool;
+  readonly type: typeof text | typeof bool | typeof years;
   readonly defaultText: string;
   readonly help: string;
   readonly group: 'security';
@@ -45,6 +46,8 @@ export const TLS_FLAG_SPECS: readonly TlsFlagSpec[] = [
   { name: 'experimental-peer-skip-client-san-verification', type: bool, defaultText: 'false', group: 'security',
     help: 'Do not check that a peer certificate names the address the peer connects from.' },
   securityFlag('cipher-suites', text, "Go names of the TLS cipher suites to allow, comma separated, in order of preference (empty: Node's defaults)."),
+  { name: 'self-signed-cert-validity', type: years, defaultText: '1', group: 'security',
+    help: 'Years the certificates made by --auto-tls and --peer-auto-tls are valid.' },
   { name: 'tls-min-version', type: text, defaultText: '', group: 'security', help: 'Lowest TLS version accepted: TLS1.2 or TLS1.3.' },
   { name: 'tls-max-version', type: text, defaultText: '', group: 'security', help: 'Highest TLS version accepted: TLS1.2 or TLS1.3 (empty: the highest available).' },
 ];
@@ -116,8 +119,12 @@ export function buildTlsFlags(get: Get): { readonly tls: TlsFlags } | { readonly
   }
   const ciphers = opensslCipherSuites(goCiphers);
   if ('error' in ciphers) return ciphers;
+  const validityYears = Number(integerOf(get('self-signed-cert-validity')));
+  const client = side(get, '');
+  const peer = side(get, 'peer-');
+  if (((client.autoTls && !hasCertificate(client)) || (peer.autoTls && !hasCertificate(peer))) && validityYears === 0) return { error: 'selfSignedCertValidity is invalid,it should be greater than 0' };
   const partial = {
-    client: side(get, ''), peer: side(get, 'peer-'), minVersion, maxVersion,
+    client, peer, minVersion, maxVersion, selfSignedCertValidityYears: validityYears,
     skipPeerSanCheck: boolOf(get('experimental-peer-skip-client-san-verification')),
   };
   const error = listenerErrors(get, partial);

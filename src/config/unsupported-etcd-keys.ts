@@ -40,7 +40,6 @@ export const UNSUPPORTED_ETCD_CONFIG_KEYS: ReadonlySet<string> = new Set([
   'proxy-read-timeout',
   'proxy-refresh-interval',
   'proxy-write-timeout',
-  'self-signed-cert-validity',
   'socket-reuse-address',
   'socket-reuse-port',
   'unsafe-no-fsync',

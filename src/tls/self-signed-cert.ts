@@ -11,8 +11,8 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 
-/** etcd's self-signed certificates are valid for one year. */
-export const SELF_SIGNED_CERT_VALIDITY_MS = 365 * 24 * 60 * 60 * 1000;
+/** --self-signed-cert-validity counts years of this length (as etcd's). */
+export const SELF_SIGNED_CERT_YEAR_MS = 365 * 24 * 60 * 60 * 1000;
 /** Bytes of the random serial number (etcd draws below 2^128). */
 const SERIAL_NUMBER_BYTES = 16;
 const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
@@ -43,7 +43,9 @@ export function certificateHosts(urls: readonly URL[]): string[] {
 }
 
 /** Returns the cert/key files in `dir`, creating them when either is missing. */
-export async function ensureSelfSignedCert(dir: string, hosts: readonly string[], forPeers: boolean, logger: Logger): Promise<SelfSignedFiles> {
+export async function ensureSelfSignedCert(
+  dir: string, hosts: readonly string[], forPeers: boolean, validityYears: number, logger: Logger,
+): Promise<SelfSignedFiles> {
   const files = { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') };
   if ((await exists(files.certFile)) && (await exists(files.keyFile))) return files;
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -57,7 +59,7 @@ export async function ensureSelfSignedCert(dir: string, hosts: readonly string[]
     serialNumber: serial.toString('hex'),
     name: 'O=etcd',
     notBefore: new Date(nowMs),
-    notAfter: new Date(nowMs + SELF_SIGNED_CERT_VALIDITY_MS),
+    notAfter: new Date(nowMs + validityYears * SELF_SIGNED_CERT_YEAR_MS),
     signingAlgorithm: SIGNING_ALGORITHM,
     keys,
     extensions: [

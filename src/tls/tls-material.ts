@@ -107,7 +107,7 @@ export async function loadTlsMaterial(flags: TransportSecurityFlags, shared: Tls
   let selfSigned = false;
   if (!hasCertificate(flags)) {
     if (!flags.autoTls) return null;
-    files = await ensureSelfSignedCert(source.autoDir, source.hosts, source.forPeers, source.logger);
+    files = await ensureSelfSignedCert(source.autoDir, source.hosts, source.forPeers, shared.selfSignedCertValidityYears, source.logger);
     selfSigned = true;
   } else if (flags.autoTls) {
     source.logger.warn(source.forPeers ? 'ignoring peer auto TLS since certs given' : 'ignoring client auto TLS since certs given');

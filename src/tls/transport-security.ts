@@ -27,6 +27,8 @@ export interface TlsFlags {
   readonly maxVersion: TlsVersionName | null;
   /** --experimental-peer-skip-client-san-verification. */
   readonly skipPeerSanCheck: boolean;
+  /** --self-signed-cert-validity: years an automatic certificate is valid. */
+  readonly selfSignedCertValidityYears: number;
 }
 
 export const NO_TRANSPORT_SECURITY: TransportSecurityFlags = {
@@ -34,7 +36,7 @@ export const NO_TRANSPORT_SECURITY: TransportSecurityFlags = {
 };
 
 export const NO_TLS_FLAGS: TlsFlags = {
-  client: NO_TRANSPORT_SECURITY, peer: NO_TRANSPORT_SECURITY, cipherSuites: [], minVersion: null, maxVersion: null, skipPeerSanCheck: false,
+  client: NO_TRANSPORT_SECURITY, peer: NO_TRANSPORT_SECURITY, cipherSuites: [], minVersion: null, maxVersion: null, skipPeerSanCheck: false, selfSignedCertValidityYears: 1,
 };
 
 /** etcd's TLSInfo.Empty(): TLS is on for a side only with both a cert and a key (or auto TLS). */

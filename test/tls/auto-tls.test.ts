@@ -7,6 +7,9 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseServerArgs } from '../../src/config/parse-server-args.js';
+import { SILENT_LOGGER } from '../../src/log/logger.js';
+import { ensureSelfSignedCert } from '../../src/tls/self-signed-cert.js';
 import { etcdctl } from '../support/etcdctl.js';
 import { freePorts } from '../support/free-port.js';
 import { TlsProcess } from './support/tls-process.js';
@@ -55,4 +58,16 @@ test('auto TLS serves https with a self-signed certificate that survives a resta
   assert.equal(again.fingerprint256, first.fingerprint256, 'the certificate is reused, not remade');
   const get = await etcdctl(endpoint, ['--insecure-skip-tls-verify', '--insecure-transport=false', 'get', 'auto', '--print-value-only']);
   assert.equal(get.stdout.trim(), 'tls');
+});
+
+test('--self-signed-cert-validity sets how many years the automatic certificate is valid; 0 is refused', async () => {
+  const refused = parseServerArgs(['--auto-tls', '--self-signed-cert-validity=0'], {});
+  assert.deepEqual(refused, { kind: 'error', exitCode: 1, message: 'selfSignedCertValidity is invalid,it should be greater than 0' });
+  const accepted = parseServerArgs(['--auto-tls', '--self-signed-cert-validity=3'], {});
+  assert.equal(accepted.kind === 'run' ? accepted.config.tls.selfSignedCertValidityYears : -1, 3);
+  const files = await ensureSelfSignedCert(join(root, 'three-years'), ['127.0.0.1'], true, 3, SILENT_LOGGER);
+  const cert = new X509Certificate(await readFile(files.certFile));
+  const validMs = Date.parse(cert.validTo) - Date.parse(cert.validFrom);
+  assert.ok(Math.abs(validMs - 3 * 365 * 24 * 3600 * 1000) < 24 * 3600 * 1000, `valid for ${validMs} ms`);
+  assert.match(cert.toLegacyObject().ext_key_usage?.join(',') ?? '', /1\.3\.6\.1\.5\.5\.7\.3\.2/, 'peer certificates also authenticate clients');
 });
