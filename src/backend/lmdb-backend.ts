@@ -20,6 +20,8 @@ type BinaryDb = Database<Buffer, Buffer>;
 type ViewDb = Database<unknown, Buffer>;
 /** Reads a value in place: `value` is lmdb's own buffer, valid only during the call, `valueBytes` long. */
 export type ValueParser<T> = (value: Uint8Array, valueBytes: number) => T;
+/** Reads a key in place: bytes start..end of lmdb's own buffer, valid only during the call. */
+export type KeyParser<T> = (source: Uint8Array, start: number, end: number) => T;
 
 /** A consistent view of the committed buckets at one moment, for long exports. */
 export interface PointInTimeReader {
@@ -35,6 +37,8 @@ const LOWEST_KEY = Buffer.from([0]);
 
 /** Copies out of lmdb's read buffer are carved from slabs this large. */
 const COPY_SLAB_BYTES = 1024 * 1024;
+/** Copies up to this size are done in a loop (keys), larger ones with set(). */
+const COPY_BY_LOOP_BYTES_MAX = 64;
 /** Larger copies get their own buffer. */
 const COPY_IN_SLAB_BYTES_MAX = 64 * 1024;
 let copySlab = Buffer.allocUnsafe(COPY_SLAB_BYTES);
@@ -53,19 +57,18 @@ function copyOut(source: Uint8Array, start: number, end: number): Buffer {
     copySlabUsed = 0;
   }
   const out = copySlab.subarray(copySlabUsed, copySlabUsed + bytes);
-  out.set(subarrayOf.call(source, start, end));
+  // A short copy byte by byte is cheaper than making a view of the source to set() from.
+  if (bytes <= COPY_BY_LOOP_BYTES_MAX) for (let i = 0; i < bytes; i++) out[i] = source[start + i] as number;
+  else out.set(subarrayOf.call(source, start, end));
   copySlabUsed += bytes;
   return out;
 }
 
-/** Keys of the view handles: written as given, read as pooled copies. */
-const VIEW_KEY_ENCODER = {
-  writeKey: (key: Uint8Array, target: Uint8Array, start: number): number => {
-    target.set(key, start);
-    return start + key.length;
-  },
-  readKey: (source: Uint8Array, start: number, end: number): Buffer => copyOut(source, start, end),
-};
+/** Writes a key for lmdb-js as given (keys of the view handles are raw bytes). */
+function writeRawKey(key: Uint8Array, target: Uint8Array, start: number): number {
+  target.set(key, start);
+  return start + key.length;
+}
 
 // One named database per bucket rather than bucket-prefixed keys: scans need no
 // prefix arithmetic, keys stay byte-identical to etcd's, and per-bucket page
@@ -75,6 +78,7 @@ class LmdbStore implements CommittedStore {
   /** Second handles on the buckets whose values go through `parseValue` instead of being copied. */
   private viewDbs = new Map<BucketName, ViewDb>();
   private parseValue: ValueParser<unknown> | null = null;
+  private parseKey: KeyParser<unknown> | null = null;
   private openReaders = 0;
   private readersClosed: Array<() => void> = [];
   private closed = false;
@@ -99,13 +103,16 @@ class LmdbStore implements CommittedStore {
    * Visits committed entries from `start` in key order; each value is parsed where
    * lmdb holds it, so a full scan of a large bucket copies no values.
    */
-  visit<T>(bucket: BucketName, start: Buffer, parse: ValueParser<T>, visitor: (key: Uint8Array, parsed: T) => void): void {
+  visit<K, V>(bucket: BucketName, start: Buffer, parseKey: KeyParser<K>, parseValue: ValueParser<V>, visitor: (key: K, value: V) => void): void {
     assert(this.parseValue === null, 'nested lmdb visit');
     const db = this.viewDb(bucket);
-    this.parseValue = parse;
+    this.parseKey = parseKey;
+    this.parseValue = parseValue;
     try {
-      for (const { key, value } of db.getRange({ start })) visitor(key, value as T);
+      // lmdb-js reads each key, then its value, then hands both over before the next.
+      for (const { key, value } of db.getRange({ start })) visitor(key as K, value as V);
     } finally {
+      this.parseKey = null;
       this.parseValue = null;
     }
   }
@@ -230,7 +237,10 @@ class LmdbStore implements CommittedStore {
         this.parseValue === null ? copyOut(value, 0, valueBytes) : this.parseValue(value, valueBytes);
       // lmdb-js hands a custom decoder its shared read buffer and the value's size.
       // (lmdb-js takes `encoder` and `keyEncoder` on any database, though its types list them for the root only.)
-      const options = { name: bucket, keyEncoder: VIEW_KEY_ENCODER, encoder: { encode: (v: unknown) => v as Buffer, decode } };
+      const readKey = (source: Uint8Array, start: number, end: number): unknown =>
+        this.parseKey === null ? copyOut(source, start, end) : this.parseKey(source, start, end);
+      const keyEncoder = { writeKey: writeRawKey, readKey };
+      const options = { name: bucket, keyEncoder, encoder: { encode: (v: unknown) => v as Buffer, decode } };
       db = this.root.openDB<unknown, Buffer>(options);
       this.viewDbs.set(bucket, db);
     }
@@ -301,13 +311,15 @@ export class LmdbBackend extends BatchingBackend {
   }
 
   /**
-   * Visits the committed entries of `bucket` from `start`, each value parsed in
-   * place (see ValueParser). Returns false, visiting nothing, while writes are
-   * uncommitted: the caller then reads through range(), which sees them.
+   * Visits the committed entries of `bucket` from `start`, each key and value
+   * parsed in place (see KeyParser, ValueParser); a parser may reuse its result
+   * object, as each pair reaches `visitor` before the next is read. Returns
+   * false, visiting nothing, while writes are uncommitted: the caller then reads
+   * through range(), which sees them.
    */
-  visitCommitted<T>(bucket: BucketName, start: Buffer, parse: ValueParser<T>, visitor: (key: Uint8Array, parsed: T) => void): boolean {
+  visitCommitted<K, V>(bucket: BucketName, start: Buffer, parseKey: KeyParser<K>, parseValue: ValueParser<V>, visitor: (key: K, value: V) => void): boolean {
     if (this.hasUncommittedWrites) return false;
-    this.lmdb.visit(bucket, start, parse, visitor);
+    this.lmdb.visit(bucket, start, parseKey, parseValue, visitor);
     return true;
   }
 

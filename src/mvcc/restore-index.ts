@@ -4,9 +4,9 @@
 // notes which live keys carry a lease, so the lessor need not read them again.
 import type { Backend } from '../backend/backend.js';
 import { assert } from '../util/assert.js';
-import { readIndexRecord, type IndexRecord } from './index-record.js';
+import { IndexRecordError, readIndexRecord, type IndexRecord } from './index-record.js';
 import type { KeyIndex } from './key-index.js';
-import { isTombstoneKey, parseRevisionMain, parseRevisionSub, revisionBytes } from './revision.js';
+import { REVISION_BYTES, revisionBytes, TOMBSTONE_REVISION_BYTES } from './revision.js';
 
 /** etcd's restoreChunkKeys: records read from the backend per chunk. */
 const RESTORE_CHUNK_RECORDS = 10_000;
@@ -14,11 +14,12 @@ const RESTORE_CHUNK_RECORDS = 10_000;
 /** A backend that hands committed records to a parser in place (see LmdbBackend). */
 export interface InPlaceScanner {
   /** False, visiting nothing, when some writes are not committed yet. */
-  visitCommitted<T>(
+  visitCommitted<K, V>(
     bucket: 'key',
     start: Buffer,
-    parse: (value: Uint8Array, valueBytes: number) => T,
-    visitor: (key: Uint8Array, parsed: T) => void,
+    parseKey: (source: Uint8Array, start: number, end: number) => K,
+    parseValue: (value: Uint8Array, valueBytes: number) => V,
+    visitor: (key: K, value: V) => void,
   ): boolean;
 }
 
@@ -29,16 +30,40 @@ export interface RestoredIndex {
   readonly leasedKeys: Map<string, bigint>;
 }
 
+/** A revision key, read from its bytes: (main, sub) and whether it is a tombstone. */
+interface RevisionAt {
+  main: number;
+  sub: number;
+  tombstone: boolean;
+}
+
 /** Fills `index` from `backend`'s key bucket. */
 export function restoreIndex(backend: Backend, index: KeyIndex): RestoredIndex {
   const state = { newest: 0, leasedKeys: new Map<string, bigint>() };
-  const apply = (revKey: Uint8Array, record: IndexRecord): void => applyRecord(index, state, revKey, record);
+  const apply = (rev: RevisionAt, record: IndexRecord): void => applyRecord(index, state, rev, record);
   const start = revisionBytes(1, 0);
-  const scratch: IndexRecord = { key: '', createRevision: 0, version: 0, lease: 0n };
-  const parse = (value: Uint8Array, valueBytes: number): IndexRecord => readIndexRecord(value, valueBytes, scratch);
-  if (hasInPlaceScan(backend) && backend.visitCommitted('key', start, parse, apply)) return state;
-  restoreInChunks(backend, start, (revKey, value) => apply(revKey, parse(value, value.length)));
+  // Both are reused for every record: each is applied before the next is read.
+  const revision: RevisionAt = { main: 0, sub: 0, tombstone: false };
+  const record: IndexRecord = { key: '', createRevision: 0, version: 0, lease: 0n };
+  const parseKey = (source: Uint8Array, from: number, to: number): RevisionAt => readRevision(source, from, to, revision);
+  const parseValue = (value: Uint8Array, valueBytes: number): IndexRecord => readIndexRecord(value, valueBytes, record);
+  if (hasInPlaceScan(backend) && backend.visitCommitted('key', start, parseKey, parseValue, apply)) return state;
+  restoreInChunks(backend, start, (revKey, value) => apply(parseKey(revKey, 0, revKey.length), parseValue(value, value.length)));
   return state;
+}
+
+const UINT32_SPAN = 2 ** 32;
+const TOMBSTONE_MARK_BYTE = 0x74; // 't'
+
+/** The key bucket's layout (see revision.ts): 8-byte big-endian main, '_', 8-byte big-endian sub, maybe 't'. */
+function readRevision(source: Uint8Array, from: number, to: number, out: RevisionAt): RevisionAt {
+  if (to - from < REVISION_BYTES) throw new IndexRecordError(`the key bucket holds a ${to - from}-byte key, not a revision`);
+  const u32 = (at: number): number =>
+    (((source[at] as number) << 24) | ((source[at + 1] as number) << 16) | ((source[at + 2] as number) << 8) | (source[at + 3] as number)) >>> 0;
+  out.main = u32(from) * UINT32_SPAN + u32(from + 4);
+  out.sub = u32(from + 9) * UINT32_SPAN + u32(from + 13);
+  out.tombstone = to - from === TOMBSTONE_REVISION_BYTES && source[from + REVISION_BYTES] === TOMBSTONE_MARK_BYTE;
+  return out;
 }
 
 function hasInPlaceScan(backend: Backend): backend is Backend & InPlaceScanner {
@@ -59,13 +84,11 @@ function restoreInChunks(backend: Backend, from: Buffer, visit: (revKey: Buffer,
   }
 }
 
-function applyRecord(index: KeyIndex, state: { newest: number; leasedKeys: Map<string, bigint> }, revKey: Uint8Array, record: IndexRecord): void {
-  const bytes = Buffer.isBuffer(revKey) ? revKey : Buffer.from(revKey.buffer, revKey.byteOffset, revKey.byteLength);
-  const main = parseRevisionMain(bytes);
-  const sub = parseRevisionSub(bytes);
+function applyRecord(index: KeyIndex, state: { newest: number; leasedKeys: Map<string, bigint> }, rev: RevisionAt, record: IndexRecord): void {
+  const { main, sub } = rev;
   if (main > state.newest) state.newest = main;
   const k = record.key;
-  if (isTombstoneKey(bytes)) {
+  if (rev.tombstone) {
     // A tombstone whose put was already compacted away (an interrupted
     // compaction) has nothing left to end; the resumed compaction drops it.
     const h = index.history(k);
