@@ -19,6 +19,7 @@ import type {
 } from '../../generated/v3electionpb/v3election.js';
 import { sessionLease } from '../../lock/concurrency-server.js';
 import type { Logger } from '../../log/logger.js';
+import type { Caller } from '../../auth/caller.js';
 import type { ConcurrencyView, GuardedServer } from '../../auth/guarded-server.js';
 import type { EtcdServer } from '../../server/etcd-server.js';
 import { GrpcStatusError, toServiceError } from './map-error.js';
@@ -95,7 +96,8 @@ function observe(
         if (!call.write(response)) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
       }
     };
-    Promise.resolve(guard.gate.callerOf(call))
+    // Through a promise, so a refused token ends the stream with its status rather than throwing here.
+    new Promise<Caller | null>((resolve) => resolve(guard.gate.callerOf(call)))
       .then((caller) => guard.runAs(caller, run))
       .then(() => {
         if (stopping.aborted) call.emit('error', toServiceError(new EtcdError('Stopped'), logger, 'Observe') as ServiceError);
