@@ -72,9 +72,12 @@ export class ClientListeners {
     httpServer.on('request', (request: IncomingMessage, response: ServerResponse) => listeners.track(request, response, handle));
     try {
       for (const url of urls) {
-        const material = isSecureUrl(url) ? (tls?.material ?? null) : null;
-        // Configuration checks refuse an https URL without a certificate before this point.
-        const server = material === null || tls === null
+        const material = tls?.material ?? null;
+        if (isSecureUrl(url) && (material === null || tls === null)) {
+          // The configuration checks say so first; this guards the embedded and library paths.
+          throw new Error(`TLS key/cert (--cert-file, --key-file) must be provided for client url ${url.href.replace(/\/$/, '')} with HTTPS scheme`);
+        }
+        const server = !isSecureUrl(url) || material === null || tls === null
           ? await listenOne(createNetServer({ pauseOnConnect: false, noDelay: true }, (socket) => listeners.accept(socket, grpc)), url)
           : await listenOne(listeners.createSecureServer(material, grpc, tls.logger), url);
         listeners.servers.push(server);
