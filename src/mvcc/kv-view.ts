@@ -53,7 +53,7 @@ export interface WriteView extends ReadView {
 export interface WriteResult {
   /** The store revision after the write (unchanged if the write changed nothing). */
   readonly revision: number;
-  /** The changes, in sub-revision order; prevKv is filled for every event. */
+  /** The changes, in sub-revision order; prevKv is filled when the store's prevKvWanted() said so. */
   readonly events: Event[];
 }
 

@@ -58,6 +58,12 @@ export class MvccStore implements WritableStore {
   private compactions: Promise<void> = Promise.resolve();
   private closing: Promise<void> | null = null;
   private readonly compactionBatchLimit: number;
+  /**
+   * Whether write events carry previous values. Reading them costs a backend read
+   * and a decode per changed key, so the owner says when someone (a watcher asking
+   * prev_kv) will look; etcd likewise reads them only for such watchers.
+   */
+  prevKvWanted: () => boolean = () => true;
 
   private constructor(
     readonly backend: Backend,

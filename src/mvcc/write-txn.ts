@@ -11,6 +11,8 @@ import { revisionBytes } from './revision.js';
 /** What a write transaction needs from its store. */
 export interface WritableStore extends StoreState {
   readonly currentRevision: number;
+  /** Whether events must carry each changed key's previous value (read from the backend). */
+  prevKvWanted(): boolean;
   /** Publishes the transaction's outcome and releases the write slot. */
   finishWrite(revision: number): void;
 }
@@ -19,9 +21,12 @@ export class StoreWriteTxn implements WriteTxn {
   private readonly beginRevision: number;
   private readonly changes: Event[] = [];
   private ended = false;
+  /** Decided once, so every event of a transaction is alike. */
+  private readonly withPrevKv: boolean;
 
   constructor(private readonly store: WritableStore) {
     this.beginRevision = store.currentRevision;
+    this.withPrevKv = store.prevKvWanted();
   }
 
   get revision(): number {
@@ -53,7 +58,7 @@ export class StoreWriteTxn implements WriteTxn {
       lease,
     };
     this.store.backend.put('key', revisionBytes(main, sub), toBuffer(KeyValue.encode(kv).finish()));
-    const prevKv = prev === undefined ? undefined : readKv(this.store.backend, prev.modified);
+    const prevKv = prev === undefined || !this.withPrevKv ? undefined : readKv(this.store.backend, prev.modified);
     h.put(main, sub);
     this.changes.push({ type: Event_EventType.PUT, kv, prevKv });
   }
@@ -70,7 +75,7 @@ export class StoreWriteTxn implements WriteTxn {
       // etcd's tombstone record carries only the key and the deleting revision.
       const kv = KeyValue.fromPartial({ key: Buffer.from(k, 'latin1'), modRevision: BigInt(main) });
       this.store.backend.put('key', revisionBytes(main, sub, true), toBuffer(KeyValue.encode(kv).finish()));
-      const prevKv = readKv(this.store.backend, at.modified);
+      const prevKv = this.withPrevKv ? readKv(this.store.backend, at.modified) : undefined;
       h.tombstone(main, sub);
       this.changes.push({ type: Event_EventType.DELETE, kv, prevKv });
     }

@@ -73,7 +73,7 @@ import { backendAlarmPersistence } from './backend-alarms.js';
 import { backendHash } from './backend-hash.js';
 import { buildMemberSnapshot, installMemberSnapshot } from './install-snapshot.js';
 import { writeSnapshotMarker } from './snapshot-marker.js';
-import { restoreWatchers } from '../watch/watch-hub-registry.js';
+import { prevKvWatched, restoreWatchers } from '../watch/watch-hub-registry.js';
 import { openMemberStorage, type MemberStorage } from './member-storage.js';
 import { PeerNetwork } from './peer-network.js';
 import { applyLogRequest, type ApplyContext, type CompactionOutcome } from './entry-applier.js';
@@ -183,6 +183,8 @@ export class EtcdServer {
       revoke: (id) => this.propose({ $case: 'leaseRevoke', value: { ID: id } }, null, true) as Promise<LeaseRevokeResponse>,
       checkpoint: (request) => this.leaseCheckpoint(request),
     }, options.logger);
+    // Only watchers use the previous values in write events; without one asking, writes skip reading them.
+    storage.store.prevKvWanted = () => prevKvWatched(this);
     this.applyContext = {
       store: storage.store,
       alarms: this.alarms,

@@ -30,6 +30,11 @@ export function serverWatch(server: EtcdServer): ServerWatch {
   return entry;
 }
 
+/** Whether any watcher of the server asks prev_kv; false before the first watch stream. */
+export function prevKvWatched(server: EtcdServer): boolean {
+  return hubs.get(server)?.hub.wantsPrevKv() ?? false;
+}
+
 export function watchHubOf(server: EtcdServer): WatchHub {
   return serverWatch(server).hub;
 }

@@ -43,6 +43,8 @@ export class WatchHub {
   /** Insertion order gives round-robin fairness: a watcher that still lags goes to the back. */
   private readonly unsynced = new Set<Watcher>();
   private readonly victims = new Map<Watcher, HeldBatch>();
+  /** Watchers asking prev_kv, until cancelled: while there are none, writes skip reading previous values. */
+  private readonly prevKvWatchers = new Set<Watcher>();
   private syncTimer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   private victimTimer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -78,6 +80,7 @@ export class WatchHub {
   watch(spec: WatcherSpec, sink: WatcherSink): Watcher {
     assert(!this.closed, 'watch on a closed hub');
     const watcher = new Watcher(spec, sink);
+    if (spec.prevKv) this.prevKvWatchers.add(watcher);
     const current = this.store.currentRevision;
     if (spec.startRevision === 0 || spec.startRevision > current) {
       watcher.minRevision = Math.max(current + 1, spec.startRevision);
@@ -92,10 +95,16 @@ export class WatchHub {
   }
 
   cancel(watcher: Watcher): void {
+    this.prevKvWatchers.delete(watcher);
     this.synced.delete(watcher);
     this.unsynced.delete(watcher);
     this.victims.delete(watcher);
     if (watcher.state !== 'compacted') watcher.state = 'canceled';
+  }
+
+  /** Whether write events must carry previous values (see MvccStore.prevKvWanted). */
+  wantsPrevKv(): boolean {
+    return this.prevKvWatchers.size > 0;
   }
 
   isSynced(watcher: Watcher): boolean {
