@@ -99,7 +99,12 @@ async function startAndMeasure(kind: 'etcd' | 'etcd-ts', snapshot: string, root:
   const child = kind === 'etcd'
     ? spawn('/usr/bin/etcd', [...flags, '--logger', 'zap'], { stdio: 'ignore' })
     : spawn(process.execPath, [join(process.cwd(), 'bin', 'etcd-ts'), ...flags], { stdio: 'ignore' });
-  const grpcClient = new grpc.Client(`127.0.0.1:${clientPort}`, grpc.credentials.createInsecure());
+  // grpc-js backs off reconnects from 1 s up by 1.6x: with its defaults "ready" would be
+  // rounded up to the next retry (1, 2.6, 5.2, 9.3 s ...) rather than measured.
+  const grpcClient = new grpc.Client(`127.0.0.1:${clientPort}`, grpc.credentials.createInsecure(), {
+    'grpc.initial_reconnect_backoff_ms': READY_POLL_MS,
+    'grpc.max_reconnect_backoff_ms': READY_POLL_MS,
+  });
   try {
     while (!(await probe(grpcClient))) {
       if (performance.now() - started > READY_TIMEOUT_MS) throw new Error(`${kind} not ready in ${READY_TIMEOUT_MS} ms`);
