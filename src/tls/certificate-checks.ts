@@ -33,7 +33,8 @@ export function revokedError(chainLeaf: PeerCertificate, material: TlsMaterial):
   while (cert !== undefined && !seen.has(cert) && cert.serialNumber !== undefined) {
     seen.add(cert);
     const serial = normaliseSerial(cert.serialNumber);
-    if (revoked.has(serial)) return `transport: certificate serial ${serial} revoked`;
+    // Printed as whole bytes, as etcd prints the serial's big-endian bytes.
+    if (revoked.has(serial)) return `transport: certificate serial ${serial.length % 2 === 0 ? serial : `0${serial}`} revoked`;
     cert = (cert as { issuerCertificate?: PeerCertificate }).issuerCertificate;
   }
   return undefined;

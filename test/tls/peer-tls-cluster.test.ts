@@ -61,7 +61,8 @@ describe('peer TLS cluster', { timeout: TEST_TIMEOUT_MS }, () => {
     for (let i = 1; i <= MEMBERS; i++) members.push(await newMember(`m${i}`));
     const initialCluster = members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
     await Promise.all(members.map(async (member) => {
-      member.process = await TlsProcess.start(flagsFor(member, certs.server, initialCluster, 'new'));
+      // etcd-ts only: the assertions read etcd-ts's log lines.
+      member.process = await TlsProcess.start(flagsFor(member, certs.server, initialCluster, 'new'), 'etcd-ts');
     }));
   });
 
@@ -106,7 +107,7 @@ describe('peer TLS cluster', { timeout: TEST_TIMEOUT_MS }, () => {
     test(`a member with ${what} cannot join; the cluster says why and keeps serving`, async () => {
       const member = await newMember(`bad-${extra.length}`);
       const added = await memberAdd(member);
-      const joining = TlsProcess.spawn(flagsFor(member, cert(), added.initialCluster, 'existing'));
+      const joining = TlsProcess.spawn(flagsFor(member, cert(), added.initialCluster, 'existing'), 'etcd-ts');
       extra.push(joining);
       assert.equal(await joining.exitCode(), 1, 'the joining member gives up: it cannot read the member list');
       assert.match(joining.logs(), /could not retrieve cluster information/);
@@ -128,7 +129,7 @@ describe('peer TLS cluster', { timeout: TEST_TIMEOUT_MS }, () => {
     }
     const member = await newMember('m4');
     const added = await memberAdd(member);
-    member.process = await TlsProcess.start(flagsFor(member, certs.server, added.initialCluster, 'existing'));
+    member.process = await TlsProcess.start(flagsFor(member, certs.server, added.initialCluster, 'existing'), 'etcd-ts');
     members.push(member);
     assert.equal(await valueOn(member, 'peer-tls'), 'replicated');
     assert.equal(await valueOn(member, `bulk/${String(WRITES_BEFORE_JOIN - 1).padStart(5, '0')}`), 'x');

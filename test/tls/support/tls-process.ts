@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../../support/repo-root.js';
+import { defaultTarget } from '../../support/server-process.js';
 
 export type TlsTarget = 'etcd-ts' | 'etcd';
 
@@ -38,8 +39,8 @@ export class TlsProcess {
     }));
   }
 
-  /** Spawns the server with exactly these flags (plus --logger=zap for etcd). */
-  static spawn(flags: readonly string[], target: TlsTarget = 'etcd-ts'): TlsProcess {
+  /** Spawns the server with exactly these flags (plus --logger=zap for etcd); the target defaults to ETCD_TS_TARGET's. */
+  static spawn(flags: readonly string[], target: TlsTarget = defaultTarget()): TlsProcess {
     const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('ETCD_')));
     const [command, args] = target === 'etcd'
       ? [ETCD_BINARY, [...flags, '--logger=zap']]
@@ -48,7 +49,7 @@ export class TlsProcess {
   }
 
   /** Spawns and waits for the ready line; stops the process and throws if it exits or takes too long. */
-  static async start(flags: readonly string[], target: TlsTarget = 'etcd-ts'): Promise<TlsProcess> {
+  static async start(flags: readonly string[], target: TlsTarget = defaultTarget()): Promise<TlsProcess> {
     const server = TlsProcess.spawn(flags, target);
     try {
       await server.waitFor(READY_LINES[target], READY_TIMEOUT_MS);
