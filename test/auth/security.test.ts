@@ -16,6 +16,7 @@ import {
   type RequestOp,
 } from '../../src/generated/etcdserverpb/rpc.js';
 import { LockService } from '../../src/generated/v3lockpb/v3lock.js';
+import { ElectionService } from '../../src/generated/v3electionpb/v3election.js';
 import bcrypt from 'bcrypt';
 import { grpcFailure, rawClient } from '../support/grpc-raw.js';
 import { startServer, type ServerProcess } from '../support/server-process.js';
@@ -163,12 +164,16 @@ describe('admin-only calls', () => {
     assert.deepEqual(await grpcFailure(call(client, AuthService.roleGet, { role: 'root' }, aliceToken)), DENIED);
   });
 
-  test('a lock on a forbidden name is refused as the caller (the Lock service writes as her)', async () => {
+  test('a lock or campaign on a forbidden name is refused as the caller (those services write as her)', async () => {
     const lease = (await call(client, LeaseService.leaseGrant, { TTL: 30n, ID: 0n }, aliceToken)).ID;
     const failure = await grpcFailure(call(client, LockService.lock, { name: b('secret/lock'), lease }, aliceToken));
     assert.equal(failure.details, 'etcdserver: permission denied');
     const held = await call(client, LockService.lock, { name: b('app/lock'), lease }, aliceToken);
     assert.ok(held.key.toString().startsWith('app/lock/'));
+    const campaign = await grpcFailure(call(client, ElectionService.campaign, { name: b('secret/vote'), lease, value: b('me') }, aliceToken));
+    assert.equal(campaign.details, 'etcdserver: permission denied');
+    const leader = await call(client, ElectionService.campaign, { name: b('app/vote'), lease, value: b('me') }, aliceToken);
+    assert.equal(leader.leader?.name.toString(), 'app/vote');
   });
 });
 
