@@ -18,7 +18,8 @@ function parseDurationMs(text: string): number {
 /** Checks the option string without loading keys (configuration validation). */
 export function authTokenError(spec: string): string | undefined {
   const [kind] = spec.split(',');
-  if (kind !== 'simple' && kind !== 'jwt') return `unknown token type: ${kind ?? ''}`;
+  // etcd's words for any token type it does not know.
+  if (kind !== 'simple' && kind !== 'jwt') return 'auth: invalid auth options';
   return undefined;
 }
 
