@@ -14,7 +14,7 @@ export function applyDeleteRange(
   attachments?: LeaseAttachments,
 ): DeleteRangeResponse {
   // The doomed keys are read only when someone needs them: the client or the leases.
-  const needsPrevious = req.prevKv || attachments !== undefined;
+  const needsPrevious = req.prevKv || (attachments !== undefined && attachments.hasAnyLease());
   const previous = needsPrevious
     ? view.range(req.key, req.rangeEnd, { revision: 0, limit: 0, countOnly: false }).kvs
     : [];

@@ -21,9 +21,9 @@ export function applyPut(
 ): PutResponse {
   // etcd checks the lease before looking at the key, so that error wins.
   if (req.lease !== NO_LEASE && !leases.has(req.lease)) throw new EtcdError('LeaseNotFound');
-  // The current key is read only when the request or the leases need it.
+  // The current key is read only when the request or the leases need it (a backend read per put otherwise).
   const needsPrevious =
-    req.ignoreValue || req.ignoreLease || req.prevKv || attachments !== undefined;
+    req.ignoreValue || req.ignoreLease || req.prevKv || (attachments !== undefined && attachments.hasAnyLease());
   const previous = needsPrevious ? currentKv(view, req.key) : undefined;
   if ((req.ignoreValue || req.ignoreLease) && previous === undefined) {
     throw new EtcdError('KeyNotFound');

@@ -12,6 +12,8 @@ export interface LeaseLookup {
  * delete its keys when it is revoked. Calls are never repeated for an unchanged lease.
  */
 export interface LeaseAttachments {
+  /** Whether any lease is granted: with none, no key's lease needs telling, so writes need not read the keys first. */
+  hasAnyLease(): boolean;
   attach(id: bigint, key: Buffer): void;
   detach(id: bigint, key: Buffer): void;
 }

@@ -110,6 +110,10 @@ export class Lessor implements LeaseLookup, LeaseAttachments {
     return this.leases.get(id);
   }
 
+  hasAnyLease(): boolean {
+    return this.leases.size > 0;
+  }
+
   attach(id: bigint, key: Buffer): void {
     this.leases.get(id)?.keys.add(key.toString('latin1'));
   }

@@ -75,7 +75,7 @@ describe('applyDeleteRange', () => {
       kv.seed('a', 'v', 5n);
       kv.seed('b', 'v');
       kv.seed('c', 'v', 6n);
-      const leases = new RecordingLeases();
+      const leases = new RecordingLeases([5n, 6n]);
       const request = del('a', { rangeEnd: FROM_KEY });
       const response = kv.write((view) => applyDeleteRange(view, request, leases));
       assert.equal(response.deleted, 3n);

@@ -75,6 +75,10 @@ export class RecordingLeases implements LeaseLookup, LeaseAttachments {
     return this.granted.has(id);
   }
 
+  hasAnyLease(): boolean {
+    return this.granted.size > 0;
+  }
+
   attach(id: bigint, key: Buffer): void {
     this.calls.push(`attach ${id} ${key.toString()}`);
   }
