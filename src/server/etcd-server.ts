@@ -48,6 +48,7 @@ import {
   type TxnResponse,
 } from '../generated/etcdserverpb/rpc.js';
 import { ConfChangeContext, LogRequest } from '../generated/internalpb/internal.js';
+import { WRAPPED_DECODE_DEPTH_MAX, deepProtoReader } from '../util/deep-proto-reader.js';
 import { authorizingApplier } from '../auth/auth-applier.js';
 import { AuthStore } from '../auth/auth-store.js';
 import type { Caller } from '../auth/caller.js';
@@ -301,11 +302,11 @@ export class EtcdServer {
   }
 
   private isLeader(): boolean {
-    return this.driver.node.status().lead === this.memberId;
+    return this.driver.node.lead === this.memberId;
   }
 
   private hasLeader(): boolean {
-    return this.driver.node.status().lead !== 0n;
+    return this.driver.node.lead !== 0n;
   }
 
   /** --experimental-watch-progress-notify-interval, read by the watch service. */
@@ -351,7 +352,7 @@ export class EtcdServer {
       clusterId: this.clusterId,
       memberId: this.memberId,
       revision: BigInt(revision),
-      raftTerm: BigInt(this.driver.node.status().term),
+      raftTerm: BigInt(this.driver.node.term),
     };
   }
 
@@ -600,13 +601,13 @@ export class EtcdServer {
 
   private async propose(op: LogOp, caller: Caller | null = null, fromServer = false): Promise<unknown> {
     if (this.stopping) throw new EtcdError('Stopped');
-    const raft = this.driver.node.status();
-    if (raft.lead === 0n) throw new EtcdError('NoLeader');
-    if (raft.commit - this.applied.value > MAX_COMMITTED_NOT_APPLIED_ENTRIES) throw new EtcdError('TooManyRequests');
+    const node = this.driver.node;
+    if (node.lead === 0n) throw new EtcdError('NoLeader');
+    if (node.commitIndex - this.applied.value > MAX_COMMITTED_NOT_APPLIED_ENTRIES) throw new EtcdError('TooManyRequests');
     const id = this.requestIds.next();
     const data = LogRequest.encode({ id, op, username: caller?.username ?? '', authRevision: BigInt(caller?.revision ?? 0), fromServer }).finish();
     if (data.length > this.options.maxRequestBytes) throw new EtcdError('RequestTooLarge');
-    return this.submitAndWait(id, raft.term, () => this.driver.node.propose(data));
+    return this.submitAndWait(id, node.term, () => node.propose(data));
   }
 
   /**
@@ -730,7 +731,8 @@ export class EtcdServer {
       // and every entry of earlier terms that will ever commit has been applied.
       if (entry.type === EntryType.Normal && entry.data.length === 0) this.onFirstEntryOfTerm(entry.term);
       if (entry.type === EntryType.Normal && entry.data.length > 0) {
-        const request = LogRequest.decode(entry.data);
+        // A txn may nest deeper than the generated decoders allow by default (etcd takes ~130 levels).
+        const request = LogRequest.decode(deepProtoReader(entry.data, WRAPPED_DECODE_DEPTH_MAX));
         const startedMs = performance.now();
         const outcome = this.applyRequest(request, entry.index);
         const tookMs = performance.now() - startedMs;
