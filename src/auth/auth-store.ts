@@ -103,7 +103,7 @@ export class AuthStore {
     const user = this.users.get(who.username);
     if (user === undefined) throw new EtcdError('PermissionDenied');
     if (user.roles.includes(ROOT_ROLE)) return;
-    const permissions = this.permissionsOf(user);
+    const permissions = this.permissionsOf(who.username, user);
     const granted = kind === 'read' ? permissions.read : permissions.write;
     if (!granted.covers(key, rangeEnd)) throw new EtcdError('PermissionDenied');
   }
@@ -123,8 +123,7 @@ export class AuthStore {
     if (!user.roles.includes(ROOT_ROLE)) throw new EtcdError('PermissionDenied');
   }
 
-  private permissionsOf(user: User): UserPermissions {
-    const name = user.name.toString();
+  private permissionsOf(name: string, user: User): UserPermissions {
     let cached = this.permissionCache.get(name);
     if (cached === undefined) {
       const grants: Permission[] = [];

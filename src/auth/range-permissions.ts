@@ -52,23 +52,31 @@ export class MergedIntervals {
 
   /** Whether one merged interval covers all of [key, rangeEnd) (so their union covers it). */
   covers(key: Buffer, rangeEnd: Buffer): boolean {
-    const wanted = intervalOf(key, rangeEnd);
-    if (wanted.end !== null && Buffer.compare(wanted.start, wanted.end) >= 0) return this.covers(key, Buffer.alloc(0));
+    const found = this.lastStartingAtOrBefore(key);
+    if (found === undefined) return false;
+    // One key (no allocation on the hot path): inside when below the interval's end.
+    if (rangeEnd.length === 0) return found.end === null || Buffer.compare(key, found.end) < 0;
+    if (isFromKey(rangeEnd)) return found.end === null;
+    // An empty or inverted range names no key beyond its start.
+    if (Buffer.compare(key, rangeEnd) >= 0) return found.end === null || Buffer.compare(key, found.end) < 0;
+    return endAtLeast(found.end, rangeEnd);
+  }
+
+  private lastStartingAtOrBefore(key: Buffer): Interval | undefined {
     let low = 0;
     let high = this.intervals.length - 1;
     let found: Interval | undefined;
-    // The last interval starting at or before the wanted start.
     while (low <= high) {
       const mid = (low + high) >> 1;
       const candidate = this.intervals[mid] as Interval;
-      if (Buffer.compare(candidate.start, wanted.start) <= 0) {
+      if (Buffer.compare(candidate.start, key) <= 0) {
         found = candidate;
         low = mid + 1;
       } else {
         high = mid - 1;
       }
     }
-    return found !== undefined && endAtLeast(found.end, wanted.end);
+    return found;
   }
 }
 
