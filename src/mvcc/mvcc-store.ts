@@ -13,6 +13,7 @@ import { COMPACTION_BATCH_REVISIONS_DEFAULT, removeCompactedHistory } from './ph
 import { rangeAt, readKv } from './range-reader.js';
 import { restoreIndex } from './restore-index.js';
 import {
+  hasCompactMark,
   readConsistentIndex,
   readFinishedCompact,
   readScheduledCompact,
@@ -26,6 +27,8 @@ export interface MvccStoreOptions {
   readonly compactionBatchLimit?: number;
 }
 
+/** The compact revision before the first compaction: revision 0 is still above it. */
+const NEVER_COMPACTED_FLOOR = -1;
 /** Keys compacted in the index per event-loop turn. */
 const INDEX_COMPACTION_CHUNK_KEYS = 10_000;
 
@@ -165,7 +168,9 @@ export class MvccStore implements WritableStore {
    */
   compact(revision: number): { physical: Promise<void> } {
     assert(this.closing === null, 'compact after close');
-    if (revision <= this.compactRev) throw new EtcdError('Compacted');
+    // A store never compacted takes revision 0 once, as etcd's does (its first floor is -1).
+    const floor = this.compactRev === 0 && !hasCompactMark(this.backend) ? NEVER_COMPACTED_FLOOR : this.compactRev;
+    if (revision <= floor) throw new EtcdError('Compacted');
     if (revision > this.revision) throw new EtcdError('FutureRev');
     this.compactRev = revision;
     writeScheduledCompact(this.backend, revision);

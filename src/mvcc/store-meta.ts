@@ -30,6 +30,11 @@ export function readScheduledCompact(backend: Backend): number {
   return readRevisionMark(backend.get('meta', SCHEDULED_COMPACT_KEY));
 }
 
+/** Whether any compaction was ever scheduled (at revision 0 too): etcd's floor is -1 until then. */
+export function hasCompactMark(backend: Backend): boolean {
+  return backend.get('meta', SCHEDULED_COMPACT_KEY) !== undefined;
+}
+
 export function readFinishedCompact(backend: Backend): number {
   return readRevisionMark(backend.get('meta', FINISHED_COMPACT_KEY));
 }
