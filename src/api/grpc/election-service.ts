@@ -10,6 +10,7 @@ import { ERROR_TABLE } from '../../errors/error-table.js';
 import type {
   CampaignRequest,
   CampaignResponse,
+  LeaderKey,
   LeaderRequest,
   LeaderResponse,
   ProclaimRequest,
@@ -119,21 +120,25 @@ export function electionServiceImplementation(
 ): UntypedServiceImplementation {
   // etcd serves Election through an internal client carrying the caller's token: its KV requests are the caller's.
   const server = guard.concurrency;
-  const asCaller = async <T>(call: ServerUnaryCall<unknown, unknown>, body: () => Promise<T>): Promise<T> =>
-    asInternalClient(stopping, async () => guard.runAs(await guard.gate.callerOf(call), body));
+  // A leader key given empty fails etcd's KV checks (its txn compares that key) before any token check.
+  const asCaller = async <T>(call: ServerUnaryCall<unknown, unknown>, body: () => Promise<T>, leader?: LeaderKey): Promise<T> =>
+    asInternalClient(stopping, async () => {
+      if (leader !== undefined && leader.key.length === 0) throw new EtcdError('EmptyKey');
+      return guard.runAs(await guard.gate.callerOf(call), body);
+    });
   return {
     campaign: unary<CampaignRequest, CampaignResponse>(logger, 'Campaign', (request, call) =>
       asCaller(call, () => campaignCall(server, request, call, stopping)),
     ),
     proclaim: unary<ProclaimRequest, ProclaimResponse>(logger, 'Proclaim', (request, call) =>
-      asCaller(call, async () => ({ header: await proclaim(server, request.leader, request.value) })),
+      asCaller(call, async () => ({ header: await proclaim(server, request.leader, request.value) }), request.leader),
     ),
     leader: unary<LeaderRequest, LeaderResponse>(logger, 'Leader', (request, call) =>
       asCaller(call, () => currentLeader(server, request.name)),
     ),
     observe: observe(guard, logger, stopping),
     resign: unary<ResignRequest, ResignResponse>(logger, 'Resign', (request, call) =>
-      asCaller(call, async () => ({ header: await resign(server, request.leader) })),
+      asCaller(call, async () => ({ header: await resign(server, request.leader) }), request.leader),
     ),
   };
 }

@@ -5,6 +5,7 @@ import type { LockRequest, LockResponse, UnlockRequest, UnlockResponse } from '.
 import { sessionLease, type ConcurrencyServer } from '../../lock/concurrency-server.js';
 import { acquireLock } from '../../lock/mutex.js';
 import type { Logger } from '../../log/logger.js';
+import { checkDeleteRequest } from '../../apply/validate-request.js';
 import type { GuardedServer } from '../../auth/guarded-server.js';
 import type { EtcdServer } from '../../server/etcd-server.js';
 import { asInternalClient, callSignal } from './election-service.js';
@@ -29,12 +30,15 @@ export function lockServiceImplementation(_server: EtcdServer, logger: Logger, s
       return asInternalClient(stopping, async () => guard.runAs(await guard.gate.callerOf(call), () => lock(server, request, call, stopping)));
     }),
     unlock: unary<UnlockRequest, UnlockResponse>(logger, 'Unlock', async (request, call) => {
-      return asInternalClient(stopping, async () =>
-        guard.runAs(await guard.gate.callerOf(call), async () => {
-          const response = await server.deleteRange({ key: request.key, rangeEnd: Buffer.alloc(0), prevKv: false });
+      const deletion = { key: request.key, rangeEnd: Buffer.alloc(0), prevKv: false };
+      return asInternalClient(stopping, async () => {
+        // etcd's internal client meets the KV API's checks (an empty key) before any token check.
+        checkDeleteRequest(deletion);
+        return guard.runAs(await guard.gate.callerOf(call), async () => {
+          const response = await server.deleteRange(deletion);
           return { header: response.header };
-        }),
-      );
+        });
+      });
     }),
   };
 }
