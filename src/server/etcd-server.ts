@@ -48,6 +48,7 @@ import {
   type TxnResponse,
 } from '../generated/etcdserverpb/rpc.js';
 import { ConfChangeContext, LogRequest } from '../generated/internalpb/internal.js';
+import { WRAPPED_DECODE_DEPTH_MAX, deepProtoReader } from '../util/deep-proto-reader.js';
 import { authorizingApplier } from '../auth/auth-applier.js';
 import { AuthStore } from '../auth/auth-store.js';
 import type { Caller } from '../auth/caller.js';
@@ -730,7 +731,8 @@ export class EtcdServer {
       // and every entry of earlier terms that will ever commit has been applied.
       if (entry.type === EntryType.Normal && entry.data.length === 0) this.onFirstEntryOfTerm(entry.term);
       if (entry.type === EntryType.Normal && entry.data.length > 0) {
-        const request = LogRequest.decode(entry.data);
+        // A txn may nest deeper than the generated decoders allow by default (etcd takes ~130 levels).
+        const request = LogRequest.decode(deepProtoReader(entry.data, WRAPPED_DECODE_DEPTH_MAX));
         const startedMs = performance.now();
         const outcome = this.applyRequest(request, entry.index);
         const tookMs = performance.now() - startedMs;

@@ -35,7 +35,8 @@ export type SafeService<S> = {
 export function withSafeDecoding<S extends GeneratedService>(service: S, maxReceiveBytes: number): SafeService<S> & ServiceDefinition {
   const result: Record<string, unknown> = {};
   for (const [name, method] of Object.entries(service)) {
-    const decoder: MessageDecoder<unknown> = { decode: (input) => method.requestDeserialize(Buffer.from(input.buffer, input.byteOffset, input.byteLength)) };
+    // ts-proto's requestDeserialize hands its argument to decode(), which takes a reader as well as bytes.
+    const decoder: MessageDecoder<unknown> = { decode: (reader) => method.requestDeserialize(reader as unknown as Buffer) };
     result[name] = {
       ...method,
       requestDeserialize: safeDeserializer(decoder, maxReceiveBytes),

@@ -1,9 +1,11 @@
 // The grpc-gateway routes of etcd v3.5 (from its .proto http annotations): each
 // HTTP path names one gRPC method and the message types its JSON maps to.
+import type { BinaryReader } from '@bufbuild/protobuf/wire';
 import * as rpc from '../../generated/etcdserverpb/rpc.js';
 import * as election from '../../generated/v3electionpb/v3election.js';
 import * as lock from '../../generated/v3lockpb/v3lock.js';
 import { METHOD_REQUEST_TYPES } from '../../generated/message-descriptors.js';
+import { WRAPPED_DECODE_DEPTH_MAX, deepProtoReader } from '../../util/deep-proto-reader.js';
 import { toOrigNames } from './gateway-json.js';
 import type { JsonNode } from './go-json-scanner.js';
 import { readRequestBody, readRequestValue, type ProtoObject } from './jsonpb-reader.js';
@@ -25,7 +27,7 @@ interface JsonMessage<T> {
   fromPartial(object: ProtoObject): T;
   toJSON(message: T): unknown;
   encode(message: T): { finish(): Uint8Array };
-  decode(input: Uint8Array): T;
+  decode(input: BinaryReader): T;
 }
 
 interface MethodShape {
@@ -45,7 +47,7 @@ function route<Req, Res>(method: MethodShape, request: JsonMessage<Req>, respons
     kind,
     encodeRequest: (body) => encode(readRequestBody(body, requestType)),
     encodeRequestValue: (node) => encode(readRequestValue(node, requestType)),
-    decodeResponse: (bytes) => toOrigNames(response.toJSON(response.decode(bytes)), kept),
+    decodeResponse: (bytes) => toOrigNames(response.toJSON(response.decode(deepProtoReader(bytes, WRAPPED_DECODE_DEPTH_MAX))), kept),
   };
 }
 

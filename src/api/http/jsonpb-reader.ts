@@ -3,6 +3,7 @@
 // allowed): the same values accepted, the same refused, with Go's error texts. It walks
 // the generated message descriptors, field by field in declaration order, so the first
 // bad field it meets is the one Go reports.
+import { ERROR_TABLE } from '../../errors/error-table.js';
 import { ENUM_DESCRIPTORS, MESSAGE_DESCRIPTORS, type FieldDescriptor } from '../../generated/message-descriptors.js';
 import { decodeGoBase64 } from './go-base64.js';
 import { scanFirstValue, scanWholeValue, type JsonNode } from './go-json-scanner.js';
@@ -21,7 +22,11 @@ export class GatewayPanicError extends Error {
   }
 }
 
-/** Messages nest through their fields (a txn in a txn); deeper than this is refused rather than recursed. */
+/**
+ * Messages nest through their fields (a txn in a txn); deeper than this is refused rather than recursed.
+ * etcd decodes any depth, then refuses a txn nested past --max-txn-ops (128: about 260 levels) with
+ * InvalidArgument "too many operations in txn request", which is what this depth is answered with.
+ */
 const MESSAGE_DEPTH_MAX = 512;
 
 const INT_RANGES: Readonly<Record<string, readonly [bigint, bigint]>> = {
@@ -82,7 +87,7 @@ function consume(entries: Map<string, JsonNode>, proto: string, json: string): J
 
 function readMessage(node: JsonNode, typeName: string, depth: number): ProtoObject {
   if (node.kind !== 'object') throw typeError(node, 'map[string]json.RawMessage');
-  if (depth > MESSAGE_DEPTH_MAX) throw new GoJsonError('exceeded max depth');
+  if (depth > MESSAGE_DEPTH_MAX) throw new GoJsonError(ERROR_TABLE.TooManyOps.message);
   const fields = descriptorOf(typeName);
   const entries = new Map(node.entries);
   const message: ProtoObject = {};
