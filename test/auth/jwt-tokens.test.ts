@@ -13,7 +13,7 @@ import { Etcd } from '../../src/client/etcd.js';
 import { AuthService, KVService, type RangeRequest } from '../../src/generated/etcdserverpb/rpc.js';
 import { grpcFailure, rawClient } from '../support/grpc-raw.js';
 import { startServer, type ServerProcess } from '../support/server-process.js';
-import { ALICE, ROOT, TEST_BCRYPT_ARGS, call, login, setUpUsers } from './auth-fixture.js';
+import { ALICE, ROOT, TEST_BCRYPT_ARGS, call, firstWatchAnswer, login, setUpUsers } from './auth-fixture.js';
 
 const TOKEN_TTL_SECONDS = 2;
 const INVALID_TOKEN = { code: grpc.status.UNAUTHENTICATED, details: 'etcdserver: invalid auth token' };
@@ -53,6 +53,16 @@ test('a login answers a signed JWT with etcd\'s claims, which opens the user\'s 
   assert.equal(typeof claims['revision'], 'number');
   assert.ok(typeof claims.exp === 'number' && claims.exp * 1000 > Date.now());
   await call(client, KVService.range, rangeOf('app/x'), token);
+});
+
+test('a watch opened with a token never used before is checked once its signature is verified', async () => {
+  // The first sight of a JWT is verified asynchronously: the stream holds later requests until then.
+  const allowed = await firstWatchAnswer(client, await login(client, ALICE), 'app/', 'app0');
+  assert.equal(allowed.created, true);
+  assert.equal(allowed.canceled, false);
+  const refused = await firstWatchAnswer(client, await login(client, ALICE), 'secret/', 'secret0');
+  assert.equal(refused.canceled, true);
+  assert.equal(refused.cancelReason, 'rpc error: code = PermissionDenied desc = etcdserver: permission denied');
 });
 
 test('a token with the same claims signed by another key is invalid', async () => {
