@@ -188,11 +188,11 @@ function writeJsonHeaders(response: ServerResponse, httpStatus: number): void {
   response.flushHeaders();
 }
 
-/** The auth token travels in gRPC metadata "token", where etcd's auth looks for it. */
+/** The auth token travels in gRPC metadata "token", where etcd's auth looks for it; an empty header is an (invalid) token too. */
 function metadataFor(request: IncomingMessage): Metadata {
   const metadata = new Metadata();
   const token = request.headers.authorization;
-  if (token !== undefined && token !== '') metadata.set('token', token);
+  if (token !== undefined) metadata.set('token', token);
   // As etcd's gateway: marks the call as relayed, so the certificate the gateway presents
   // to its own https port (the server's) is never taken for the user's (the CN rule).
   metadata.set('grpcgateway-accept', request.headers.accept ?? '*/*');
