@@ -12,7 +12,7 @@ import type { Logger } from '../../log/logger.js';
 import { certificateError } from '../../tls/certificate-checks.js';
 import { serverTlsOptions } from '../../tls/secure-options.js';
 import type { TlsMaterial } from '../../tls/tls-material.js';
-import { prefixedSocket } from './prefixed-socket.js';
+import { routeHttp2Connection } from '../http2/authority-router.js';
 import { SNIFF_TIMEOUT_MS, sniffProtocol } from './protocol-sniffer.js';
 
 export interface ConnectionInjector {
@@ -114,7 +114,7 @@ export class ClientListeners {
 
   private accept(socket: Socket, grpc: ConnectionInjector): void {
     sniffProtocol(socket, {
-      grpc: (sniffed, preface) => grpc.injectConnection(prefixedSocket(sniffed, preface)),
+      grpc: (sniffed, preface) => routeHttp2Connection(sniffed, preface, (connection) => grpc.injectConnection(connection)),
       http: (sniffed) => this.serveHttp(sniffed),
     });
   }
@@ -150,9 +150,9 @@ export class ClientListeners {
   }
 
   private acceptSecure(socket: TLSSocket, grpc: ConnectionInjector): void {
-    if (socket.alpnProtocol === 'h2') return grpc.injectConnection(socket);
     if (socket.alpnProtocol === 'http/1.1') return this.serveHttp(socket);
-    // No ALPN: tell the protocols apart by their first bytes, as on a plaintext port.
+    // h2 too goes through the sniffer: its first request's :authority is read (see authority-router.ts).
+    // No ALPN: the protocols are told apart by their first bytes, as on a plaintext port.
     this.accept(socket, grpc);
   }
 
