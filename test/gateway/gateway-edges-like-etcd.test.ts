@@ -129,6 +129,7 @@ const PATH_ROWS: readonly { method: string; path: string; want: Answer }[] = [
   { method: 'POST', path: '//v3beta/kv/range', want: moved('/v3beta/kv/range') },
   { method: 'POST', path: '/v3beta/kv/../kv/range', want: moved('/v3/kv/range') },
   { method: 'POST', path: '//health', want: moved('/health') },
+  { method: 'POST', path: 'http://example//v3/kv/range?a', want: moved('/v3/kv/range?a') },
   { method: 'POST', path: "//v3/a%20b!'()*,;=:@$&+~%e9", want: moved("/v3/a%20b%21%27%28%29%2A,;=:@$&+~%E9") },
   { method: 'PUT', path: '//v3/kv/range', want: moved('/v3/kv/range') },
   { method: 'HEAD', path: '//v3/kv/range', want: { ...moved('/v3/kv/range'), contentType: REDIRECT_HTML } },
@@ -160,6 +161,7 @@ test('unclean paths are redirected to the clean path (301, Location, an HTML bod
       assert.deepEqual(answer, want, `${server.target} ${method} ${path}`);
     }
     assert.equal((await send(server, 'POST', '/v3/kv/%72ange', '{"key":"YQ=="}')).status, 200, `${server.target}: escapes are decoded before routing`);
+    assert.equal((await send(server, 'POST', 'http://example/v3/kv/range', '{"key":"YQ=="}')).status, 200, `${server.target}: an absolute-form target`);
     const metrics = await send(server, 'DELETE', '/metrics');
     assert.equal(metrics.status, 200, `${server.target}: /metrics answers any method`);
   }

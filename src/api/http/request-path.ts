@@ -14,8 +14,12 @@ const HEX_RADIX = 16;
 const PERCENT_ESCAPE_CHARS = 3;
 const ASCII_MAX = 0x7f;
 
-/** Go's url.ParseRequestURI for an origin-form target; null where Go answers 400 Bad Request. */
-export function parseRequestTarget(rawUrl: string): RequestTarget | null {
+/** The scheme and authority of an absolute-form target ("http://host/path", as sent to proxies). */
+const ABSOLUTE_FORM_PREFIX = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?]*/;
+
+/** Go's url.ParseRequestURI (the path and query only); null where Go answers 400 Bad Request. */
+export function parseRequestTarget(target: string): RequestTarget | null {
+  const rawUrl = target.replace(ABSOLUTE_FORM_PREFIX, '');
   const queryAt = rawUrl.indexOf('?');
   const rawPath = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
   const rawQuery = queryAt === -1 ? '' : rawUrl.slice(queryAt + 1);
