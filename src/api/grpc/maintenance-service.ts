@@ -25,6 +25,8 @@ import { moveLeaderDeadlineEpochMs } from '../../server/move-leader.js';
 import { serverStream } from './server-stream.js';
 import { unary } from './unary-handler.js';
 
+const NEVER_COMPACTED_REVISION = -1n;
+
 export function maintenanceServiceImplementation(server: EtcdServer, logger: Logger, guard: GuardedServer): UntypedServiceImplementation {
   // etcd's authMaintenanceServer: hashes, snapshots and defragmentation need root; status and alarms are open.
   const admin = async (call: CallCredentials): Promise<void> => guard.checkAdmin(await guard.gate.callerOf(call));
@@ -33,7 +35,9 @@ export function maintenanceServiceImplementation(server: EtcdServer, logger: Log
     alarm: unary<AlarmRequest, AlarmResponse>(logger, 'Alarm', async (request) => server.alarm(request)),
     hashKv: unary<HashKVRequest, HashKVResponse>(logger, 'HashKV', async (request, call) => {
       await admin(call);
-      return server.hashKV(request);
+      const answer = await server.hashKV(request);
+      // etcd's store counts "never compacted" as compact revision -1 and answers with it.
+      return answer.compactRevision === 0n ? { ...answer, compactRevision: NEVER_COMPACTED_REVISION } : answer;
     }),
     hash: unary<HashRequest, HashResponse>(logger, 'Hash', async (_request, call) => {
       await admin(call);
