@@ -20,9 +20,10 @@ const SIMPLE_TOKEN_PATTERN = /^[A-Za-z]{16}\.\d+$/;
 /** etcd ignores the certificate of requests relayed by its gRPC gateway, which marks them so. */
 const GATEWAY_MARKER = 'grpcgateway-accept';
 
+/** A token that is present but empty is still a token (an invalid one), as etcd reads it. */
 function firstString(metadata: Metadata, key: string): string | undefined {
   const value = metadata.get(key)[0];
-  return typeof value === 'string' && value !== '' ? value : undefined;
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** The CN rule alone: a verified peer certificate's Common Name names the user. */

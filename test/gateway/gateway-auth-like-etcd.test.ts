@@ -10,7 +10,7 @@ const REQUEST_TIMEOUT_MS = 10_000;
 const BCRYPT_ARGS = ['--bcrypt-cost', '4'];
 
 /** Who calls: a token logged in as that user, a made-up token, or no header at all. */
-type As = 'root' | 'bob' | 'bogus' | 'bearer-root' | 'none';
+type As = 'root' | 'bob' | 'bogus' | 'empty' | 'bearer-root' | 'none';
 
 interface Step {
   readonly path: string;
@@ -32,6 +32,8 @@ const SCRIPT: readonly Step[] = [
   step('/v3/auth/authenticate', '{}'),
   step('/v3/auth/user/list', '{}'),
   step('/v3/auth/user/list', '{}', 'bogus'),
+  step('/v3/auth/user/list', '{}', 'empty'),
+  step('/v3/kv/range', '{"key":"YQ=="}', 'empty'),
   step('/v3/auth/user/list', '{}', 'bearer-root'),
   step('/v3/auth/user/list', '{}', 'root'),
   step('/v3/auth/user/get', '{"name":"bob"}', 'root'),
@@ -90,8 +92,7 @@ async function login(server: ServerProcess, name: string, password: string): Pro
 
 /** Runs the script on one server; logs in as soon as auth is on. */
 async function runScript(server: ServerProcess): Promise<Answer[]> {
-  // An empty Authorization header is left out: etcd takes it as an invalid token, etcd-ts's auth as none yet.
-  const tokens = new Map<As, string | undefined>([['none', undefined], ['bogus', 'bogus.1']]);
+  const tokens = new Map<As, string | undefined>([['none', undefined], ['bogus', 'bogus.1'], ['empty', '']]);
   const answers: Answer[] = [];
   for (const { path, body, as } of SCRIPT) {
     if (as !== 'none' && !tokens.has(as)) {

@@ -85,7 +85,11 @@ function keepAlive(
 export function leaseServiceImplementation(server: EtcdServer, logger: Logger, guard: GuardedServer): UntypedServiceImplementation {
   const forwarder = new LeaseForwarder(leaderLocator(server));
   return {
-    leaseGrant: unary<LeaseGrantRequest, LeaseGrantResponse>(logger, 'LeaseGrant', (request) => server.leaseGrant(request)),
+    leaseGrant: unary<LeaseGrantRequest, LeaseGrantResponse>(logger, 'LeaseGrant', async (request, call) => {
+      // Open to every user, but a token that is sent must be valid: etcd resolves it for every request it proposes.
+      await guard.gate.callerOf(call);
+      return server.leaseGrant(request);
+    }),
     leaseRevoke: unary<LeaseRevokeRequest, LeaseRevokeResponse>(logger, 'LeaseRevoke', async (request, call) =>
       guard.leaseRevoke(await guard.gate.callerOf(call), request),
     ),
