@@ -52,6 +52,8 @@ async function main(argv: readonly string[]): Promise<number> {
     metricsUrls: config.listenMetricsUrls,
     maxConcurrentStreams: config.maxConcurrentStreams,
     tls: tls.client,
+    // etcd verifies client certificates when either flag is set, and then a verified certificate's CN names the user.
+    clientCertAuth: config.tls.client.clientCertAuth || config.tls.client.trustedCaFile !== '',
   });
   // As etcd: a member serves once its name and client URLs are in the cluster's member list.
   await server.publishAttributesWithRetry();
