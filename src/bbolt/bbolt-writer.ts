@@ -141,7 +141,7 @@ async function* mergeElements(entries: KeyValueStream, nested: readonly TreeElem
   yield take();
 }
 
-function checkKey(key: Buffer): Buffer {
+export function checkKey(key: Buffer): Buffer {
   if (key.length === 0 || key.length > BBOLT_KEY_BYTES_MAX) {
     throw new BboltWriteError(`key of ${key.length} bytes: bbolt keys are 1..${BBOLT_KEY_BYTES_MAX} bytes`);
   }

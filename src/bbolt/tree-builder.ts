@@ -92,7 +92,7 @@ async function buildBranches(level: ChildRef[], out: PageAppender): Promise<numb
 }
 
 /** `pageBytes` 0: exactly as long as the content (an inline page); else whole pages. */
-function encodeLeafPage(elements: readonly TreeElement[], pageBytes: number): Buffer {
+export function encodeLeafPage(elements: readonly TreeElement[], pageBytes: number): Buffer {
   let dataBytes = 0;
   for (const e of elements) dataBytes += e.key.length + e.value.length;
   const page = allocPage(PAGE_HEADER_BYTES + elements.length * LEAF_ELEMENT_BYTES + dataBytes, pageBytes);
@@ -110,7 +110,7 @@ function encodeLeafPage(elements: readonly TreeElement[], pageBytes: number): Bu
   return page;
 }
 
-function encodeBranchPage(children: readonly ChildRef[], pageBytes: number): Buffer {
+export function encodeBranchPage(children: readonly ChildRef[], pageBytes: number): Buffer {
   let keyBytes = 0;
   for (const c of children) keyBytes += c.key.length;
   const page = allocPage(PAGE_HEADER_BYTES + children.length * BRANCH_ELEMENT_BYTES + keyBytes, pageBytes);

@@ -1,15 +1,21 @@
-// Maintenance.Snapshot in etcd's format: the bbolt export of a point-in-time copy,
-// sent in chunks with the bytes remaining, then its sha256 as the last chunk.
+// Maintenance.Snapshot in etcd's format: a bbolt file of one point-in-time view,
+// laid out by a first pass over the data and then built and sent as the client takes
+// it (at most a block or two held), in chunks with the bytes remaining, then its
+// sha256 (computed on the way) as the last chunk.
 import { createHash } from 'node:crypto';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend } from '../../backend/backend.js';
+import { LmdbBackend, type PointInTimeReader } from '../../backend/lmdb-backend.js';
+import { BBOLT_PAGE_BYTES_DEFAULT } from '../../bbolt/bbolt-format.js';
+import { bboltStreamBlocks } from '../../bbolt/bbolt-stream-pages.js';
+import { planBboltStream } from '../../bbolt/bbolt-stream-plan.js';
 import { SNAPSHOT_CHUNK_BYTES } from '../snapshot-file.js';
-import { exportLiveEtcdSnapshot } from './export-etcd-snapshot.js';
+import { etcdBucketSources } from './export-etcd-snapshot.js';
 
-/** The export is read back in blocks this large (a whole number of chunks). */
-const READ_BLOCK_BYTES = 32 * SNAPSHOT_CHUNK_BYTES;
+/** Pages are built and hashed in blocks this large (a whole number of chunks). */
+const BLOCK_BYTES = 32 * SNAPSHOT_CHUNK_BYTES;
 
 export interface SnapshotChunk {
   readonly remainingBytes: number;
@@ -17,32 +23,47 @@ export interface SnapshotChunk {
 }
 
 export async function* etcdSnapshotChunks(backend: Backend): AsyncGenerator<SnapshotChunk> {
+  if (backend instanceof LmdbBackend) {
+    // One lmdb read transaction is the point in time for both passes: nothing is copied first.
+    yield* chunksOf(await backend.pointInTimeReader());
+    return;
+  }
+  // Any other backend: a committed copy, opened as lmdb and sent from there.
   const dir = await mkdtemp(join(tmpdir(), 'etcd-ts-bbolt-snapshot-'));
   try {
-    const path = join(dir, 'db');
-    const { sizeBytes } = await exportLiveEtcdSnapshot(backend, path, { digest: false });
-    const hash = createHash('sha256');
-    const file = await open(path, 'r');
+    const copyPath = join(dir, 'db');
+    await backend.copyTo(copyPath, false);
+    const copy = LmdbBackend.open(copyPath);
     try {
-      let sent = 0;
-      // Each pass sends at least one byte or throws, so this ends within sizeBytes passes.
-      while (sent < sizeBytes) {
-        // Read a large block (one syscall, hashed at once), then send it in etcd's chunk size.
-        const block = Buffer.allocUnsafe(Math.min(READ_BLOCK_BYTES, sizeBytes - sent));
-        const { bytesRead } = await file.read(block, 0, block.length, sent);
-        if (bytesRead === 0) throw new Error(`bbolt export ended early at ${sent} of ${sizeBytes} bytes`);
-        hash.update(block.subarray(0, bytesRead));
-        for (let at = 0; at < bytesRead; at += SNAPSHOT_CHUNK_BYTES) {
-          const blob = block.subarray(at, Math.min(at + SNAPSHOT_CHUNK_BYTES, bytesRead));
-          sent += blob.length;
-          yield { remainingBytes: sizeBytes - sent, blob };
-        }
-      }
+      yield* chunksOf(await copy.pointInTimeReader());
     } finally {
-      await file.close();
+      await copy.close();
     }
-    yield { remainingBytes: 0, blob: hash.digest() };
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Closes `reader` when done, abandoned or failed. */
+async function* chunksOf(reader: PointInTimeReader): AsyncGenerator<SnapshotChunk> {
+  try {
+    const plan = await planBboltStream(etcdBucketSources(reader), BBOLT_PAGE_BYTES_DEFAULT);
+    const sizeBytes = plan.pageCount * plan.pageBytes;
+    const hash = createHash('sha256');
+    let sent = 0;
+    for (const block of bboltStreamBlocks(plan, BLOCK_BYTES)) {
+      hash.update(block);
+      for (let at = 0; at < block.length; at += SNAPSHOT_CHUNK_BYTES) {
+        const blob = block.subarray(at, Math.min(at + SNAPSHOT_CHUNK_BYTES, block.length));
+        sent += blob.length;
+        yield { remainingBytes: sizeBytes - sent, blob };
+      }
+      // A client that never pushes back would otherwise keep this loop on microtasks and starve the server.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    if (sent !== sizeBytes) throw new Error(`streamed bbolt file has ${sent} bytes, its plan ${sizeBytes}`);
+    yield { remainingBytes: 0, blob: hash.digest() };
+  } finally {
+    reader.close();
   }
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUCKET_NAMES, type Backend, type BackendEntry, type BucketName } from '../../backend/backend.js';
 import { bucketSlices } from '../../backend/bucket-slices.js';
-import { LmdbBackend } from '../../backend/lmdb-backend.js';
+import { LmdbBackend, type PointInTimeReader } from '../../backend/lmdb-backend.js';
 import { writeBbolt, type BboltWriteSummary, type KeyValueStream } from '../../bbolt/bbolt-writer.js';
 import { appendSnapshotDigest } from './snapshot-digest.js';
 
@@ -42,6 +42,13 @@ export async function exportLiveEtcdSnapshot(backend: Backend, path: string, opt
 }
 
 type EntryPairs = Iterable<readonly [Buffer, Buffer]> | Iterable<BackendEntry>;
+
+/** etcd's buckets as read from a point-in-time view, each readable again (a streamed export reads twice). */
+export function etcdBucketSources(reader: PointInTimeReader): Map<string, () => Iterable<readonly [Buffer, Buffer]>> {
+  const sources = new Map<string, () => Iterable<readonly [Buffer, Buffer]>>();
+  for (const name of BUCKET_NAMES) sources.set(name, () => bucketEntries([reader.entries(name)], name));
+  return sources;
+}
 
 async function writeExport(read: (bucket: BucketName) => Iterable<EntryPairs>, path: string, options: EtcdExportOptions): Promise<BboltWriteSummary> {
   const buckets = new Map<string, KeyValueStream>();
