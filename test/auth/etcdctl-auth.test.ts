@@ -97,9 +97,9 @@ function normalize(text: string, server: ServerProcess): string {
   return text
     .replaceAll(server.peerUrl, '<peer>')
     .replaceAll(server.endpoint, '<endpoint>')
+    .replace(/^<endpoint>, \d+$/gm, '<endpoint>, <hash>')
     // Member and lease ids print as hex without leading zeros, so not always 16 digits.
     .replace(/\b[0-9a-f]{10,16}\b/g, '<id>')
-    .replace(/^<endpoint>, \d+$/gm, '<endpoint>, <hash>')
     .replace(/^\{"level".*$/gm, '')
     .trim();
 }
