@@ -14,8 +14,12 @@ import { HpackDecoder } from './hpack-decoder.js';
 import { RewritingConnection } from './rewriting-connection.js';
 
 export const HTTP2_PREFACE_BYTES = 24;
-/** A client that acknowledged our SETTINGS but sends no request this long is handed on as it is. */
-export const FIRST_REQUEST_WAIT_MS = 200;
+/**
+ * A client that acknowledged our SETTINGS but sends no request this long is handed on as it is
+ * (natively); generous, since a grpc-go client sends its first request right after the ACK,
+ * and one late on a loaded machine would get the native path and its reset.
+ */
+export const FIRST_REQUEST_WAIT_MS = 1_000;
 /** A client that never acknowledges our SETTINGS is dropped. */
 export const SETTINGS_ACK_TIMEOUT_MS = 10_000;
 /** Bytes read while deciding; past this the connection is handed on as it is. */
