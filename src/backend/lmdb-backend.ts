@@ -27,6 +27,11 @@ export type KeyParser<T> = (source: Uint8Array, start: number, end: number) => T
 export interface PointInTimeReader {
   /** Every entry of `bucket` in key order, as of the moment the reader was opened. */
   entries(bucket: BucketName): Iterable<readonly [Buffer, Buffer]>;
+  /**
+   * The entries of `bucket` from `start` in key order, each key and value handed to the
+   * parsers in place (no copies), until `visitor` returns false or the bucket ends.
+   */
+  visit<K, V>(bucket: BucketName, start: Buffer, parseKey: KeyParser<K>, parseValue: ValueParser<V>, visitor: (key: K, value: V) => boolean): void;
   /** Releases the view (and the pages lmdb keeps for it); safe to call twice. */
   close(): void;
 }
@@ -207,6 +212,20 @@ class LmdbStore implements CommittedStore {
     for (const { key, value } of this.viewDb(bucket).getRange({ transaction, start: LOWEST_KEY })) yield [key as Buffer, value as Buffer];
   }
 
+  /** visit() inside one read transaction (see PointInTimeReader), stopping when `visitor` returns false. */
+  private visitAt<K, V>(bucket: BucketName, transaction: Transaction, start: Buffer, parseKey: KeyParser<K>, parseValue: ValueParser<V>, visitor: (key: K, value: V) => boolean): void {
+    assert(this.parseValue === null, 'nested lmdb visit');
+    const db = this.viewDb(bucket);
+    this.parseKey = parseKey;
+    this.parseValue = parseValue;
+    try {
+      for (const { key, value } of db.getRange({ transaction, start })) if (!visitor(key as K, value as V)) break;
+    } finally {
+      this.parseKey = null;
+      this.parseValue = null;
+    }
+  }
+
   /** A view of the last commit, held in an lmdb read transaction until closed. */
   openReader(): PointInTimeReader {
     const transaction = this.root.useReadTransaction();
@@ -214,6 +233,7 @@ class LmdbStore implements CommittedStore {
     let open = true;
     return {
       entries: (bucket) => this.entriesAt(bucket, transaction),
+      visit: (bucket, start, parseKey, parseValue, visitor) => this.visitAt(bucket, transaction, start, parseKey, parseValue, visitor),
       close: () => {
         if (!open) return;
         open = false;

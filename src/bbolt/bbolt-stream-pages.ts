@@ -19,6 +19,9 @@ import { PageBlocks } from './page-blocks.js';
 import { encodeBranchPage, encodeLeafPage } from './tree-builder.js';
 import type { LeafPlan, TreeLayout } from './tree-layout.js';
 
+/** Bytes copied in a loop rather than through a view and set(), which costs more for short keys. */
+const COPY_BY_LOOP_BYTES_MAX = 64;
+
 /** The file in blocks of `blockBytes` (the last one may be shorter), in order; iterate it once. */
 export function* bboltStreamBlocks(plan: BboltStreamPlan, blockBytes: number): Generator<Buffer> {
   const out = new PageBlocks(blockBytes);
@@ -69,51 +72,96 @@ function putBranches(out: PageBlocks, layout: TreeLayout, leaves: LeafPlan, page
   });
 }
 
-/** The bucket's leaves from its second read, each checked against the plan; full blocks are yielded as they fill. */
+/** The bucket's leaves from its second read, built in place; a visit stops once a block is full, to be yielded. */
 function* bucketLeaves(out: PageBlocks, bucket: PlannedBucket, layout: TreeLayout, pageBytes: number): Generator<Buffer> {
-  const { counts, spans, firstKeys } = bucket.leaves;
-  const keys: Buffer[] = [];
-  const values: Buffer[] = [];
-  const entries = bucket.entries()[Symbol.iterator]();
-  try {
-    for (let leaf = 0; leaf < counts.length; leaf++) {
-      const count = counts[leaf]!;
-      for (let i = 0; i < count; i++) {
-        const next = entries.next();
-        if (next.done === true) throw changedUnderneath(bucket, `ended after leaf ${leaf} of ${counts.length}`);
-        keys[i] = next.value[0];
-        values[i] = next.value[1];
-      }
-      if (count > 0 && !keys[0]!.equals(firstKeys[leaf]!)) throw changedUnderneath(bucket, `leaf ${leaf} starts at another key`);
-      writeLeaf(out.reserve(spans[leaf]! * pageBytes), layout.leafPgids[leaf]!, keys, values, count, pageBytes);
-      out.commit();
-      const full = out.takeFull();
-      if (full.length > 0) yield* full;
-    }
-    if (entries.next().done !== true) throw changedUnderneath(bucket, 'has more entries than planned');
-  } finally {
-    entries.return?.();
+  const filler = new LeafFiller(out, bucket, layout, pageBytes);
+  let from: Buffer | undefined;
+  // Each visit fills at least one block or ends the bucket, so this ends within the bucket's blocks + 1 visits.
+  while (!filler.done) {
+    bucket.bucket.visit(from, filler.takeKey, filler.takeValue, filler.visitor);
+    if (!filler.done && !out.hasFull) throw changedUnderneath(bucket, `ended at leaf ${filler.leaf} of ${layout.leafPgids.length}`);
+    yield* out.takeFull();
+    from = bucket.leaves.firstKeys[filler.leaf];
   }
 }
 
-/** A leaf of plain key/values, written in place into a zeroed page of exactly its planned span. */
-function writeLeaf(page: Buffer, pgid: number, keys: readonly Buffer[], values: readonly Buffer[], count: number, pageBytes: number): void {
-  page.writeBigUInt64LE(BigInt(pgid), PAGE_ID_OFFSET);
-  page.writeUInt16LE(LEAF_PAGE_FLAG, PAGE_FLAGS_OFFSET);
-  page.writeUInt16LE(count, PAGE_COUNT_OFFSET);
-  page.writeUInt32LE(page.length / pageBytes - 1, PAGE_OVERFLOW_OFFSET);
-  let data = PAGE_HEADER_BYTES + count * LEAF_ELEMENT_BYTES;
-  for (let i = 0; i < count; i++) {
-    const key = keys[i]!;
-    const value = values[i]!;
-    const at = PAGE_HEADER_BYTES + i * LEAF_ELEMENT_BYTES;
+/** Writes each entry's key and value straight from the reader's buffer into the leaf the plan put it in. */
+class LeafFiller {
+  leaf = 0;
+  private page: Buffer = Buffer.alloc(0);
+  private count = 0;
+  private index = 0;
+  private data = 0;
+  private keyAt = 0;
+
+  constructor(
+    private readonly out: PageBlocks,
+    private readonly bucket: PlannedBucket,
+    private readonly layout: TreeLayout,
+    private readonly pageBytes: number,
+  ) {
+    this.startLeaf();
+  }
+
+  get done(): boolean {
+    return this.leaf === this.layout.leafPgids.length;
+  }
+
+  readonly takeKey = (source: Uint8Array, start: number, end: number): number => {
+    if (this.done) throw changedUnderneath(this.bucket, 'has more entries than planned');
+    const bytes = end - start;
+    const at = PAGE_HEADER_BYTES + this.index * LEAF_ELEMENT_BYTES;
     // Flags stay 0 (a plain value); pos counts from the element itself.
-    page.writeUInt32LE(data - at, at + 4);
-    page.writeUInt32LE(key.length, at + 8);
-    page.writeUInt32LE(value.length, at + 12);
-    assert(data + key.length + value.length <= page.length, 'leaf content outgrew its planned span');
-    data += key.copy(page, data);
-    data += value.copy(page, data);
+    this.page.writeUInt32LE(this.data - at, at + 4);
+    this.page.writeUInt32LE(bytes, at + 8);
+    this.keyAt = this.data;
+    this.copyIn(source, start, bytes);
+    return bytes;
+  };
+
+  readonly takeValue = (source: Uint8Array, bytes: number): number => {
+    this.page.writeUInt32LE(bytes, PAGE_HEADER_BYTES + this.index * LEAF_ELEMENT_BYTES + 12);
+    this.copyIn(source, 0, bytes);
+    return bytes;
+  };
+
+  /** Returns false to stop the visit at a leaf boundary once a block is full. */
+  readonly visitor = (keyBytes: number): boolean => {
+    if (this.index === 0) {
+      const first = this.bucket.leaves.firstKeys[this.leaf]!;
+      if (first.compare(this.page, this.keyAt, this.keyAt + keyBytes) !== 0) throw changedUnderneath(this.bucket, `leaf ${this.leaf} starts at another key`);
+    }
+    if (++this.index < this.count) return true;
+    this.out.commit();
+    this.leaf++;
+    if (!this.done) this.startLeaf();
+    return !this.out.hasFull;
+  };
+
+  private copyIn(source: Uint8Array, start: number, bytes: number): void {
+    if (this.data + bytes > this.page.length) throw changedUnderneath(this.bucket, `leaf ${this.leaf} outgrew its planned span`);
+    if (bytes <= COPY_BY_LOOP_BYTES_MAX) for (let i = 0; i < bytes; i++) this.page[this.data + i] = source[start + i]!;
+    else this.page.set(source.subarray(start, start + bytes), this.data);
+    this.data += bytes;
+  }
+
+  /** Reserves the next leaf and writes its header; empty leaves (an empty bucket's root) are complete at once. */
+  private startLeaf(): void {
+    // Each pass finishes an empty leaf or returns, so this ends within the bucket's leaves.
+    while (!this.done) {
+      const { spans, counts } = this.bucket.leaves;
+      this.count = counts[this.leaf]!;
+      this.page = this.out.reserve(spans[this.leaf]! * this.pageBytes);
+      this.page.writeBigUInt64LE(BigInt(this.layout.leafPgids[this.leaf]!), PAGE_ID_OFFSET);
+      this.page.writeUInt16LE(LEAF_PAGE_FLAG, PAGE_FLAGS_OFFSET);
+      this.page.writeUInt16LE(this.count, PAGE_COUNT_OFFSET);
+      this.page.writeUInt32LE(spans[this.leaf]! - 1, PAGE_OVERFLOW_OFFSET);
+      this.index = 0;
+      this.data = PAGE_HEADER_BYTES + this.count * LEAF_ELEMENT_BYTES;
+      if (this.count > 0) return;
+      this.out.commit();
+      this.leaf++;
+    }
   }
 }
 

@@ -3,17 +3,17 @@
 // freelist, the root bucket's tree, then each bucket's branches and leaves), so the
 // metas, which name the root page and the page count, can be sent first. Small
 // buckets are kept inline in the root, as bbolt does; their few entries are held.
-import { BBOLT_VALUE_BYTES_MAX, BUCKET_HEADER_BYTES } from './bbolt-format.js';
+import { BBOLT_KEY_BYTES_MAX, BBOLT_VALUE_BYTES_MAX, BUCKET_HEADER_BYTES } from './bbolt-format.js';
 import { BboltWriteError, checkKey } from './bbolt-writer.js';
+import type { InPlaceBucket } from './in-place-bucket.js';
 import { encodeLeafPage, inlineBucketBytesMax, type TreeElement } from './tree-builder.js';
 import { LeafPacker, layoutTree, type LeafPlan, type TreeLayout } from './tree-layout.js';
 
-/** A bucket's entries in ascending key order; called once per pass, each time over the same data. */
-export type EntriesSource = () => Iterable<readonly [Buffer, Buffer]>;
 
 export interface PlannedBucket {
   readonly name: Buffer;
-  readonly entries: EntriesSource;
+  /** Read once per pass; both passes must see the same entries. */
+  readonly bucket: InPlaceBucket;
   readonly keyCount: number;
   readonly leaves: LeafPlan;
   /** Set when the bucket lives inside the root bucket's page (then it has no pages of its own). */
@@ -39,8 +39,10 @@ const FREELIST_PGID = 2;
 const ROOT_BASE_PGID = 3;
 /** Entries sized between turns of the event loop, so a large first pass does not stall the server. */
 const PLAN_YIELD_ENTRIES = 20_000;
+const COPY_BY_LOOP_BYTES_MAX = 64;
+const ZERO_BYTE = Buffer.from([0]);
 
-export async function planBboltStream(sources: ReadonlyMap<string, EntriesSource>, pageBytes: number): Promise<BboltStreamPlan> {
+export async function planBboltStream(sources: ReadonlyMap<string, InPlaceBucket>, pageBytes: number): Promise<BboltStreamPlan> {
   const names = [...sources.keys()].map((name) => Buffer.from(name, 'utf8')).sort(Buffer.compare);
   const sized: Omit<PlannedBucket, 'layout'>[] = [];
   for (const name of names) sized.push(await sizeBucket(checkKey(name), sources.get(name.toString('utf8'))!, pageBytes));
@@ -61,27 +63,57 @@ export async function planBboltStream(sources: ReadonlyMap<string, EntriesSource
   return { pageBytes, pageCount: nextPgid, freelistPgid: FREELIST_PGID, rootElements, rootLeaves, root, buckets, keyCount };
 }
 
-async function sizeBucket(name: Buffer, entries: EntriesSource, pageBytes: number): Promise<Omit<PlannedBucket, 'layout'>> {
+/** Copies a key out of the reader's buffer: byte by byte when short (cheaper than a view to set() from). */
+function copyKey(target: Buffer, source: Uint8Array, start: number, end: number): void {
+  const bytes = end - start;
+  if (bytes <= COPY_BY_LOOP_BYTES_MAX) for (let i = 0; i < bytes; i++) target[i] = source[start + i]!;
+  else target.set(source.subarray(start, end));
+}
+
+async function sizeBucket(name: Buffer, bucket: InPlaceBucket, pageBytes: number): Promise<Omit<PlannedBucket, 'layout'>> {
   const packer = new LeafPacker(pageBytes);
   const inlineBytesMax = inlineBucketBytesMax(pageBytes);
   // The entries of a bucket that may still turn out small enough to be inline.
   let small: TreeElement[] | undefined = [];
-  let previous: Buffer | undefined;
+  let smallValue: Buffer | undefined;
+  // Two key buffers, swapped per entry: the key just read and the one before it.
+  let key = Buffer.allocUnsafe(BBOLT_KEY_BYTES_MAX);
+  let previous = Buffer.allocUnsafe(BBOLT_KEY_BYTES_MAX);
+  let previousBytes = 0;
   let keyCount = 0;
-  for (const [key, value] of entries()) {
-    if (previous !== undefined && Buffer.compare(previous, key) >= 0) {
-      throw new BboltWriteError(`keys not strictly ascending: ${key.toString('hex')} after ${previous.toString('hex')}`);
+  const takeKey = (source: Uint8Array, start: number, end: number): number => {
+    if (end - start <= BBOLT_KEY_BYTES_MAX) copyKey(key, source, start, end);
+    return end - start;
+  };
+  const takeValue = (source: Uint8Array, bytes: number): number => {
+    smallValue = small !== undefined && bytes <= inlineBytesMax ? Buffer.from(source.subarray(0, bytes)) : undefined;
+    return bytes;
+  };
+  const visitor = (keyBytes: number, valueBytes: number): boolean => {
+    if (keyBytes === 0 || keyBytes > BBOLT_KEY_BYTES_MAX) throw new BboltWriteError(`key of ${keyBytes} bytes: bbolt keys are 1..${BBOLT_KEY_BYTES_MAX} bytes`);
+    if (valueBytes > BBOLT_VALUE_BYTES_MAX) throw new BboltWriteError(`value of ${valueBytes} bytes is over bbolt's limit`);
+    if (keyCount > 0 && previous.compare(key, 0, keyBytes, 0, previousBytes) >= 0) {
+      throw new BboltWriteError(`keys not strictly ascending: ${key.toString('hex', 0, keyBytes)} after ${previous.toString('hex', 0, previousBytes)}`);
     }
-    if (value.length > BBOLT_VALUE_BYTES_MAX) throw new BboltWriteError(`value of ${value.length} bytes is over bbolt's limit`);
-    previous = checkKey(key);
-    const started = packer.add(key, value.length);
+    const started = packer.add(key, valueBytes, keyBytes);
     if (small !== undefined && (started || packer.openPageBytes > inlineBytesMax)) small = undefined;
-    small?.push({ key, value, isBucket: false });
-    if (++keyCount % PLAN_YIELD_ENTRIES === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    small?.push({ key: Buffer.from(key.subarray(0, keyBytes)), value: smallValue!, isBucket: false });
+    [key, previous, previousBytes] = [previous, key, keyBytes];
+    return ++keyCount % PLAN_YIELD_ENTRIES !== 0;
+  };
+  let from: Buffer | undefined;
+  // Each visit reads PLAN_YIELD_ENTRIES more entries or reaches the end, so this ends with the bucket.
+  for (;;) {
+    const before = keyCount;
+    bucket.visit(from, takeKey, takeValue, visitor);
+    if (keyCount === before || keyCount % PLAN_YIELD_ENTRIES !== 0) break;
+    // Resume right after the last key: the smallest key above it is itself plus a zero byte.
+    from = Buffer.concat([previous.subarray(0, previousBytes), ZERO_BYTE]);
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
   const leaves = packer.finish();
   const inline = small === undefined ? undefined : Buffer.concat([Buffer.alloc(BUCKET_HEADER_BYTES), encodeLeafPage(small, 0)]);
-  return { name, entries, keyCount, leaves, inline };
+  return { name, bucket, keyCount, leaves, inline };
 }
 
 function bucketHeader(rootPgid: number): Buffer {

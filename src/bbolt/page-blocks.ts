@@ -19,16 +19,24 @@ export class PageBlocks {
     if (this.used + bytes <= this.blockBytes) {
       const page = this.block.subarray(this.used, this.used + bytes);
       this.used += bytes;
-      if (this.used === this.blockBytes) this.next();
       return page;
     }
     this.straddling = Buffer.alloc(bytes);
     return this.straddling;
   }
 
+  /** True once a block is full: take it before it piles up. */
+  get hasFull(): boolean {
+    return this.full.length > 0;
+  }
+
   commit(): void {
     const page = this.straddling;
-    if (page === undefined) return;
+    if (page === undefined) {
+      // A block is handed out only after the page that completes it is filled.
+      if (this.used === this.blockBytes) this.next();
+      return;
+    }
     this.straddling = undefined;
     // Each pass fills the block or finishes the page, so this ends within page/block + 1 passes.
     for (let at = 0; at < page.length; ) {

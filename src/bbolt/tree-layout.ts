@@ -46,15 +46,15 @@ export class LeafPacker {
     return this.used;
   }
 
-  /** True when the element starts a new page (the previous one is closed). */
-  add(key: Buffer, valueBytes: number): boolean {
-    const size = LEAF_ELEMENT_BYTES + key.length + valueBytes;
+  /** True when the element starts a new page (the previous one is closed); the key is bytes 0..keyBytes of `key`. */
+  add(key: Buffer, valueBytes: number, keyBytes = key.length): boolean {
+    const size = LEAF_ELEMENT_BYTES + keyBytes + valueBytes;
     let started = false;
     if (this.count > 0 && this.used + size > this.pageBytes) {
       this.close();
       started = true;
     }
-    if (this.count === 0) this.plan.firstKeys.push(Buffer.from(key));
+    if (this.count === 0) this.plan.firstKeys.push(Buffer.from(key.subarray(0, keyBytes)));
     this.used += size;
     this.count++;
     return started;

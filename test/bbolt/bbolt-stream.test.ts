@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BboltReader } from '../../src/bbolt/bbolt-reader.js';
 import { bboltStreamBlocks } from '../../src/bbolt/bbolt-stream-pages.js';
-import { planBboltStream, type EntriesSource } from '../../src/bbolt/bbolt-stream-plan.js';
+import { planBboltStream } from '../../src/bbolt/bbolt-stream-plan.js';
+import { inPlaceOf, type InPlaceBucket } from '../../src/bbolt/in-place-bucket.js';
 import { BboltWriteError, writeBbolt } from '../../src/bbolt/bbolt-writer.js';
 import { etcdSnapshotStatus } from '../../src/snapshot/etcd-format/etcd-snapshot-status.js';
 import { snapshotStatus } from '../snapshot/etcd-snapshot-helpers.js';
@@ -32,11 +33,11 @@ function contentBuckets(): Map<string, Pairs> {
   return buckets;
 }
 
-function sourcesOf(buckets: ReadonlyMap<string, Pairs>): Map<string, EntriesSource> {
-  return new Map([...buckets].map(([name, pairs]) => [name, () => pairs]));
+function sourcesOf(buckets: ReadonlyMap<string, Pairs>): Map<string, InPlaceBucket> {
+  return new Map([...buckets].map(([name, pairs]) => [name, inPlaceOf(() => pairs)]));
 }
 
-async function streamToFile(sources: ReadonlyMap<string, EntriesSource>, path: string): Promise<number> {
+async function streamToFile(sources: ReadonlyMap<string, InPlaceBucket>, path: string): Promise<number> {
   const plan = await planBboltStream(sources, PAGE_BYTES);
   const blocks = [...bboltStreamBlocks(plan, BLOCK_BYTES)];
   assert.ok(blocks.slice(0, -1).every((b) => b.length === BLOCK_BYTES), 'every block but the last is full');
@@ -94,14 +95,14 @@ describe('streaming waits for its consumer', () => {
     const pairs: Pairs = Array.from({ length: 20_000 }, (_, i) => [Buffer.from(`key-${String(i).padStart(6, '0')}`), Buffer.alloc(100, i)]);
     let reads = 0;
     let pass = 0;
-    const counted: EntriesSource = function* () {
+    const counted = function* (): Generator<[Buffer, Buffer]> {
       pass++;
       for (const pair of pairs) {
         if (pass === 2) reads++;
         yield pair;
       }
     };
-    const plan = await planBboltStream(new Map([['b', counted]]), PAGE_BYTES);
+    const plan = await planBboltStream(new Map([['b', inPlaceOf(counted)]]), PAGE_BYTES);
     const blocks = bboltStreamBlocks(plan, BLOCK_BYTES);
     for (let i = 0; i < 3; i++) assert.equal(blocks.next().done, false);
     // Three 32 KiB blocks hold ~24 pages of ~30 entries of 126 bytes: far from the 20,000.
@@ -129,8 +130,8 @@ describe('bad input', () => {
   test('a source that reads differently the second time stops the stream', async () => {
     const pairs: Pairs = Array.from({ length: 2_000 }, (_, i) => [Buffer.from(`k${String(i).padStart(5, '0')}`), Buffer.alloc(50)]);
     let pass = 0;
-    const shifting: EntriesSource = () => (++pass === 1 ? pairs : pairs.slice(0, -1));
-    const plan = await planBboltStream(new Map([['b', shifting]]), PAGE_BYTES);
+    const shifting = (): Pairs => (++pass === 1 ? pairs : pairs.slice(0, -1));
+    const plan = await planBboltStream(new Map([['b', inPlaceOf(shifting)]]), PAGE_BYTES);
     assert.throws(() => [...bboltStreamBlocks(plan, BLOCK_BYTES)], /changed between the two passes/);
   });
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { BUCKET_NAMES, type Backend, type BackendEntry, type BucketName } from '../../backend/backend.js';
 import { bucketSlices } from '../../backend/bucket-slices.js';
 import { LmdbBackend, type PointInTimeReader } from '../../backend/lmdb-backend.js';
+import { inPlaceOf, type InPlaceBucket } from '../../bbolt/in-place-bucket.js';
 import { writeBbolt, type BboltWriteSummary, type KeyValueStream } from '../../bbolt/bbolt-writer.js';
 import { appendSnapshotDigest } from './snapshot-digest.js';
 
@@ -13,6 +14,8 @@ import { appendSnapshotDigest } from './snapshot-digest.js';
 export const EXPORT_SCAN_KEYS = 10_000;
 /** etcd-ts's own bookkeeping in `meta` (e.g. its raft snapshot marker) means nothing to etcd. */
 const PRIVATE_META_PREFIX = Buffer.from('etcd-ts:');
+/** At or below every key (lmdb keys are never empty). */
+const LOWEST_KEY = Buffer.from([0]);
 
 export interface EtcdExportOptions {
   /** Append the sha256 of the db, as `etcdctl snapshot save` does (default true). */
@@ -43,10 +46,16 @@ export async function exportLiveEtcdSnapshot(backend: Backend, path: string, opt
 
 type EntryPairs = Iterable<readonly [Buffer, Buffer]> | Iterable<BackendEntry>;
 
-/** etcd's buckets as read from a point-in-time view, each readable again (a streamed export reads twice). */
-export function etcdBucketSources(reader: PointInTimeReader): Map<string, () => Iterable<readonly [Buffer, Buffer]>> {
-  const sources = new Map<string, () => Iterable<readonly [Buffer, Buffer]>>();
-  for (const name of BUCKET_NAMES) sources.set(name, () => bucketEntries([reader.entries(name)], name));
+/** etcd's buckets as read in place from a point-in-time view (a streamed export reads each twice). */
+export function etcdBucketSources(reader: PointInTimeReader): Map<string, InPlaceBucket> {
+  const sources = new Map<string, InPlaceBucket>();
+  for (const name of BUCKET_NAMES) {
+    // `meta` is a handful of keys, some of them etcd-ts's own, left out as it is read.
+    const bucket: InPlaceBucket = name === 'meta'
+      ? inPlaceOf(() => bucketEntries([reader.entries(name)], name))
+      : { visit: (from, takeKey, takeValue, visitor) => reader.visit(name, from ?? LOWEST_KEY, takeKey, takeValue, visitor) };
+    sources.set(name, bucket);
+  }
   return sources;
 }
 
