@@ -98,7 +98,10 @@ async function sizeBucket(name: Buffer, bucket: InPlaceBucket, pageBytes: number
     const started = packer.add(key, valueBytes, keyBytes);
     if (small !== undefined && (started || packer.openPageBytes > inlineBytesMax)) small = undefined;
     small?.push({ key: Buffer.from(key.subarray(0, keyBytes)), value: smallValue!, isBucket: false });
-    [key, previous, previousBytes] = [previous, key, keyBytes];
+    const swap = previous;
+    previous = key;
+    key = swap;
+    previousBytes = keyBytes;
     return ++keyCount % PLAN_YIELD_ENTRIES !== 0;
   };
   let from: Buffer | undefined;
