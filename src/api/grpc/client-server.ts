@@ -73,14 +73,15 @@ export class ClientServer {
     const kv = kvServiceImplementation(server, logger, guard);
     grpcServer.addService(kvDefinition, kv);
     grpcServer.addService(withSafeDecoding(ClusterService, maxReceiveBytes), clusterServiceImplementation(server, logger, guard));
-    grpcServer.addService(withSafeDecoding(MaintenanceService, maxReceiveBytes), maintenanceServiceImplementation(server, logger, guard));
+    // Lock, Campaign and Observe may wait without end, and a snapshot on a client that stopped
+    // reading; closing ends them so a stop need not wait out its grace period.
+    const blockingCalls = new AbortController();
+    grpcServer.addService(withSafeDecoding(MaintenanceService, maxReceiveBytes), maintenanceServiceImplementation(server, logger, guard, blockingCalls.signal));
     grpcServer.addService(withSafeDecoding(WatchService, maxReceiveBytes), watchServiceImplementation(server, logger, guard));
     const leaseDefinition = withSafeDecoding(LeaseService, maxReceiveBytes);
     const lease = leaseServiceImplementation(server, logger, guard);
     grpcServer.addService(leaseDefinition, lease);
     grpcServer.addService(withSafeDecoding(AuthService, maxReceiveBytes), authServiceImplementation(server, logger, guard, server.bcryptCost));
-    // Lock, Campaign and Observe may wait without end; closing ends them so a stop need not wait out its grace period.
-    const blockingCalls = new AbortController();
     grpcServer.addService(withSafeDecoding(ElectionService, maxReceiveBytes), electionServiceImplementation(server, logger, blockingCalls.signal, guard));
     grpcServer.addService(withSafeDecoding(LockService, maxReceiveBytes), lockServiceImplementation(server, logger, blockingCalls.signal, guard));
     answerUnknownMethodsLikeGo(grpcServer);

@@ -27,7 +27,8 @@ import { unary } from './unary-handler.js';
 
 const NEVER_COMPACTED_REVISION = -1n;
 
-export function maintenanceServiceImplementation(server: EtcdServer, logger: Logger, guard: GuardedServer): UntypedServiceImplementation {
+/** `stopping` ends a snapshot stream whose client stopped reading, so the server's read view can close. */
+export function maintenanceServiceImplementation(server: EtcdServer, logger: Logger, guard: GuardedServer, stopping?: AbortSignal): UntypedServiceImplementation {
   // etcd's authMaintenanceServer: hashes, snapshots and defragmentation need root; status and alarms are open.
   const admin = async (call: CallCredentials): Promise<void> => guard.checkAdmin(await guard.gate.callerOf(call));
   return {
@@ -47,7 +48,7 @@ export function maintenanceServiceImplementation(server: EtcdServer, logger: Log
       serverStream<SnapshotRequest, SnapshotResponse>(logger, 'Snapshot', async function* () {
         await admin(call);
         yield* server.snapshot();
-      })(call),
+      }, stopping)(call),
     defragment: unary<DefragmentRequest, DefragmentResponse>(logger, 'Defragment', async (_request, call) => {
       await admin(call);
       return server.defragment();
