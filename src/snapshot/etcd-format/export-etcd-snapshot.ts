@@ -1,11 +1,8 @@
 // Writes our backend as an etcd snapshot: a bbolt file with etcd's ten buckets,
 // readable by `etcdctl snapshot status|restore` and by etcd itself.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { BUCKET_NAMES, type Backend, type BackendEntry, type BucketName } from '../../backend/backend.js';
 import { bucketSlices } from '../../backend/bucket-slices.js';
-import { LmdbBackend, type PointInTimeReader } from '../../backend/lmdb-backend.js';
+import type { PointInTimeReader } from '../../backend/lmdb-backend.js';
 import { inPlaceOf, type InPlaceBucket } from '../../bbolt/in-place-bucket.js';
 import { writeBbolt, type BboltWriteSummary, type KeyValueStream } from '../../bbolt/bbolt-writer.js';
 import { appendSnapshotDigest } from './snapshot-digest.js';
@@ -24,24 +21,10 @@ export interface EtcdExportOptions {
 
 /**
  * The backend must not change while this runs (each bucket is read in slices);
- * for a live server use exportLiveEtcdSnapshot.
+ * a live server streams etcdSnapshotChunks (one read transaction) instead.
  */
 export async function exportEtcdSnapshot(backend: Backend, path: string, options: EtcdExportOptions = {}): Promise<BboltWriteSummary> {
   return writeExport((name) => bucketSlices(backend, name, EXPORT_SCAN_KEYS), path, options);
-}
-
-/** Exports a point-in-time view, so a server keeps writing while the snapshot is made. */
-export async function exportLiveEtcdSnapshot(backend: Backend, path: string, options: EtcdExportOptions = {}): Promise<BboltWriteSummary> {
-  if (backend instanceof LmdbBackend) {
-    // One lmdb read transaction is the point in time: nothing is copied first.
-    const reader = await backend.pointInTimeReader();
-    try {
-      return await writeExport((name) => [reader.entries(name)], path, options);
-    } finally {
-      reader.close();
-    }
-  }
-  return exportCopy(backend, path, options);
 }
 
 type EntryPairs = Iterable<readonly [Buffer, Buffer]> | Iterable<BackendEntry>;
@@ -65,23 +48,6 @@ async function writeExport(read: (bucket: BucketName) => Iterable<EntryPairs>, p
   const summary = await writeBbolt(path, buckets);
   if (options.digest ?? true) await appendSnapshotDigest(path);
   return summary;
-}
-
-/** Any other backend: a committed copy, opened as lmdb and exported from there. */
-async function exportCopy(backend: Backend, path: string, options: EtcdExportOptions): Promise<BboltWriteSummary> {
-  const dir = await mkdtemp(join(tmpdir(), 'etcd-ts-export-'));
-  try {
-    const copyPath = join(dir, 'db');
-    await backend.copyTo(copyPath, false);
-    const copy = LmdbBackend.open(copyPath);
-    try {
-      return await exportEtcdSnapshot(copy, path, options);
-    } finally {
-      await copy.close();
-    }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 /** The bucket's entries (in slices or in one stream), without etcd-ts's own meta keys. */
