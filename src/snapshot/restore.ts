@@ -2,7 +2,7 @@
 // backend keeps every key, revision and lease, but forgets the old raft log: its
 // applied index is reset so the new member's log starts from nothing, as etcdutl's
 // restore starts a new cluster.
-import { access, mkdir, open, rm } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkBackendFile } from '../server/backend-file-check.js';
 import { clearBucket } from '../backend/bucket-slices.js';
@@ -14,21 +14,13 @@ import { extractDatabase } from './extract-db.js';
 import { importEtcdSnapshot } from './etcd-format/import-etcd-snapshot.js';
 import { isBboltFile } from './etcd-format/is-bbolt-file.js';
 import { SnapshotFileError, verifySnapshotDigest, type SnapshotLayout } from './snapshot-file.js';
+import { pathExists } from '../util/path-exists.js';
 
 export interface RestoreOptions {
   readonly snapshotPath: string;
   readonly dataDir: string;
   readonly walDir: string | null;
   readonly skipHashCheck: boolean;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 interface RestoredBackend {
@@ -62,8 +54,8 @@ async function openRestoredBackend(snapshotPath: string, layout: SnapshotLayout,
 }
 
 export async function restoreSnapshot(options: RestoreOptions): Promise<{ revision: number }> {
-  if (await exists(options.dataDir)) throw new SnapshotFileError(`data-dir "${options.dataDir}" exists`);
-  if (options.walDir !== null && (await exists(options.walDir))) throw new SnapshotFileError(`wal-dir "${options.walDir}" exists`);
+  if (await pathExists(options.dataDir)) throw new SnapshotFileError(`data-dir "${options.dataDir}" exists`);
+  if (options.walDir !== null && (await pathExists(options.walDir))) throw new SnapshotFileError(`wal-dir "${options.walDir}" exists`);
   const layout = await verifySnapshotDigest(options.snapshotPath, options.skipHashCheck);
   try {
     return await restoreInto(options, layout);

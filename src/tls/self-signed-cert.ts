@@ -6,10 +6,11 @@ import {
   SubjectAlternativeNameExtension, X509CertificateGenerator,
 } from '@peculiar/x509';
 import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
+import { pathExists } from '../util/path-exists.js';
 
 /** --self-signed-cert-validity counts years of this length (as etcd's). */
 export const SELF_SIGNED_CERT_YEAR_MS = 365 * 24 * 60 * 60 * 1000;
@@ -25,14 +26,6 @@ export interface SelfSignedFiles {
   readonly keyFile: string;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Host names (no ports, no brackets) of the given URLs; IPs and names both become SANs. */
 export function certificateHosts(urls: readonly URL[]): string[] {
@@ -47,7 +40,7 @@ export async function ensureSelfSignedCert(
   dir: string, hosts: readonly string[], forPeers: boolean, validityYears: number, logger: Logger,
 ): Promise<SelfSignedFiles> {
   const files = { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') };
-  if ((await exists(files.certFile)) && (await exists(files.keyFile))) return files;
+  if ((await pathExists(files.certFile)) && (await pathExists(files.keyFile))) return files;
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const keys = await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']);
   const serial = randomBytes(SERIAL_NUMBER_BYTES);
