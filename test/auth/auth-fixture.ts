@@ -3,7 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { AuthService, WatchRequest, WatchService, type WatchResponse } from '../../src/generated/etcdserverpb/rpc.js';
 import { etcdctlOk } from '../support/etcdctl.js';
-import type { UnaryMethod } from '../support/grpc-raw.js';
+import { unary, type UnaryMethod } from '../support/grpc-raw.js';
 
 export const ROOT = { name: 'root', password: 'root-pw' };
 export const ALICE = { name: 'alice', password: 'alice-pw' };
@@ -38,21 +38,7 @@ export function withToken(token: string | undefined): grpc.Metadata {
 }
 
 export function call<Req, Res>(client: grpc.Client, method: UnaryMethod<Req, Res>, request: Req, token?: string): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(
-      method.path,
-      method.requestSerialize,
-      method.responseDeserialize,
-      request,
-      withToken(token),
-      { deadline: Date.now() + CALL_TIMEOUT_MS },
-      (error: grpc.ServiceError | null, response?: Res) => {
-        if (error) reject(error);
-        else if (response === undefined) reject(new Error(`${method.path}: empty response`));
-        else resolve(response);
-      },
-    );
-  });
+  return unary(client, method, request, CALL_TIMEOUT_MS, withToken(token));
 }
 
 export async function login(client: grpc.Client, user: { name: string; password: string }): Promise<string> {

@@ -23,15 +23,21 @@ export function rawClient(endpoint: string): grpc.Client {
   });
 }
 
-/** `deadlineMs` is short for tests that measure how soon a cluster answers again. */
-export function unary<Req, Res>(client: grpc.Client, method: UnaryMethod<Req, Res>, request: Req, deadlineMs = CALL_TIMEOUT_MS): Promise<Res> {
+/** `deadlineMs` is short for tests that measure how soon a cluster answers again; `metadata` carries tokens. */
+export function unary<Req, Res>(
+  client: grpc.Client,
+  method: UnaryMethod<Req, Res>,
+  request: Req,
+  deadlineMs = CALL_TIMEOUT_MS,
+  metadata: grpc.Metadata = new grpc.Metadata(),
+): Promise<Res> {
   return new Promise((resolve, reject) => {
     client.makeUnaryRequest(
       method.path,
       method.requestSerialize,
       method.responseDeserialize,
       request,
-      new grpc.Metadata(),
+      metadata,
       { deadline: Date.now() + deadlineMs },
       (error: grpc.ServiceError | null, response?: Res) => {
         if (error) reject(error);

@@ -6,25 +6,17 @@
 // as the watcher saw it, and the watcher must have seen every revision exactly once, in order.
 // Used by test/cluster/partition-faults.test.ts (short) and scripts/partition-soak.mjs (long).
 import { setTimeout as sleep } from 'node:timers/promises';
-import type * as grpc from '@grpc/grpc-js';
 import { ClusterProcess } from './cluster-process.js';
 import { agreedLeader, memberStatuses } from './cluster-status.js';
-import { rawClient, unary, type UnaryMethod } from '../../support/grpc-raw.js';
-import {
-  Compare_CompareResult,
-  Compare_CompareTarget,
-  KVService,
-  PutRequest,
-  RangeRequest,
-  TxnRequest,
-} from '../../../src/generated/etcdserverpb/rpc.js';
+import { rawClient, unary } from '../../support/grpc-raw.js';
+import { KVService, PutRequest, RangeRequest } from '../../../src/generated/etcdserverpb/rpc.js';
+import { call, nowNs, runKvClient, type Recorder } from './kv-workload.js';
 import { Etcd } from '../../../src/client/index.js';
-import { checkKvHistory, type KvOperation, type KvValue } from '../../../src/linearizability/index.js';
+import { checkKvHistory, type KvOperation } from '../../../src/linearizability/index.js';
 import { seededRandom, type SeededRandom } from '../../../src/util/seeded-random.js';
 
 const KEYS = ['f/a', 'f/b', 'f/c'];
 const CALL_DEADLINE_MS = 1_000;
-const CLIENT_PAUSE_MS = 10;
 const FAULT_GAP_MS = 2_000;
 const FAULT_LENGTH_MS = 3_000;
 const SETTLE_DEADLINE_MS = 20_000;
@@ -54,72 +46,6 @@ export interface PartitionRunReport {
   readonly watchedRevisions: number;
   /** The checker's verdict: true, false (an anomaly is listed) or 'unknown' (budget ran out). */
   readonly linearizable: boolean | 'unknown';
-}
-
-const nowNs = (): number => Number(process.hrtime.bigint());
-
-function call<Req, Res>(client: grpc.Client, method: UnaryMethod<Req, Res>, request: Req): Promise<Res> {
-  return unary(client, method, request, CALL_DEADLINE_MS);
-}
-
-interface Recorder {
-  readonly ops: KvOperation[];
-  readonly ackedWriteTimesNs: number[];
-}
-
-async function oneOperation(client: grpc.Client, clientId: number, seq: number, random: SeededRandom, recorder: Recorder, lastSeen: Map<string, KvValue>): Promise<boolean> {
-  const key = KEYS[random.int(0, KEYS.length - 1)] ?? 'f/a';
-  const roll = random.next();
-  const value = `c${clientId}-${seq}`;
-  const expected = lastSeen.get(key) ?? null;
-  const invokeTimeNs = nowNs();
-  try {
-    if (roll < 0.4) {
-      const response = await call(client, KVService.range, RangeRequest.fromPartial({ key: Buffer.from(key) }));
-      const seen = response.kvs[0]?.value.toString() ?? null;
-      lastSeen.set(key, seen);
-      recorder.ops.push({ kind: 'read', clientId, key, input: null, output: { value: seen }, invokeTimeNs, returnTimeNs: nowNs() });
-    } else if (roll < 0.8) {
-      await call(client, KVService.put, PutRequest.fromPartial({ key: Buffer.from(key), value: Buffer.from(value) }));
-      const returnTimeNs = nowNs();
-      recorder.ops.push({ kind: 'write', clientId, key, input: { value }, output: {}, invokeTimeNs, returnTimeNs });
-      recorder.ackedWriteTimesNs.push(returnTimeNs);
-    } else {
-      const compare = expected === null
-        ? { key: Buffer.from(key), target: Compare_CompareTarget.VERSION, result: Compare_CompareResult.EQUAL, targetUnion: { $case: 'version' as const, value: 0n } }
-        : { key: Buffer.from(key), target: Compare_CompareTarget.VALUE, result: Compare_CompareResult.EQUAL, targetUnion: { $case: 'value' as const, value: Buffer.from(expected) } };
-      const response = await call(client, KVService.txn, TxnRequest.fromPartial({
-        compare: [compare],
-        success: [{ request: { $case: 'requestPut', value: { key: Buffer.from(key), value: Buffer.from(value) } } }],
-      }));
-      const returnTimeNs = nowNs();
-      recorder.ops.push({ kind: 'cas', clientId, key, input: { expected, value }, output: { ok: response.succeeded }, invokeTimeNs, returnTimeNs });
-      if (response.succeeded) recorder.ackedWriteTimesNs.push(returnTimeNs);
-    }
-    return true;
-  } catch {
-    // No answer: it may or may not have happened. Reads that never answered tell nothing.
-    if (roll >= 0.4 && roll < 0.8) recorder.ops.push({ kind: 'write', clientId, key, input: { value }, output: null, invokeTimeNs, returnTimeNs: null });
-    else if (roll >= 0.8) recorder.ops.push({ kind: 'cas', clientId, key, input: { expected, value }, output: null, invokeTimeNs, returnTimeNs: null });
-    return false;
-  }
-}
-
-async function runClient(clientId: number, seed: number, endpoints: readonly string[], stopAt: number, recorder: Recorder): Promise<void> {
-  const random = seededRandom(seed * 1000 + clientId);
-  const lastSeen = new Map<string, KvValue>();
-  let endpointIndex = clientId % endpoints.length;
-  let client = rawClient(endpoints[endpointIndex] ?? '');
-  for (let seq = 0; Date.now() < stopAt; seq++) {
-    const answered = await oneOperation(client, clientId, seq, random, recorder, lastSeen);
-    if (!answered) {
-      client.close();
-      endpointIndex = (endpointIndex + 1) % endpoints.length;
-      client = rawClient(endpoints[endpointIndex] ?? '');
-    }
-    await sleep(CLIENT_PAUSE_MS);
-  }
-  client.close();
 }
 
 /** The member every running member follows now (a short wait for an election). */
@@ -281,7 +207,7 @@ export async function runPartitionFaults(options: PartitionRunOptions): Promise<
     const stopAt = Date.now() + options.durationMs;
     const [firstFaultNs] = await Promise.all([
       nemesis(cluster, options.seed, stopAt, faults, log),
-      ...Array.from({ length: options.clients }, (_, id) => runClient(id, options.seed, cluster.endpoints(), stopAt, recorder)),
+      ...Array.from({ length: options.clients }, (_, id) => runKvClient({ clientId: id, seed: options.seed, endpoints: cluster.endpoints(), keys: KEYS, stopAt, recorder })),
     ]);
     const endNs = nowNs();
     await healEverything(cluster);
