@@ -7,7 +7,9 @@ import {
   type RangeResponse,
 } from '../generated/etcdserverpb/rpc.js';
 import type { KeyValue } from '../generated/mvccpb/kv.js';
+import { encodedRangeResponse } from '../mvcc/encoded-range-response.js';
 import type { ReadView } from '../mvcc/kv-view.js';
+import { assert } from '../util/assert.js';
 import { compareBigints } from './key-range.js';
 
 type KvComparator = (a: KeyValue, b: KeyValue) => number;
@@ -18,6 +20,7 @@ type KvComparator = (a: KeyValue, b: KeyValue) => number;
  * from the view when the requested revision is not readable.
  */
 export function applyRange(view: ReadView, req: RangeRequest): RangeResponse {
+  if (forwardsRecords(req)) return rangeOfRecords(view, req);
   const result = view.range(req.key, req.rangeEnd, {
     revision: readRevision(req.revision),
     limit: fetchLimit(req),
@@ -35,6 +38,41 @@ export function applyRange(view: ReadView, req: RangeRequest): RangeResponse {
   if (req.keysOnly) kvs = kvs.map((kv) => ({ ...kv, value: Buffer.alloc(0) }));
   // etcd counts every key in the range at the revision, before filters and limit.
   return { header: undefined, kvs, more, count: BigInt(result.count) };
+}
+
+/**
+ * A plain range (key order, no filters, whole keys) answers with the keys exactly
+ * as stored, so it hands on the stored records undecoded; the rest need the fields.
+ */
+function forwardsRecords(req: RangeRequest): boolean {
+  return (
+    !req.keysOnly &&
+    !req.countOnly &&
+    req.sortOrder === SortOrder.NONE &&
+    req.sortTarget === SortTarget.KEY &&
+    req.minModRevision === 0n &&
+    req.maxModRevision === 0n &&
+    req.minCreateRevision === 0n &&
+    req.maxCreateRevision === 0n
+  );
+}
+
+/** applyRange for a request forwardsRecords accepts: the same keys, more and count. */
+function rangeOfRecords(view: ReadView, req: RangeRequest): RangeResponse {
+  const result = view.range(req.key, req.rangeEnd, {
+    revision: readRevision(req.revision),
+    limit: fetchLimit(req),
+    countOnly: false,
+    encoded: true,
+  });
+  let records = result.records;
+  assert(records !== undefined, 'an encoded range returned no records');
+  let more = false;
+  if (req.limit > 0n && BigInt(records.length) > req.limit) {
+    records = records.slice(0, Number(req.limit));
+    more = true;
+  }
+  return encodedRangeResponse(records, more, BigInt(result.count));
 }
 
 /** etcd reads at the current revision for any revision <= 0. */

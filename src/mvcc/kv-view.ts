@@ -11,11 +11,19 @@ export interface RangeOptions {
   readonly limit: number;
   /** Count only; kvs come back empty. */
   readonly countOnly: boolean;
+  /**
+   * Return the keys as their stored mvccpb.KeyValue records in `records`, not
+   * decoded in `kvs` (which comes back empty): a caller that only forwards them
+   * skips a decode and a re-encode per key.
+   */
+  readonly encoded?: boolean;
 }
 
 export interface RangeResult {
   /** Live keys at the revision, ascending by key bytes, at most `limit`. */
   readonly kvs: KeyValue[];
+  /** With options.encoded: the same keys' stored mvccpb.KeyValue records, in the same order. */
+  readonly records?: Buffer[];
   /** How many live keys the range holds at the revision, regardless of limit. */
   readonly count: number;
   /** The revision the read was served at. */

@@ -25,9 +25,14 @@ export function toBuffer(bytes: Uint8Array): Buffer {
 
 /** The stored record of a live put; the index guarantees it exists. */
 export function readKv(backend: Backend, rev: Revision): KeyValue {
+  return KeyValue.decode(readRecord(backend, rev));
+}
+
+/** readKv's bytes, undecoded: the mvccpb.KeyValue encoding etcd stores. */
+function readRecord(backend: Backend, rev: Revision): Buffer {
   const value = backend.get('key', revisionBytes(rev.main, rev.sub));
   assert(value !== undefined, `key index points at missing revision ${rev.main}.${rev.sub}`);
-  return KeyValue.decode(value);
+  return value;
 }
 
 /** Like readKv, but undefined if the record is gone (compacted history). */
@@ -57,6 +62,9 @@ export function rangeAt(
     count++;
     if (!options.countOnly && revs.length < limit) revs.push(at.modified);
   });
+  if (options.encoded === true) {
+    return { kvs: [], records: revs.map((r) => readRecord(state.backend, r)), count, revision: viewRevision };
+  }
   const kvs = revs.map((r) => readKv(state.backend, r));
   return { kvs, count, revision: viewRevision };
 }

@@ -12,7 +12,7 @@ import { AuthGate } from '../../auth/auth-gate.js';
 import { GuardedServer } from '../../auth/guarded-server.js';
 import { leaseKeysOf } from '../../auth/lease-keys.js';
 import { authServiceImplementation } from './auth-service.js';
-import { AuthService, ClusterService, KVService, LeaseService, MaintenanceService, WatchService } from '../../generated/etcdserverpb/rpc.js';
+import { AuthService, ClusterService, LeaseService, MaintenanceService, WatchService } from '../../generated/etcdserverpb/rpc.js';
 import { ElectionService } from '../../generated/v3electionpb/v3election.js';
 import { LockService } from '../../generated/v3lockpb/v3lock.js';
 import type { Logger } from '../../log/logger.js';
@@ -21,7 +21,7 @@ import type { EtcdServer } from '../../server/etcd-server.js';
 import { GRACEFUL_STOP_TIMEOUT_MS, GRPC_OVERHEAD_BYTES } from '../../server/server-options.js';
 import { clusterServiceImplementation } from './cluster-service.js';
 import { electionServiceImplementation } from './election-service.js';
-import { kvServiceImplementation } from './kv-service.js';
+import { kvServiceDefinition, kvServiceImplementation } from './kv-service.js';
 import { leaseServiceImplementation } from './lease-service.js';
 import { lockServiceImplementation } from './lock-service.js';
 import { maintenanceServiceImplementation } from './maintenance-service.js';
@@ -69,7 +69,7 @@ export class ClientServer {
     }, metrics.grpc);
     // Every service reaches the server through the auth wrapper (a pass-through while auth is off).
     const guard = new GuardedServer(new AuthGate(server.auth, server.tokens, options.clientCertAuth ?? false, () => server.readBarrier()), server, leaseKeysOf(server.lessor));
-    const kvDefinition = withSafeDecoding(KVService, maxReceiveBytes);
+    const kvDefinition = kvServiceDefinition(maxReceiveBytes);
     const kv = kvServiceImplementation(server, logger, guard);
     grpcServer.addService(kvDefinition, kv);
     grpcServer.addService(withSafeDecoding(ClusterService, maxReceiveBytes), clusterServiceImplementation(server, logger, guard));

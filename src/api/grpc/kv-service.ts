@@ -2,6 +2,7 @@
 // server, map errors. Headers are filled by the server, which knows the revision.
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { checkDeleteRequest, checkPutRequest, checkRangeRequest, checkTxnRequest } from '../../apply/validate-request.js';
+import { KVService } from '../../generated/etcdserverpb/rpc.js';
 import type {
   CompactionRequest,
   CompactionResponse,
@@ -17,7 +18,15 @@ import type {
 import type { Logger } from '../../log/logger.js';
 import type { GuardedServer } from '../../auth/guarded-server.js';
 import type { EtcdServer } from '../../server/etcd-server.js';
+import { serializeRangeResponse } from '../../mvcc/encoded-range-response.js';
+import { withSafeDecoding } from './service-definition.js';
 import { unary } from './unary-handler.js';
+
+/** The KV service definition, whose Range replies embed stored records undecoded (see encoded-range-response). */
+export function kvServiceDefinition(maxReceiveBytes: number): ReturnType<typeof withSafeDecoding<typeof KVService>> {
+  const definition = withSafeDecoding(KVService, maxReceiveBytes);
+  return { ...definition, range: { ...definition.range, responseSerialize: serializeRangeResponse } };
+}
 
 export function kvServiceImplementation(server: EtcdServer, logger: Logger, guard: GuardedServer): UntypedServiceImplementation {
   return {
