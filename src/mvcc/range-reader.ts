@@ -6,7 +6,7 @@ import { KeyValue } from '../generated/mvccpb/kv.js';
 import { assert } from '../util/assert.js';
 import { toIndexRange, type KeyIndex } from './key-index.js';
 import type { RangeOptions, RangeResult } from './kv-view.js';
-import { revisionBytes, type Revision } from './revision.js';
+import { REVISION_BYTES, revisionBytes, writeRevisionBytes, type Revision } from './revision.js';
 
 /** What a range needs from the store, read at call time. */
 export interface StoreState {
@@ -28,9 +28,16 @@ export function readKv(backend: Backend, rev: Revision): KeyValue {
   return KeyValue.decode(readRecord(backend, rev));
 }
 
+/**
+ * The lookup key of every record read: a get keeps no reference to its key, and
+ * reads run one at a time on the event loop, so one buffer serves them all.
+ */
+const lookupKey = Buffer.alloc(REVISION_BYTES);
+
 /** readKv's bytes, undecoded: the mvccpb.KeyValue encoding etcd stores. */
 function readRecord(backend: Backend, rev: Revision): Buffer {
-  const value = backend.get('key', revisionBytes(rev.main, rev.sub));
+  writeRevisionBytes(lookupKey, rev.main, rev.sub);
+  const value = backend.get('key', lookupKey);
   assert(value !== undefined, `key index points at missing revision ${rev.main}.${rev.sub}`);
   return value;
 }

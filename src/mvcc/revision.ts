@@ -24,11 +24,16 @@ function readUint64(buf: Buffer, offset: number): number {
 
 export function revisionBytes(main: number, sub: number, tombstone = false): Buffer {
   const buf = Buffer.allocUnsafe(tombstone ? TOMBSTONE_REVISION_BYTES : REVISION_BYTES);
+  writeRevisionBytes(buf, main, sub);
+  if (tombstone) buf[17] = TOMBSTONE_MARK_BYTE;
+  return buf;
+}
+
+/** Writes a live revision's REVISION_BYTES into `buf` (a reused lookup key needs no allocation). */
+export function writeRevisionBytes(buf: Buffer, main: number, sub: number): void {
   writeUint64(buf, main, 0);
   buf[8] = SEPARATOR_BYTE;
   writeUint64(buf, sub, 9);
-  if (tombstone) buf[17] = TOMBSTONE_MARK_BYTE;
-  return buf;
 }
 
 export function parseRevisionMain(bytes: Buffer): number {
