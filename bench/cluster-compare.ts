@@ -5,17 +5,12 @@
 import { ClusterServers, CLUSTER_MEMBERS } from './cluster-servers.js';
 import type { LoadArgs } from './cli-args.js';
 import { runLoad } from './load-runner.js';
-import { serverAvailable, type ServerBinaries, type ServerKind } from './server-process.js';
+import { loadSettings, runRounds, type CompareOptions } from './compare.js';
+import type { ServerBinaries, ServerKind } from './server-process.js';
 import type { Spec } from './spec-table.js';
-import { summarize, type RoundResult, type SpecSummary } from './summary.js';
+import type { RoundResult, SpecSummary } from './summary.js';
 
-export interface ClusterCompareOptions extends LoadArgs {
-  specs: Spec[];
-  servers: ServerKind[];
-  rounds: number;
-  binaries: ServerBinaries;
-  log: (line: string) => void;
-}
+export type ClusterCompareOptions = CompareOptions;
 
 export interface ClusterCompareOutcome {
   members: number;
@@ -31,12 +26,7 @@ async function runOnFreshCluster(kind: ServerKind, spec: Spec, load: LoadArgs, b
     const result = await runLoad({
       endpoints: cluster.endpoints,
       spec: { ...spec, clusterSize: CLUSTER_MEMBERS },
-      durationS: load.durationS,
-      total: load.total,
-      warmupS: load.warmupS,
-      ratePerS: load.ratePerS,
-      connsPerWorker: load.connsPerWorker,
-      transport: load.transport,
+      ...loadSettings(load),
       // The members' usage is summed here instead: runLoad follows one process.
       serverPid: undefined,
     });
@@ -51,23 +41,10 @@ async function runOnFreshCluster(kind: ServerKind, spec: Spec, load: LoadArgs, b
 }
 
 export async function compareClusters(opts: ClusterCompareOptions): Promise<ClusterCompareOutcome> {
-  const skippedServers = opts.servers.filter((k) => !serverAvailable(k, opts.binaries));
-  const servers = opts.servers.filter((k) => !skippedServers.includes(k));
-  for (const k of skippedServers) opts.log(`skipping ${k}: binary not found`);
-  const rounds: RoundResult[] = [];
-  for (const spec of opts.specs) {
-    for (let round = 1; round <= opts.rounds; round += 1) {
-      for (const server of servers) {
-        opts.log(`cluster spec ${spec.name} round ${round}/${opts.rounds}: ${CLUSTER_MEMBERS} x ${server}`);
-        try {
-          rounds.push({ spec: spec.name, round, server, result: await runOnFreshCluster(server, spec, opts, opts.binaries), error: undefined });
-        } catch (err) {
-          const error = err instanceof Error ? err.message : String(err);
-          opts.log(`  failed: ${error.split('\n')[0]}`);
-          rounds.push({ spec: spec.name, round, server, result: undefined, error });
-        }
-      }
-    }
-  }
-  return { members: CLUSTER_MEMBERS, rounds, summaries: opts.specs.map((s) => summarize(s.name, rounds)), skippedServers };
+  const outcome = await runRounds(
+    opts,
+    (server, spec) => runOnFreshCluster(server, spec, opts, opts.binaries),
+    (spec, round, server) => `cluster spec ${spec.name} round ${round}: ${CLUSTER_MEMBERS} x ${server}`,
+  );
+  return { members: CLUSTER_MEMBERS, ...outcome };
 }

@@ -20,29 +20,38 @@ export interface CompareOutcome {
   skippedServers: ServerKind[];
 }
 
+/** The load generator's settings for a round, from the command line's load arguments. */
+export function loadSettings(load: LoadArgs): Pick<RunOptions, 'durationS' | 'total' | 'warmupS' | 'ratePerS' | 'connsPerWorker' | 'transport'> {
+  return {
+    durationS: load.durationS,
+    total: load.total,
+    warmupS: load.warmupS,
+    ratePerS: load.ratePerS,
+    connsPerWorker: load.connsPerWorker,
+    transport: load.transport,
+  };
+}
+
 /** One fresh server, one spec, then the server and its data are gone. */
 export async function runOnFreshServer(kind: ServerKind, spec: Spec, load: LoadArgs, bins: ServerBinaries): Promise<RoundResult['result']> {
   if (spec.clusterSize !== 1) throw new Error(`spec ${spec.name} needs ${spec.clusterSize} members; only single members are started today`);
   const server = await ServerProcess.start(kind, bins);
   try {
-    const opts: RunOptions = {
-      endpoints: [server.endpoint],
-      spec,
-      durationS: load.durationS,
-      total: load.total,
-      warmupS: load.warmupS,
-      ratePerS: load.ratePerS,
-      connsPerWorker: load.connsPerWorker,
-      transport: load.transport,
-      serverPid: server.pid,
-    };
-    return await runLoad(opts);
+    return await runLoad({ endpoints: [server.endpoint], spec, ...loadSettings(load), serverPid: server.pid });
   } finally {
     await server.stop();
   }
 }
 
-export async function compare(opts: CompareOptions): Promise<CompareOutcome> {
+/**
+ * Every spec, round after round, each server in turn on something fresh (`runOne` starts and
+ * stops it), so drift in the machine's load hits all; a failed round is kept with its error.
+ */
+export async function runRounds(
+  opts: CompareOptions,
+  runOne: (server: ServerKind, spec: Spec) => Promise<RoundResult['result']>,
+  label: (spec: Spec, round: string, server: ServerKind) => string,
+): Promise<CompareOutcome> {
   const skippedServers = opts.servers.filter((k) => !serverAvailable(k, opts.binaries));
   const servers = opts.servers.filter((k) => !skippedServers.includes(k));
   for (const k of skippedServers) opts.log(`skipping ${k}: binary not found`);
@@ -50,9 +59,9 @@ export async function compare(opts: CompareOptions): Promise<CompareOutcome> {
   for (const spec of opts.specs) {
     for (let round = 1; round <= opts.rounds; round += 1) {
       for (const server of servers) {
-        opts.log(`spec ${spec.name} round ${round}/${opts.rounds}: ${server}`);
+        opts.log(label(spec, `${round}/${opts.rounds}`, server));
         try {
-          const result = await runOnFreshServer(server, spec, opts, opts.binaries);
+          const result = await runOne(server, spec);
           rounds.push({ spec: spec.name, round, server, result, error: undefined });
         } catch (err) {
           const error = err instanceof Error ? err.message : String(err);
@@ -63,4 +72,8 @@ export async function compare(opts: CompareOptions): Promise<CompareOutcome> {
     }
   }
   return { rounds, summaries: opts.specs.map((s) => summarize(s.name, rounds)), skippedServers };
+}
+
+export function compare(opts: CompareOptions): Promise<CompareOutcome> {
+  return runRounds(opts, (server, spec) => runOnFreshServer(server, spec, opts, opts.binaries), (spec, round, server) => `spec ${spec.name} round ${round}: ${server}`);
 }
