@@ -436,9 +436,9 @@ export class EtcdServer {
   /** Renewals and TTL reads run on the leader after every committed entry is applied, as etcd's waitAppliedIndex. */
   async leaseLeaderBarrier(): Promise<void> {
     if (this.stopping) throw new EtcdError('Stopped');
-    const raft = this.driver.node.status();
-    if (raft.lead !== this.memberId) throw new EtcdError(raft.lead === 0n ? 'NoLeader' : 'NotLeader');
-    await this.applied.waitFor(raft.commit);
+    const node = this.driver.node;
+    if (node.lead !== this.memberId) throw new EtcdError(node.lead === 0n ? 'NoLeader' : 'NotLeader');
+    await this.applied.waitFor(node.commitIndex);
   }
 
   // ---- Cluster and maintenance ----------------------------------------------
@@ -513,7 +513,7 @@ export class EtcdServer {
     const membership = this.storage.membership;
     await moveLeader({
       memberId: this.memberId,
-      currentLeader: () => this.driver.node.status().lead,
+      currentLeader: () => this.driver.node.lead,
       isVotingMember: (id) => membership.get(id)?.isLearner === false,
       transferLeadership: (_leader, to) => {
         this.driver.node.transferLeadership(to);
@@ -639,7 +639,7 @@ export class EtcdServer {
     const id = this.requestIds.next();
     const context = ConfChangeContext.encode({ requestId: id, member }).finish();
     const type = confChangeTypeFor(kind, member.isLearner);
-    const term = this.driver.node.status().term;
+    const term = this.driver.node.term;
     return (await this.submitAndWait(id, term, () => this.driver.node.proposeConfChange({ type, memberId: member.ID, context }))) as Member[];
   }
 
@@ -788,7 +788,7 @@ export class EtcdServer {
   private compactionTarget(): CompactionTarget {
     return {
       currentRevision: () => this.storage.store.currentRevision,
-      isLeader: () => this.driver.node.status().lead === this.memberId,
+      isLeader: () => this.isLeader(),
       compact: async (revision) => {
         await this.compact({ revision: BigInt(revision), physical: false });
       },
