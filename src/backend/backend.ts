@@ -27,6 +27,13 @@ export interface BackendOptions {
   readonly batchIntervalMs?: number;
 }
 
+/**
+ * Reads a value where the backend holds it: `value`'s first `valueBytes` bytes,
+ * valid only during the call (the next read may overwrite them). A reader must
+ * not read the backend again before it returns.
+ */
+export type InPlaceReader = (value: Uint8Array, valueBytes: number) => void;
+
 export interface BackendEntry {
   readonly key: Buffer;
   readonly value: Buffer;
@@ -39,6 +46,11 @@ export interface BackendEntry {
  */
 export interface Backend {
   get(bucket: BucketName, key: Buffer): Buffer | undefined;
+  /**
+   * Hands `key`'s value to `read` without copying it out (see InPlaceReader);
+   * false, without calling `read`, if the key is absent.
+   */
+  readInPlace(bucket: BucketName, key: Buffer, read: InPlaceReader): boolean;
   put(bucket: BucketName, key: Buffer, value: Buffer): void;
   delete(bucket: BucketName, key: Buffer): void;
   /**

@@ -9,6 +9,7 @@ import {
   type BackendEntry,
   type BackendOptions,
   type BucketName,
+  type InPlaceReader,
 } from './backend.js';
 import { OrderedMap } from './ordered-map.js';
 
@@ -23,8 +24,9 @@ export type WriteBatch = Map<BucketName, OrderedMap<PendingWrite>>;
 
 /** What a durable store must offer under the batching layer. */
 export interface CommittedStore {
-  /** `k` is `key` as a 'latin1' string, passed so it is converted once. */
-  get(bucket: BucketName, key: Buffer, k: string): Buffer | undefined;
+  get(bucket: BucketName, key: Buffer): Buffer | undefined;
+  /** Backend.readInPlace on the committed entries. */
+  readInPlace(bucket: BucketName, key: Buffer, read: InPlaceReader): boolean;
   /** Committed entries with start <= key < end, ascending; lazily produced. */
   scan(bucket: BucketName, start: Buffer, end: Buffer | undefined): Iterable<BackendEntry>;
   /** Applies the whole batch atomically; resolves when durable. */
@@ -78,10 +80,29 @@ export class BatchingBackend implements Backend {
   }
 
   get(bucket: BucketName, key: Buffer): Buffer | undefined {
-    const k = key.toString('latin1');
-    const p = this.pending.get(bucket)?.get(k) ?? this.inflight?.get(bucket)?.get(k);
+    const p = this.uncommittedWrite(bucket, key);
     if (p !== undefined) return p.value ?? undefined;
-    return this.store.get(bucket, key, k);
+    return this.store.get(bucket, key);
+  }
+
+  readInPlace(bucket: BucketName, key: Buffer, read: InPlaceReader): boolean {
+    const p = this.uncommittedWrite(bucket, key);
+    if (p === undefined) return this.store.readInPlace(bucket, key, read);
+    if (p.value === null) return false;
+    read(p.value, p.value.length);
+    return true;
+  }
+
+  /**
+   * The newest pending or committing write of `key`, if any. Most reads find no
+   * writes waiting in their bucket and skip converting the key to a string.
+   */
+  private uncommittedWrite(bucket: BucketName, key: Buffer): PendingWrite | undefined {
+    const top = this.pending.get(bucket);
+    const mid = this.inflight?.get(bucket);
+    if ((top === undefined || top.size === 0) && (mid === undefined || mid.size === 0)) return undefined;
+    const k = key.toString('latin1');
+    return top?.get(k) ?? mid?.get(k);
   }
 
   put(bucket: BucketName, key: Buffer, value: Buffer): void {

@@ -4,7 +4,7 @@
 import { renameSync, rmSync, statSync } from 'node:fs';
 import { open, type Database, type RootDatabase, type Transaction } from 'lmdb';
 import { assert } from '../util/assert.js';
-import { BUCKET_NAMES, type BackendEntry, type BackendOptions, type BucketName } from './backend.js';
+import { BUCKET_NAMES, type BackendEntry, type BackendOptions, type BucketName, type InPlaceReader } from './backend.js';
 import { BatchingBackend, type CommittedStore, type WriteBatch } from './batching-backend.js';
 
 /** Named databases the environment may hold: the buckets plus room to grow. */
@@ -105,6 +105,13 @@ class LmdbStore implements CommittedStore {
     const copy = Buffer.allocUnsafe(view.length);
     copy.set(subarrayOf.call(view, 0, view.length));
     return copy;
+  }
+
+  readInPlace(bucket: BucketName, key: Buffer, read: InPlaceReader): boolean {
+    const view = this.db(bucket).getBinaryFast(key);
+    if (view === undefined) return false;
+    read(view, view.length);
+    return true;
   }
 
   *scan(bucket: BucketName, start: Buffer, end: Buffer | undefined): Iterable<BackendEntry> {

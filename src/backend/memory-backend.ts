@@ -1,7 +1,7 @@
 // A backend held in memory, for the embedded test server and unit tests. It
 // batches like the disk backend, so a test can drop uncommitted writes with
 // committedCopy() to see what a crash would have kept.
-import type { BackendEntry, BackendOptions, BucketName } from './backend.js';
+import type { BackendEntry, BackendOptions, BucketName, InPlaceReader } from './backend.js';
 import { BatchingBackend, type CommittedStore, type WriteBatch } from './batching-backend.js';
 import { OrderedMap } from './ordered-map.js';
 
@@ -12,8 +12,15 @@ class MemoryStore implements CommittedStore {
   readonly buckets = new Map<BucketName, OrderedMap<BackendEntry>>();
   private bytes = 0;
 
-  get(bucket: BucketName, _key: Buffer, k: string): Buffer | undefined {
-    return this.buckets.get(bucket)?.get(k)?.value;
+  get(bucket: BucketName, key: Buffer): Buffer | undefined {
+    return this.buckets.get(bucket)?.get(key.toString('latin1'))?.value;
+  }
+
+  readInPlace(bucket: BucketName, key: Buffer, read: InPlaceReader): boolean {
+    const value = this.get(bucket, key);
+    if (value === undefined) return false;
+    read(value, value.length);
+    return true;
   }
 
   *scan(bucket: BucketName, start: Buffer, end: Buffer | undefined): Iterable<BackendEntry> {

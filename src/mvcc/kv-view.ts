@@ -3,6 +3,7 @@
 // the one event-loop thread, so a view is consistent for as long as the caller
 // holds it without awaiting.
 import type { Event, KeyValue } from '../generated/mvccpb/kv.js';
+import type { PackedRecords } from './packed-records.js';
 
 export interface RangeOptions {
   /** Revision to read at; 0 reads at the view's own revision. */
@@ -23,7 +24,7 @@ export interface RangeResult {
   /** Live keys at the revision, ascending by key bytes, at most `limit`. */
   readonly kvs: KeyValue[];
   /** With options.encoded: the same keys' stored mvccpb.KeyValue records, in the same order. */
-  readonly records?: Buffer[];
+  readonly records?: PackedRecords;
   /** How many live keys the range holds at the revision, regardless of limit. */
   readonly count: number;
   /** The revision the read was served at. */

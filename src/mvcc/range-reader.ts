@@ -6,6 +6,7 @@ import { KeyValue } from '../generated/mvccpb/kv.js';
 import { assert } from '../util/assert.js';
 import { toIndexRange, type KeyIndex } from './key-index.js';
 import type { RangeOptions, RangeResult } from './kv-view.js';
+import { RecordPacker, type PackedRecords } from './packed-records.js';
 import { REVISION_BYTES, revisionBytes, writeRevisionBytes, type Revision } from './revision.js';
 
 /** What a range needs from the store, read at call time. */
@@ -42,6 +43,17 @@ function readRecord(backend: Backend, rev: Revision): Buffer {
   return value;
 }
 
+/** The stored records of `revs`, in order, each copied once from where the backend holds it. */
+function packRecords(backend: Backend, revs: readonly Revision[]): PackedRecords {
+  const packer = new RecordPacker(revs.length);
+  for (const rev of revs) {
+    writeRevisionBytes(lookupKey, rev.main, rev.sub);
+    const found = backend.readInPlace('key', lookupKey, packer.append);
+    assert(found, `key index points at missing revision ${rev.main}.${rev.sub}`);
+  }
+  return packer.finish();
+}
+
 /** Like readKv, but undefined if the record is gone (compacted history). */
 export function tryReadKv(backend: Backend, rev: Revision): KeyValue | undefined {
   const value = backend.get('key', revisionBytes(rev.main, rev.sub));
@@ -70,7 +82,7 @@ export function rangeAt(
     if (!options.countOnly && revs.length < limit) revs.push(at.modified);
   });
   if (options.encoded === true) {
-    return { kvs: [], records: revs.map((r) => readRecord(state.backend, r)), count, revision: viewRevision };
+    return { kvs: [], records: packRecords(state.backend, revs), count, revision: viewRevision };
   }
   const kvs = revs.map((r) => readKv(state.backend, r));
   return { kvs, count, revision: viewRevision };

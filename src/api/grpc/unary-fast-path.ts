@@ -11,6 +11,12 @@ import { Metadata, status, type handleUnaryCall, type sendUnaryData, type Server
 
 /** gRPC frame: 1 byte compressed flag, 4 bytes big-endian length. */
 const FRAME_HEADER_BYTES = 5;
+/**
+ * Replies up to this size are copied behind their frame header and written once;
+ * larger ones are written after it as they are, which saves copying (and
+ * allocating) a large reply again for the price of one more stream write.
+ */
+const FRAME_COPY_BYTES_MAX = 16 * 1024;
 /** grpc-js's grpc-timeout grammar and units. */
 const DEADLINE_PATTERN = /(\d{1,8})\s*([HMSmun])/;
 const DEADLINE_UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
@@ -166,17 +172,13 @@ class FastUnaryCall extends EventEmitter {
     }
     this.finished = true;
     this.clearDeadline();
-    const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
-    frame[0] = 0;
-    frame.writeUInt32BE(payload.length, 1);
-    payload.copy(frame, FRAME_HEADER_BYTES);
     const stream = this.stream;
     const custom = this.responseMetadata?.toHttp2Headers() ?? null;
     stream.respond(custom === null ? RESPONSE_HEADERS : { ...RESPONSE_HEADERS, ...custom }, { waitForTrailers: true });
     stream.once('wantTrailers', () => {
       stream.sendTrailers({ 'grpc-status': String(status.OK), 'grpc-message': 'OK', ...trailer?.toHttp2Headers() });
     });
-    stream.end(frame);
+    writeMessage(stream, payload);
   }
 
   /** A status with no message: grpc-js's trailers-only response. */
@@ -246,6 +248,24 @@ class FastUnaryCall extends EventEmitter {
   getMetricsRecorder(): never {
     throw new Error('per-request metric recording is not enabled on this server');
   }
+}
+
+/** Writes `payload` as the stream's one gRPC message (uncompressed) and ends the stream. */
+function writeMessage(stream: ServerHttp2Stream, payload: Buffer): void {
+  const small = payload.length <= FRAME_COPY_BYTES_MAX;
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + (small ? payload.length : 0));
+  frame[0] = 0;
+  frame.writeUInt32BE(payload.length, 1);
+  if (small) {
+    payload.copy(frame, FRAME_HEADER_BYTES);
+    stream.end(frame);
+    return;
+  }
+  // Corked, both go out in one write to the session.
+  stream.cork();
+  stream.write(frame);
+  stream.end(payload);
+  stream.uncork();
 }
 
 /** The one message of a unary request body, or grpc-js's status for a body without exactly one. */

@@ -1,0 +1,184 @@
+// Stored mvccpb.KeyValue records packed back to back as RangeResponse `kvs`
+// entries (field tag, length, record), ready to be copied into a reply. A range
+// copies each record once, straight from where the backend holds it, instead
+// of into a Buffer of its own per key.
+import { KeyValue } from '../generated/mvccpb/kv.js';
+import type { InPlaceReader } from '../backend/backend.js';
+import { assert } from '../util/assert.js';
+
+const subarrayOf = Uint8Array.prototype.subarray;
+/** RangeResponse field 2 (kvs), wire type 2 (length-delimited): (2 << 3) | 2. */
+export const KVS_FIELD_TAG = 0x12;
+const KVS_FIELD_TAG_BYTES = 1;
+const VARINT_PAYLOAD_BITS = 7;
+const VARINT_PAYLOAD_MASK = 0x7f;
+const VARINT_CONTINUE_BIT = 0x80;
+/** A record length is a uint32: at most 5 varint bytes. */
+const LENGTH_VARINT_BYTES_MAX = 5;
+/** Records are packed into chunks of about this size (a record larger than it gets a chunk of its own). */
+const CHUNK_BYTES = 64 * 1024;
+/** How large the first chunk is guessed per expected record, before any range was seen. */
+const ENTRY_BYTES_GUESS_INITIAL = 128;
+
+/**
+ * The average entry size of the last packed range: the next range sizes its first
+ * chunk from it, so a typical range fills one buffer with little to spare.
+ */
+let entryBytesGuess = ENTRY_BYTES_GUESS_INITIAL;
+
+/** Records `first` .. `end - 1` of a packing, as a read-only list. */
+export class PackedRecords {
+  constructor(
+    /** The packed bytes, in order; no entry spans two parts. */
+    private readonly parts: readonly Buffer[],
+    /** Where each record's entry ends, as an offset into the concatenated parts. */
+    private readonly ends: readonly number[],
+    private readonly first: number,
+    private readonly end: number,
+  ) {
+    assert(first >= 0 && first <= end && end <= ends.length, 'packed records window out of range');
+  }
+
+  get length(): number {
+    return this.end - this.first;
+  }
+
+  /** Bytes of the entries (tags and lengths included). */
+  get byteLength(): number {
+    return this.endOffset - this.startOffset;
+  }
+
+  /** Records start..end of this list (as Array.prototype.slice, without negative indexes). */
+  slice(start: number, end: number = this.length): PackedRecords {
+    const from = this.first + Math.min(Math.max(start, 0), this.length);
+    const to = this.first + Math.min(Math.max(end, 0), this.length);
+    return new PackedRecords(this.parts, this.ends, from, Math.max(from, to));
+  }
+
+  /** Copies the entries into `out` at `offset`; returns the offset after them. */
+  copyTo(out: Buffer, offset: number): number {
+    let at = offset;
+    this.forEachPart((part, from, to) => {
+      at += part.copy(out, at, from, to);
+    });
+    return at;
+  }
+
+  /** The records decoded, in order. */
+  decode(): KeyValue[] {
+    const kvs: KeyValue[] = [];
+    this.forEachPart((part, from, to) => {
+      // Each pass consumes one whole entry, so the part's length bounds the loop.
+      for (let at = from; at < to; ) {
+        assert(part[at] === KVS_FIELD_TAG, 'packed record without its field tag');
+        const { value: recordBytes, next } = readVarint(part, at + KVS_FIELD_TAG_BYTES);
+        kvs.push(KeyValue.decode(part.subarray(next, next + recordBytes)));
+        at = next + recordBytes;
+      }
+    });
+    return kvs;
+  }
+
+  private get startOffset(): number {
+    return this.first === 0 ? 0 : (this.ends[this.first - 1] as number);
+  }
+
+  private get endOffset(): number {
+    return this.end === 0 ? 0 : (this.ends[this.end - 1] as number);
+  }
+
+  /** Calls `visit` with each part's bytes inside the window, in order. */
+  private forEachPart(visit: (part: Buffer, from: number, to: number) => void): void {
+    const start = this.startOffset;
+    const end = this.endOffset;
+    let partStart = 0;
+    for (const part of this.parts) {
+      const partEnd = partStart + part.length;
+      if (partEnd > start && partStart < end) visit(part, Math.max(start, partStart) - partStart, Math.min(end, partEnd) - partStart);
+      if (partEnd >= end) break;
+      partStart = partEnd;
+    }
+  }
+}
+
+/** Packs records as a range reads them; `append` is an InPlaceReader, so each is copied once. */
+export class RecordPacker {
+  private readonly parts: Buffer[] = [];
+  private readonly ends: number[] = [];
+  private chunk: Buffer | null = null;
+  private chunkUsed = 0;
+  /** Bytes in the parts already closed. */
+  private closedBytes = 0;
+
+  /** expectedRecords: how many records the range will append, to size the first chunk. */
+  constructor(private readonly expectedRecords: number) {}
+
+  readonly append: InPlaceReader = (value, valueBytes) => {
+    const entryBytes = KVS_FIELD_TAG_BYTES + varintBytes(valueBytes) + valueBytes;
+    let chunk = this.chunk;
+    if (chunk === null || this.chunkUsed + entryBytes > chunk.length) chunk = this.newChunk(entryBytes);
+    let at = this.chunkUsed;
+    chunk[at++] = KVS_FIELD_TAG;
+    at = writeVarint(chunk, at, valueBytes);
+    // `value` may be longer than valueBytes, so a view of exactly the record is copied
+    // (Buffer's copy makes such a view too, and trusts `length`, which lmdb-js overrides).
+    chunk.set(subarrayOf.call(value, 0, valueBytes), at);
+    at += valueBytes;
+    this.chunkUsed = at;
+    this.ends.push(this.closedBytes + at);
+  };
+
+  /** The records appended so far; the packer must not be used after. */
+  finish(): PackedRecords {
+    this.closeChunk();
+    const count = this.ends.length;
+    if (count > 0) entryBytesGuess = Math.ceil(this.closedBytes / count);
+    return new PackedRecords(this.parts, this.ends, 0, count);
+  }
+
+  private newChunk(entryBytes: number): Buffer {
+    this.closeChunk();
+    const remaining = Math.max(this.expectedRecords - this.ends.length, 1);
+    const guessBytes = this.parts.length === 0 ? Math.min(CHUNK_BYTES, remaining * entryBytesGuess) : CHUNK_BYTES;
+    const chunk = Buffer.allocUnsafe(Math.max(entryBytes, guessBytes));
+    this.chunk = chunk;
+    this.chunkUsed = 0;
+    return chunk;
+  }
+
+  private closeChunk(): void {
+    if (this.chunk === null || this.chunkUsed === 0) return;
+    this.parts.push(this.chunk.subarray(0, this.chunkUsed));
+    this.closedBytes += this.chunkUsed;
+    this.chunk = null;
+    this.chunkUsed = 0;
+  }
+}
+
+function varintBytes(value: number): number {
+  let bytes = 1;
+  for (let rest = value >>> VARINT_PAYLOAD_BITS; rest !== 0 && bytes < LENGTH_VARINT_BYTES_MAX; rest >>>= VARINT_PAYLOAD_BITS) bytes++;
+  return bytes;
+}
+
+function writeVarint(out: Buffer, offset: number, value: number): number {
+  let rest = value >>> 0;
+  let at = offset;
+  for (let i = 1; i < LENGTH_VARINT_BYTES_MAX && rest > VARINT_PAYLOAD_MASK; i++) {
+    out[at++] = (rest & VARINT_PAYLOAD_MASK) | VARINT_CONTINUE_BIT;
+    rest >>>= VARINT_PAYLOAD_BITS;
+  }
+  out[at++] = rest;
+  return at;
+}
+
+function readVarint(bytes: Buffer, offset: number): { value: number; next: number } {
+  let value = 0;
+  let at = offset;
+  for (let i = 0; i < LENGTH_VARINT_BYTES_MAX; i++) {
+    const byte = bytes[at++] as number;
+    value += (byte & VARINT_PAYLOAD_MASK) * 2 ** (VARINT_PAYLOAD_BITS * i);
+    if ((byte & VARINT_CONTINUE_BIT) === 0) break;
+  }
+  return { value, next: at };
+}
