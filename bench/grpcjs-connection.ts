@@ -1,7 +1,15 @@
 // A load connection over grpc-js: its own channel (a local subchannel pool forces a separate
 // TCP connection) sending pre-encoded unary requests and counting, not decoding, the replies.
 import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
-import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS, MESSAGE_BYTES_MAX, type CallOutcome, type LoadConnection } from './load-connection.js';
+import {
+  CALL_TIMEOUT_MS,
+  CONNECT_TIMEOUT_MS,
+  MESSAGE_BYTES_MAX,
+  type CallOutcome,
+  type LoadConnection,
+  type LoadStream,
+  type StreamHandlers,
+} from './load-connection.js';
 
 const identity = (b: Buffer): Buffer => b;
 
@@ -44,6 +52,20 @@ export class GrpcJsConnection implements LoadConnection {
         (err: ServiceError | null, reply?: Buffer) => (err || !reply ? reject(err ?? new Error('empty reply')) : resolve(reply)),
       );
     });
+  }
+
+  openStream(path: string, handlers: StreamHandlers): LoadStream {
+    const call = this.client.makeBidiStreamRequest<Buffer, Buffer>(path, identity, identity);
+    call.on('data', (m: Buffer) => handlers.onMessage(m));
+    let ended = false;
+    const end = (outcome: CallOutcome): void => {
+      if (ended) return;
+      ended = true;
+      handlers.onEnd(outcome);
+    };
+    call.on('error', (err: ServiceError) => end(statusName(err.code)));
+    call.on('status', (s: { code: number }) => end(s.code === status.OK ? 'OK' : statusName(s.code)));
+    return { send: (payload) => void (call.writable && call.write(payload)), close: () => call.cancel() };
   }
 
   close(): void {

@@ -2,7 +2,16 @@
 // request, length-prefixed messages, status from trailers (or headers for trailers-only replies).
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import { statusName } from './grpcjs-connection.js';
-import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS, MESSAGE_BYTES_MAX, type CallOutcome, type LoadConnection } from './load-connection.js';
+import { FrameSplitter, framed } from './grpc-frames.js';
+import {
+  CALL_TIMEOUT_MS,
+  CONNECT_TIMEOUT_MS,
+  MESSAGE_BYTES_MAX,
+  type CallOutcome,
+  type LoadConnection,
+  type LoadStream,
+  type StreamHandlers,
+} from './load-connection.js';
 
 /** Per-stream and per-session receive windows large enough for a 1,000-key range reply. */
 const STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
@@ -92,6 +101,25 @@ export class Http2Connection implements LoadConnection {
     const body = Buffer.concat(chunks);
     if (body.length < GRPC_PREFIX_BYTES) throw new Error(`${path}: reply shorter than its gRPC prefix`);
     return body.subarray(GRPC_PREFIX_BYTES, GRPC_PREFIX_BYTES + body.readUInt32BE(1));
+  }
+
+  openStream(path: string, handlers: StreamHandlers): LoadStream {
+    const stream = this.session.request({
+      [constants.HTTP2_HEADER_METHOD]: 'POST',
+      [constants.HTTP2_HEADER_PATH]: path,
+      [constants.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
+      te: 'trailers',
+    });
+    const splitter = new FrameSplitter(MESSAGE_BYTES_MAX);
+    const onMessage = (m: Buffer): void => handlers.onMessage(m);
+    stream.on('data', (chunk: Buffer) => splitter.push(chunk, onMessage));
+    void this.outcomeOf(stream, undefined).then((outcome) => handlers.onEnd(outcome));
+    return {
+      send: (payload) => void (stream.writable && stream.write(framed(payload))),
+      close: () => {
+        if (!stream.destroyed) stream.close(constants.NGHTTP2_CANCEL);
+      },
+    };
   }
 
   close(): void {

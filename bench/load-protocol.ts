@@ -9,8 +9,12 @@ export interface WorkerClient {
   connection: number;
 }
 
+/** What a worker's clients do: unary requests, watch (watchers or the paced writers), keep-alives. */
+export type WorkerRole = 'unary' | 'watcher' | 'watch-writer' | 'lease-keep-alive';
+
 export interface WorkerSetup {
   workerId: number;
+  role: WorkerRole;
   transport: Transport;
   /** One endpoint per connection of this worker. */
   endpoints: string[];
@@ -24,6 +28,27 @@ export interface WorkerSetup {
   clientRatePerS: number | undefined;
   /** Requests each client sends after warm-up in count mode; undefined in duration mode. */
   clientQuota: number[] | undefined;
+  /** Watch loads: where writers publish each put's revision and ack time for the watchers. */
+  ackRing: SharedArrayBuffer | undefined;
+  /** Watch loads: watchers in the whole spec (a writer needs it to count expected events). */
+  watchers: number;
+  /** Lease keep-alive loads: the pre-granted lease ids; client c renews ids c, c + clients, ... */
+  leaseIds: bigint[] | undefined;
+}
+
+/** What the watch roles count besides the main histogram (send -> event for watchers). */
+export interface WatchTally {
+  /** Watchers: events whose put was due in the measured window. */
+  delivered: number;
+  /** Watchers: put-ack -> event in µs (0 when the event arrived before the writer saw the ack). */
+  ackHistogram: HistogramData;
+  eventsBeforeAck: number;
+  /** Writers: puts due in the measured window and acknowledged. */
+  putsAcked: number;
+  /** Writers: events those puts should produce (the watchers of each put's key). */
+  expected: number;
+  /** Writers: put latency (due -> ack) in µs. */
+  putHistogram: HistogramData;
 }
 
 /** Absolute wall-clock times (epoch ms) so that all workers share one timeline. */
@@ -46,6 +71,7 @@ export interface WorkerResult {
   lateStarts: number;
   /** Clients that stopped early after too many failures in a row. */
   clientsGaveUp: number;
+  watch: WatchTally | undefined;
 }
 
 export type WorkerMessage =

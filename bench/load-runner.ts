@@ -6,7 +6,9 @@ import { Histogram, type HistogramData, type Percentiles } from './histogram.js'
 import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS, type Transport } from './load-connection.js';
 import { preload } from './preload.js';
 import { sampleProcess, type ProcSample } from './proc-stats.js';
-import type { WorkerGo, WorkerMessage, WorkerResult, WorkerSetup } from './load-protocol.js';
+import type { WorkerGo, WorkerMessage, WorkerResult, WorkerRole, WorkerSetup } from './load-protocol.js';
+import type { Preloaded } from './preload.js';
+import { AckRing } from './watch-load.js';
 import type { Spec } from './spec-table.js';
 
 /** Count mode stops anyway after this long. */
@@ -58,6 +60,52 @@ export interface RunResult {
   server: ServerUsage | undefined;
   /** One-minute load average when the run ended: other work on the machine skews every figure. */
   hostLoad1m: number;
+  /** Watch specs: throughput and the main latency are delivered events and put-send -> event. */
+  watch: WatchRunSummary | undefined;
+}
+
+export interface WatchRunSummary {
+  putsAcked: number;
+  /** Events the acknowledged puts should produce (each put times the watchers of its key). */
+  expectedEvents: number;
+  deliveredEvents: number;
+  deliveredFraction: number;
+  /** Events that reached a watcher before their writer saw the put's ack (counted as 0 ms ack -> event). */
+  eventsBeforeAck: number;
+  ackToEvent: Percentiles;
+  ackToEventHistogram: HistogramData;
+  /** Put latency of the writers, due -> ack. */
+  put: Percentiles;
+}
+
+/** Adds up the watch counters of watchers and writers; undefined when the run was not a watch. */
+export function mergeWatch(results: readonly WorkerResult[]): WatchRunSummary | undefined {
+  const tallies = results.flatMap((r) => (r.watch ? [r.watch] : []));
+  if (tallies.length === 0) return undefined;
+  const ack = new Histogram();
+  const put = new Histogram();
+  let putsAcked = 0;
+  let expectedEvents = 0;
+  let deliveredEvents = 0;
+  let eventsBeforeAck = 0;
+  for (const t of tallies) {
+    ack.merge(t.ackHistogram);
+    put.merge(t.putHistogram);
+    putsAcked += t.putsAcked;
+    expectedEvents += t.expected;
+    deliveredEvents += t.delivered;
+    eventsBeforeAck += t.eventsBeforeAck;
+  }
+  return {
+    putsAcked,
+    expectedEvents,
+    deliveredEvents,
+    deliveredFraction: expectedEvents > 0 ? deliveredEvents / expectedEvents : 0,
+    eventsBeforeAck,
+    ackToEvent: ack.percentiles(),
+    ackToEventHistogram: ack.toData(),
+    put: put.percentiles(),
+  };
 }
 
 /** Under tsx (tests) this module is a .ts file and so is its worker. */
@@ -72,37 +120,83 @@ function newLoadWorker(setup: WorkerSetup): Worker {
   return new Worker(bootstrap, { eval: true, workerData: setup });
 }
 
-/** Splits clients over connections round-robin and connections over workers in groups. */
-export function planWorkers(opts: RunOptions): WorkerSetup[] {
+/** Watch writers use connections of their own, apart from the watchers'. */
+const WATCH_WRITER_CONNS = 2;
+
+/** One group of clients of the same role, spread over its own connections. */
+interface ClientGroup {
+  role: WorkerRole;
+  clients: number;
+  conns: number;
+  ratePerS: number | undefined;
+  firstWorkerId: number;
+  firstConnection: number;
+}
+
+interface SharedSetup {
+  ackRing: SharedArrayBuffer | undefined;
+  leaseIds: bigint[] | undefined;
+}
+
+/** Splits a group's clients over its connections round-robin and connections over workers in groups. */
+function planGroup(opts: RunOptions, group: ClientGroup, shared: SharedSetup): WorkerSetup[] {
   const { spec } = opts;
-  const conns = Math.max(1, Math.min(spec.conns, spec.clients));
-  const workerCount = Math.ceil(conns / Math.max(1, opts.connsPerWorker));
+  const conns = Math.max(1, Math.min(group.conns, group.clients));
+  const perWorker = Math.max(1, opts.connsPerWorker);
+  const workerCount = Math.ceil(conns / perWorker);
   const quotaOf = (clientId: number): number | undefined =>
-    opts.total === undefined ? undefined : Math.floor(opts.total / spec.clients) + (clientId < opts.total % spec.clients ? 1 : 0);
+    opts.total === undefined ? undefined : Math.floor(opts.total / group.clients) + (clientId < opts.total % group.clients ? 1 : 0);
   const setups: WorkerSetup[] = [];
   for (let w = 0; w < workerCount; w += 1) {
-    const first = w * opts.connsPerWorker;
-    const own = Array.from({ length: Math.min(opts.connsPerWorker, conns - first) }, (_, i) => first + i);
+    const first = w * perWorker;
+    const own = Array.from({ length: Math.min(perWorker, conns - first) }, (_, i) => first + i);
     const clients = [];
-    for (let c = 0; c < spec.clients; c += 1) {
+    for (let c = 0; c < group.clients; c += 1) {
       const conn = c % conns;
       if (conn >= first && conn < first + own.length) clients.push({ clientId: c, connection: conn - first });
     }
     setups.push({
-      workerId: w,
+      workerId: group.firstWorkerId + w,
+      role: group.role,
       transport: opts.transport,
-      endpoints: own.map((k) => opts.endpoints[k % opts.endpoints.length] ?? ''),
-      firstConnectionIndex: first,
+      endpoints: own.map((k) => opts.endpoints[(group.firstConnection + k) % opts.endpoints.length] ?? ''),
+      firstConnectionIndex: group.firstConnection + first,
       clients,
-      totalClients: spec.clients,
+      totalClients: group.clients,
       operation: spec.operation,
       valueBytes: spec.valueBytes,
       keySpace: spec.keySpace,
-      clientRatePerS: opts.ratePerS === undefined ? undefined : opts.ratePerS / spec.clients,
+      clientRatePerS: group.ratePerS === undefined ? undefined : group.ratePerS / group.clients,
       clientQuota: opts.total === undefined ? undefined : clients.map((c) => quotaOf(c.clientId) ?? 0),
+      ackRing: shared.ackRing,
+      watchers: spec.operation.kind === 'watch' ? spec.clients : 0,
+      leaseIds: shared.leaseIds,
     });
   }
   return setups;
+}
+
+/**
+ * The workers of a run: the spec's clients (unary, keep-alive or watchers) over its connections;
+ * a watch spec adds paced writers on connections of their own, at the event rate (or --rate).
+ */
+export function planWorkers(opts: RunOptions, preloaded: Preloaded = { leaseIds: undefined }): WorkerSetup[] {
+  const { spec } = opts;
+  const op = spec.operation;
+  const role: WorkerRole = op.kind === 'watch' ? 'watcher' : op.kind === 'lease-keep-alive' ? 'lease-keep-alive' : 'unary';
+  const shared: SharedSetup = { ackRing: op.kind === 'watch' ? AckRing.allocate() : undefined, leaseIds: preloaded.leaseIds };
+  const main: ClientGroup = { role, clients: spec.clients, conns: spec.conns, ratePerS: op.kind === 'watch' ? undefined : opts.ratePerS, firstWorkerId: 0, firstConnection: 0 };
+  const setups = planGroup(opts, main, shared);
+  if (op.kind !== 'watch') return setups;
+  const writers: ClientGroup = {
+    role: 'watch-writer',
+    clients: op.writers,
+    conns: WATCH_WRITER_CONNS,
+    ratePerS: opts.ratePerS ?? op.eventsPerS,
+    firstWorkerId: setups.length,
+    firstConnection: Math.min(spec.conns, spec.clients),
+  };
+  return [...setups, ...planGroup(opts, writers, shared)];
 }
 
 interface StartedWorker {
@@ -177,8 +271,9 @@ async function runWorkers(opts: RunOptions, setups: WorkerSetup[]): Promise<Meas
 }
 
 export async function runLoad(opts: RunOptions): Promise<RunResult> {
-  await preload(opts.endpoints[0] ?? '', opts.spec, opts.transport);
-  const setups = planWorkers(opts);
+  if (opts.spec.operation.kind === 'watch' && opts.total !== undefined) throw new Error('watch specs run for a duration, not a --total');
+  const preloaded = await preload(opts.endpoints[0] ?? '', opts.spec, opts.transport);
+  const setups = planWorkers(opts, preloaded);
   const measured = await runWorkers(opts, setups);
   return mergeResults(opts, setups.length, measured);
 }
@@ -196,6 +291,7 @@ function mergeResults(opts: RunOptions, workers: number, m: Measured): RunResult
     startMs = Math.min(startMs, r.measuredStartEpochMs);
     endMs = Math.max(endMs, r.lastEndEpochMs);
   }
+  const op = opts.spec.operation;
   const countMode = opts.total !== undefined;
   const measuredS = countMode || opts.durationS === undefined ? Math.max(0.001, (endMs - startMs) / 1000) : opts.durationS;
   const serverCpuS = m.serverBefore && m.serverAfter ? m.serverAfter.cpuS - m.serverBefore.cpuS : undefined;
@@ -206,8 +302,8 @@ function mergeResults(opts: RunOptions, workers: number, m: Measured): RunResult
     conns: Math.min(opts.spec.conns, opts.spec.clients),
     workers,
     transport: opts.transport,
-    mode: opts.ratePerS === undefined ? 'closed-loop' : 'fixed-rate',
-    ratePerS: opts.ratePerS,
+    mode: opts.ratePerS === undefined && op.kind !== 'watch' ? 'closed-loop' : 'fixed-rate',
+    ratePerS: opts.ratePerS ?? (op.kind === 'watch' ? op.eventsPerS : undefined),
     measuredS,
     okCount,
     errorCount: Object.values(errors).reduce((a, b) => a + b, 0),
@@ -223,6 +319,7 @@ function mergeResults(opts: RunOptions, workers: number, m: Measured): RunResult
       clientsGaveUp: m.results.reduce((a, r) => a + r.clientsGaveUp, 0),
     },
     hostLoad1m: loadavg()[0] ?? 0,
+    watch: mergeWatch(m.results),
     server:
       serverCpuS === undefined || !m.serverAfter
         ? undefined

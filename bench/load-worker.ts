@@ -1,33 +1,21 @@
 // A load worker thread: owns a few connections and the clients that use them, runs the
 // closed-loop or paced schedule it was given, and posts its merged latency histogram back.
+// Unary clients live here; watch and lease keep-alive clients in their own files.
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { Histogram } from './histogram.js';
 import type { LoadConnection } from './load-connection.js';
+import { keepAliveClients } from './lease-keepalive-load.js';
 import { openConnection } from './open-connection.js';
 import { requestFactory } from './request-factory.js';
 import type { WorkerGo, WorkerMessage, WorkerResult, WorkerSetup } from './load-protocol.js';
+import { openWatchers, watchWriters } from './watch-load.js';
+import { countError, newTally, resultOf, type ClientsRun, type Tally } from './worker-tally.js';
+import { localMs, pacerFor, sleep, waitTurn } from './worker-pacing.js';
 
 /** Hard cap on requests per client, whatever the duration. */
 const CLIENT_REQUESTS_MAX = 50_000_000;
 /** A client gives up after this many failures in a row: the server is gone, not slow. */
 const CLIENT_CONSECUTIVE_ERRORS_MAX = 1_000;
-
-interface Tally {
-  histogram: Histogram;
-  okCount: number;
-  errors: Record<string, number>;
-  lastEndMs: number;
-  lateStarts: number;
-  gaveUp: number;
-}
-
-/** Local performance.now() value of an epoch time, so timers and latencies use one monotonic clock. */
-function localMs(epochMs: number): number {
-  return epochMs - performance.timeOrigin;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function runClient(
   setup: WorkerSetup,
@@ -40,27 +28,18 @@ async function runClient(
   if (!client) return;
   const connection = connections[client.connection];
   if (!connection) throw new Error(`client ${client.clientId} has no connection ${client.connection}`);
+  if (setup.operation.kind === 'watch' || setup.operation.kind === 'lease-keep-alive') throw new Error(`${setup.operation.kind} is not a unary load`);
   const next = requestFactory(setup.operation, setup, client.clientId + 1);
-  const startMs = localMs(go.startEpochMs);
+  const pacer = pacerFor(localMs(go.startEpochMs), setup.clientRatePerS, client.clientId, setup.totalClients);
   const measureMs = localMs(go.measureEpochMs);
   const stopMs = localMs(go.stopEpochMs);
   const quota = setup.clientQuota?.[index];
-  const intervalMs = setup.clientRatePerS ? 1000 / setup.clientRatePerS : 0;
-  // Stagger paced clients so their requests do not arrive in bursts.
-  const offsetMs = intervalMs * (client.clientId / setup.totalClients);
   let measured = 0;
   let failuresInRow = 0;
   for (let i = 0; i < CLIENT_REQUESTS_MAX; i += 1) {
     // Encoding is client work, kept out of the measured latency.
     const req = next();
-    let sentMs = performance.now();
-    if (intervalMs > 0) {
-      const dueMs = startMs + offsetMs + i * intervalMs;
-      if (dueMs > sentMs) await sleep(dueMs - sentMs);
-      else if (sentMs - dueMs > 1) tally.lateStarts += 1;
-      // Latency counts from when the request was due, so a stalled server cannot hide its queue.
-      sentMs = dueMs;
-    }
+    const sentMs = await waitTurn(pacer, i, () => (tally.lateStarts += 1));
     if (performance.now() >= stopMs || (quota !== undefined && measured >= quota)) break;
     const measuring = sentMs >= measureMs;
     const outcome = await connection.call(req.path, req.payload);
@@ -77,32 +56,39 @@ async function runClient(
       tally.okCount += 1;
       tally.histogram.record((endMs - sentMs) * 1000);
     } else {
-      tally.errors[outcome] = (tally.errors[outcome] ?? 0) + 1;
+      countError(tally, outcome);
     }
   }
 }
 
-async function runMeasured(setup: WorkerSetup, connections: LoadConnection[], go: WorkerGo): Promise<WorkerResult> {
-  const tally: Tally = { histogram: new Histogram(), okCount: 0, errors: {}, lastEndMs: 0, lateStarts: 0, gaveUp: 0 };
+/** Sets up what a role needs before "ready" (watches are created here) and returns its run. */
+async function prepare(setup: WorkerSetup, connections: LoadConnection[], tally: Tally): Promise<ClientsRun> {
+  switch (setup.role) {
+    case 'unary':
+      return async (go) => void (await Promise.all(setup.clients.map((_, i) => runClient(setup, i, connections, go, tally))));
+    case 'watcher':
+      return openWatchers(setup, connections, tally);
+    case 'watch-writer':
+      return watchWriters(setup, connections);
+    case 'lease-keep-alive':
+      return keepAliveClients(setup, connections, tally);
+  }
+}
+
+async function runMeasured(setup: WorkerSetup, run: ClientsRun, go: WorkerGo, tally: Tally): Promise<WorkerResult> {
   const startDelayMs = localMs(go.startEpochMs) - performance.now();
   if (startDelayMs > 0) await sleep(startDelayMs);
   const measureDelayMs = localMs(go.measureEpochMs) - performance.now();
   let eluStart = performance.eventLoopUtilization();
   const eluTimer = setTimeout(() => (eluStart = performance.eventLoopUtilization()), Math.max(0, measureDelayMs));
-  await Promise.all(setup.clients.map((_, i) => runClient(setup, i, connections, go, tally)));
+  // Watchers listen on after the stop for late events; their utilisation counts until the stop.
+  let eluAtStop: number | undefined;
+  const stopTimer = setTimeout(() => (eluAtStop = performance.eventLoopUtilization(eluStart).utilization), Math.max(0, localMs(go.stopEpochMs) - performance.now()));
+  await run(go, tally);
   clearTimeout(eluTimer);
-  const elu = performance.eventLoopUtilization(eluStart);
-  return {
-    workerId: setup.workerId,
-    histogram: tally.histogram.toData(),
-    okCount: tally.okCount,
-    errors: tally.errors,
-    measuredStartEpochMs: go.measureEpochMs,
-    lastEndEpochMs: tally.lastEndMs > 0 ? tally.lastEndMs + performance.timeOrigin : go.measureEpochMs,
-    eventLoopUtilization: elu.utilization,
-    lateStarts: tally.lateStarts,
-    clientsGaveUp: tally.gaveUp,
-  };
+  clearTimeout(stopTimer);
+  const elu = eluAtStop ?? performance.eventLoopUtilization(eluStart).utilization;
+  return resultOf(setup, go, tally, elu, performance.timeOrigin);
 }
 
 function post(message: WorkerMessage): void {
@@ -114,11 +100,13 @@ async function main(): Promise<void> {
   const connections = setup.endpoints.map((ep, i) => openConnection(setup.transport, ep, setup.firstConnectionIndex + i));
   try {
     await Promise.all(connections.map((c) => c.waitReady()));
+    const tally = newTally();
+    const run = await prepare(setup, connections, tally);
     const go = await new Promise<WorkerGo>((resolve) => {
       parentPort?.once('message', (m: WorkerGo) => resolve(m));
       post({ type: 'ready' });
     });
-    post({ type: 'done', result: await runMeasured(setup, connections, go) });
+    post({ type: 'done', result: await runMeasured(setup, run, go, tally) });
   } catch (err) {
     post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
   } finally {

@@ -27,6 +27,13 @@ export function formatRun(r: RunResult): string {
     `host load average (1 min) ${fmt(r.hostLoad1m)} on ${cpus().length} cpus`,
     `generator: cpu ${fmt(r.generator.cpuS)} s, worker event-loop utilisation max ${fmt(r.generator.eventLoopUtilizationMax)}, late starts ${r.generator.lateStarts}, clients gave up ${r.generator.clientsGaveUp}`,
   ];
+  if (r.watch) {
+    const w = r.watch;
+    lines.push(
+      `watch: throughput is delivered events/s and latency put-send->event; ${w.deliveredEvents}/${w.expectedEvents} events delivered (${fmt(w.deliveredFraction * 100, 2)}%) from ${w.putsAcked} puts`,
+      `  put-ack->event p50 ${fmt(w.ackToEvent.p50Ms, 3)} p90 ${fmt(w.ackToEvent.p90Ms, 3)} p99 ${fmt(w.ackToEvent.p99Ms, 3)} max ${fmt(w.ackToEvent.maxMs, 3)} ms (${w.eventsBeforeAck} events before their ack); put p50 ${fmt(w.put.p50Ms, 3)} p99 ${fmt(w.put.p99Ms, 3)} ms`,
+    );
+  }
   if (r.server) {
     lines.push(`server: cpu ${fmt(r.server.cpuS)} s (${fmt(r.server.cpuPerOpUs, 1)} µs/op), peak rss ${fmt(r.server.peakRssBytes / 2 ** 20, 1)} MiB`);
   }
@@ -46,6 +53,9 @@ const COMPARED: Array<[MetricName, string, number]> = [
   ['generatorCpuS', 'generator cpu s', 2],
   ['generatorEluMax', 'generator elu max', 2],
   ['hostLoad1m', 'host load avg 1m', 2],
+  ['ackP50Ms', 'put-ack->event p50 ms', 3],
+  ['ackP99Ms', 'put-ack->event p99 ms', 3],
+  ['deliveredFraction', 'delivered/expected', 4],
 ];
 
 export function formatSummary(s: SpecSummary): string {
@@ -53,6 +63,8 @@ export function formatSummary(s: SpecSummary): string {
   const ours = s.medians['etcd-ts'];
   const rows = [['spec ' + s.spec, `etcd (n=${etcd?.rounds ?? 0})`, `etcd-ts (n=${ours?.rounds ?? 0})`, 'etcd-ts/etcd']];
   for (const [key, label, digits] of COMPARED) {
+    // Metrics of one kind of spec (watch delivery) are left out of the others' tables.
+    if (!Number.isFinite(etcd?.[key] ?? Number.NaN) && !Number.isFinite(ours?.[key] ?? Number.NaN)) continue;
     rows.push([label, fmt(etcd?.[key], digits), fmt(ours?.[key], digits), fmt(s.ratios[key], 2)]);
   }
   return table(rows);

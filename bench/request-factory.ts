@@ -9,10 +9,11 @@ import {
   RangeRequest,
   TxnRequest,
 } from '../src/generated/etcdserverpb/rpc.js';
-import type { Operation } from './spec-table.js';
+import type { Operation, UnaryOperation } from './spec-table.js';
 
 export const KEY_PREFIX = 'bench/key/';
 export const RANGE_PREFIX = 'bench/prefix/';
+export const WATCH_PREFIX = 'bench/watch/';
 /** Zero-padded key indices keep keys sorted and equally long. */
 const KEY_INDEX_DIGITS = 10;
 
@@ -84,7 +85,7 @@ function encodeTxnPut(key: Buffer, value: Buffer): Buffer {
 }
 
 /** Returns a generator of requests for one client; constant requests are encoded once. */
-export function requestFactory(op: Operation, params: RequestParams, seed: number): () => EncodedRequest {
+export function requestFactory(op: UnaryOperation, params: RequestParams, seed: number): () => EncodedRequest {
   const random = seededRandom(seed);
   const value = benchValue(params.valueBytes);
   const randomKey = (): Buffer => keyOf(KEY_PREFIX, Math.floor(random() * params.keySpace));
@@ -112,6 +113,8 @@ export function preloadKeys(op: Operation): Buffer[] {
   switch (op.kind) {
     case 'put':
     case 'txn-put':
+    case 'watch':
+    case 'lease-keep-alive':
       return [];
     case 'range-key':
       return [singleRangeKey()];

@@ -25,6 +25,10 @@ export interface MedianSet {
   generatorCpuS: number;
   generatorEluMax: number;
   hostLoad1m: number;
+  /** Watch specs only (NaN otherwise): put-ack -> event latency and delivered / expected events. */
+  ackP50Ms: number;
+  ackP99Ms: number;
+  deliveredFraction: number;
 }
 
 export type MetricName = Exclude<keyof MedianSet, 'rounds'>;
@@ -32,12 +36,13 @@ export type MetricName = Exclude<keyof MedianSet, 'rounds'>;
 const METRIC_NAMES: readonly MetricName[] = [
   'throughputPerS', 'p50Ms', 'p90Ms', 'p99Ms', 'maxMs', 'errors',
   'serverCpuS', 'serverCpuPerOpUs', 'serverPeakRssMiB', 'generatorCpuS', 'generatorEluMax', 'hostLoad1m',
+  'ackP50Ms', 'ackP99Ms', 'deliveredFraction',
 ];
 
 export interface SpecSummary {
   spec: string;
   medians: Partial<Record<ServerKind, MedianSet>>;
-  /** etcd-ts / etcd for every metric both servers have. */
+  /** etcd-ts / etcd for every metric both servers have (finite, etcd's not 0). */
   ratios: Partial<Record<MetricName, number>>;
 }
 
@@ -65,6 +70,9 @@ function metricsOf(r: RunResult): Record<MetricName, number> {
     generatorCpuS: r.generator.cpuS,
     generatorEluMax: r.generator.eventLoopUtilizationMax,
     hostLoad1m: r.hostLoad1m,
+    ackP50Ms: r.watch?.ackToEvent.p50Ms ?? Number.NaN,
+    ackP99Ms: r.watch?.ackToEvent.p99Ms ?? Number.NaN,
+    deliveredFraction: r.watch?.deliveredFraction ?? Number.NaN,
   };
 }
 
@@ -89,7 +97,8 @@ export function summarize(spec: string, rounds: RoundResult[]): SpecSummary {
   const ours = medians['etcd-ts'];
   if (base && ours) {
     for (const key of METRIC_NAMES) {
-      if (base[key] !== 0) ratios[key] = ours[key] / base[key];
+      const ratio = ours[key] / base[key];
+      if (base[key] !== 0 && Number.isFinite(ratio)) ratios[key] = ratio;
     }
   }
   return { spec, medians, ratios };

@@ -75,6 +75,7 @@ function fakeResult(throughputPerS: number, p99Ms: number): RunResult {
     generator: { cpuS: 1, workers: 4, eventLoopUtilizationMax: 0.5, lateStarts: 0, clientsGaveUp: 0 },
     server: { cpuS: 1, cpuPerOpUs: 1, peakRssBytes: 2 ** 20, rssBytes: 2 ** 20 },
     hostLoad1m: 1,
+    watch: undefined,
   };
 }
 
