@@ -1,6 +1,7 @@
-// Appends framed records to the current segment with one write and one fdatasync
-// per batch, and cuts a new segment (from the file pipeline) once the current one
-// is full. Every segment opens with a prologue: header, metadata, latest hard state.
+// Appends framed records to the current segment with one durable write per batch,
+// and cuts a new segment (from the file pipeline) once the current one is full.
+// Every segment opens with a prologue: header, metadata, latest hard state.
+import { constants as fsConstants } from 'node:fs';
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -63,13 +64,19 @@ export class SegmentWriter {
     return this.current.name;
   }
 
+  /**
+   * The segment is open with O_DSYNC, so the write returns once the records are on
+   * stable storage, as a write followed by fdatasync would: one trip to the thread
+   * pool per batch instead of two (each trip cost about 100 us on a busy 2-core host).
+   */
   async writeBatch(records: readonly EncodedRecord[]): Promise<void> {
     if (this.current.offsetBytes >= this.context.segmentSizeBytes) await this.cut();
     const frames = frameRecords(records, this.position);
+    const startMs = performance.now();
     await writeFully(this.current.handle, frames, this.current.offsetBytes);
+    this.context.stats.recordFsync((performance.now() - startMs) / 1000);
     this.current.offsetBytes += frames.length;
     this.context.stats.recordWrite(frames.length);
-    await timedDatasync(this.current.handle, this.context.stats);
   }
 
   async close(): Promise<void> {
@@ -118,17 +125,22 @@ export async function installSegment(
   stats: WalStatsRecorder,
 ): Promise<OpenSegment> {
   const frames = frameRecords(prologue, position);
+  const path = join(dir, name.fileName);
   try {
     await writeFully(prepared.handle, frames, 0);
     stats.recordWrite(frames.length);
     await timedDatasync(prepared.handle, stats);
-    await rename(prepared.path, join(dir, name.fileName));
+    await rename(prepared.path, path);
     await syncDirectory(dir);
-  } catch (error) {
+  } finally {
     await prepared.handle.close();
-    throw error;
   }
-  return { handle: prepared.handle, name, offsetBytes: frames.length };
+  return { handle: await openForAppend(path), name, offsetBytes: frames.length };
+}
+
+/** Opens a segment for appending records: every write is durable when it returns (see writeBatch). */
+export function openForAppend(path: string): Promise<FileHandle> {
+  return open(path, fsConstants.O_RDWR | fsConstants.O_DSYNC);
 }
 
 function frameRecords(records: readonly EncodedRecord[], position: WriterPosition): Uint8Array {

@@ -16,6 +16,7 @@ import {
   encodeRecord,
   framedBytes,
   installSegment,
+  openForAppend,
   prologueRecords,
   SegmentWriter,
   type EncodedRecord,
@@ -120,7 +121,7 @@ export class Wal {
       const repair = await repairTail(dir, read.tail);
       await removePreparedFiles(dir);
       pipeline.start();
-      const handle = await open(join(dir, read.tail.name.fileName), 'r+');
+      const handle = await openForAppend(join(dir, read.tail.name.fileName));
       const stats = new WalStatsRecorder();
       const position: WriterPosition = {
         lastCrc: read.tail.lastCrc,
@@ -140,7 +141,7 @@ export class Wal {
     }
   }
 
-  /** Resolves once the hard state and entries are on disk (written and fdatasync'ed). */
+  /** Resolves once the hard state and entries are on disk (written through the segment's O_DSYNC handle). */
   save(hardState: HardState | null, entries: readonly Entry[]): Promise<void> {
     // Nothing to write, but the caller may rely on earlier saves being durable.
     if (hardState === null && entries.length === 0) return this.afterEarlierSaves();
