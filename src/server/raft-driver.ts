@@ -1,7 +1,8 @@
 // Drives the pure raft core: ticks it on a timer, and turns each Ready into I/O in
 // the order raft requires: apply what was committed (already durable), persist the
 // new entries (WAL, one fsync for everything the Ready holds, which is how
-// concurrent proposals share a group commit), then send, then advance. One Ready is processed at a time; proposals arriving meanwhile
+// concurrent proposals share a group commit), then send (a leader sends first),
+// then advance. One Ready is processed at a time; proposals arriving meanwhile
 // accumulate for the next one.
 import type { Logger } from '../log/logger.js';
 import type { Message } from '../raft/message.js';
@@ -99,6 +100,12 @@ export class RaftDriver {
     // synced: a write then waits for one fsync, not two.
     if (ready.committedEntries.length > 0) this.hooks.applyEntries(ready.committedEntries);
     for (const readState of ready.readStates) this.hooks.onReadState(readState.index, readState.context);
+    // A leader sends before it persists (raft thesis 10.2.1, as etcd does): followers write
+    // their copies while the leader writes its own. Safe because the leader counts itself
+    // toward a commit only once advance() marks its entries stable. Everyone else must
+    // persist first: their messages (votes, append acks) promise what is on their disk.
+    const leading = this.lastLeader === this.node.id;
+    if (leading && ready.messages.length > 0) this.hooks.send(ready.messages);
     const hardState = ready.hardState ?? null;
     if (hardState !== null) this.unsyncedHardState = hardState;
     // A Ready that only moves the commit index need not be synced (raft's mustSync, as
@@ -110,7 +117,7 @@ export class RaftDriver {
     }
     if (hardState !== null) this.storage.setHardState(hardState);
     if (ready.entries.length > 0) this.storage.append(ready.entries);
-    if (ready.messages.length > 0) this.hooks.send(ready.messages);
+    if (!leading && ready.messages.length > 0) this.hooks.send(ready.messages);
     this.node.advance(ready);
   }
 }

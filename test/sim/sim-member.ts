@@ -39,6 +39,8 @@ export class SimMember {
   /** Bumped on every crash, so events meant for an earlier life are ignored. */
   incarnation = 0;
   private syncing: Ready | undefined;
+  /** The Ready whose messages already went out (a leader sends before its fsync). */
+  private messagesSentFor: Ready | undefined;
   private readonly awaitingApply = new Map<string, ClientRequest>();
   private readonly awaitingReadState = new Map<string, ClientRequest>();
   private readsAwaitingIndex: { index: number; request: ClientRequest }[] = [];
@@ -184,6 +186,8 @@ export class SimMember {
       if (rd.snapshot !== undefined) this.disk.installSnapshot(rd.snapshot);
       this.disk.appendEntries(rd.entries);
       if (rd.hardState !== undefined) this.disk.setHardState(rd.hardState);
+      // As the server's driver (and etcd): a leader sends before its fsync, everyone else after.
+      if (node.lead === this.id) this.sendMessages(rd);
       // As etcd: a commit-index-only change is written but not waited for.
       if (rd.mustSync || rd.snapshot !== undefined) {
         this.syncing = rd;
@@ -198,7 +202,7 @@ export class SimMember {
   private finish(rd: Ready): void {
     const node = this.node;
     assert(node !== undefined, 'finishing a Ready of a crashed member');
-    for (const msg of rd.messages) this.env.sendRaft(msg);
+    this.sendMessages(rd);
     if (rd.snapshot !== undefined) {
       this.kv = KvStateMachine.decode(rd.snapshot.data);
       this.appliedIndex = rd.snapshot.metadata.index;
@@ -213,6 +217,13 @@ export class SimMember {
     }
     node.advance(rd);
     this.serveReads();
+  }
+
+  /** Sends a Ready's messages once, whether before its fsync (a leader) or after. */
+  private sendMessages(rd: Ready): void {
+    if (this.messagesSentFor === rd) return;
+    this.messagesSentFor = rd;
+    for (const msg of rd.messages) this.env.sendRaft(msg);
   }
 
   private apply(e: Entry): void {
