@@ -7,6 +7,17 @@ import { RangeResponse } from '../generated/etcdserverpb/rpc.js';
 import type { KeyValue } from '../generated/mvccpb/kv.js';
 import type { PackedRecords } from './packed-records.js';
 
+/** A reply as buffers to write one after another, and what to call once they are written. */
+export interface ReplyParts {
+  readonly parts: readonly Buffer[];
+  /** Their total length. */
+  readonly bytes: number;
+  /** The parts were written out (or copied): their memory may be reused. Call at most once. */
+  readonly sent: () => void;
+}
+
+const NOTHING_TO_RELEASE = (): void => undefined;
+
 /** Records of the responses whose kvs nobody has read or replaced yet. */
 const pendingRecords = new WeakMap<RangeResponse, PackedRecords>();
 
@@ -42,12 +53,45 @@ export function encodedRangeResponse(records: PackedRecords, more: boolean, coun
 export function serializeRangeResponse(response: RangeResponse): Buffer {
   const records = pendingRecords.get(response);
   if (records === undefined) return Buffer.from(RangeResponse.encode(response).finish());
-  // The generated encoder writes the other fields, with its checks.
-  const head = RangeResponse.encode({ header: response.header, kvs: [], more: false, count: 0n }).finish();
-  const tail = RangeResponse.encode({ header: undefined, kvs: [], more: response.more, count: response.count }).finish();
+  const { head, tail } = otherFields(response);
   const out = Buffer.allocUnsafe(head.length + records.byteLength + tail.length);
   out.set(head, 0);
   const offset = records.copyTo(out, head.length);
   out.set(tail, offset);
   return out;
+}
+
+/**
+ * serializeRangeResponse's bytes as parts: the packed records are not copied
+ * again, and once sent their chunks serve later ranges. After `sent` the
+ * response's records are gone: it must not be read again.
+ */
+export function rangeResponseParts(response: RangeResponse): ReplyParts {
+  const records = pendingRecords.get(response);
+  if (records === undefined) {
+    const whole = serializeRangeResponse(response);
+    return { parts: [whole], bytes: whole.length, sent: NOTHING_TO_RELEASE };
+  }
+  const { head, tail } = otherFields(response);
+  const parts = [toBuffer(head), ...records.views(), toBuffer(tail)];
+  const sent = (): void => {
+    pendingRecords.delete(response);
+    records.release();
+  };
+  return { parts, bytes: head.length + records.byteLength + tail.length, sent };
+}
+
+/** Offered to transports that write a reply in parts (see UnaryFastPath). */
+serializeRangeResponse.inParts = rangeResponseParts;
+
+/** The encodings of the fields before and after kvs; the generated encoder writes them, with its checks. */
+function otherFields(response: RangeResponse): { head: Uint8Array; tail: Uint8Array } {
+  return {
+    head: RangeResponse.encode({ header: response.header, kvs: [], more: false, count: 0n }).finish(),
+    tail: RangeResponse.encode({ header: undefined, kvs: [], more: response.more, count: response.count }).finish(),
+  };
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }

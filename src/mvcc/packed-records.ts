@@ -17,6 +17,17 @@ const VARINT_CONTINUE_BIT = 0x80;
 const LENGTH_VARINT_BYTES_MAX = 5;
 /** Records are packed into chunks of about this size (a record larger than it gets a chunk of its own). */
 const CHUNK_BYTES = 64 * 1024;
+/**
+ * A first chunk guessed smaller than this comes from Node's buffer pool: small
+ * ranges (point reads) do not take a whole chunk.
+ */
+const SMALL_CHUNK_BYTES_MAX = 4 * 1024;
+/**
+ * Sent replies hand their chunks back to this many at most (4 MiB): a steady load of
+ * large ranges then allocates no new buffers, which V8 counts as external memory
+ * and answers with full garbage collections.
+ */
+const POOLED_CHUNKS_MAX = 64;
 /** How large the first chunk is guessed per expected record, before any range was seen. */
 const ENTRY_BYTES_GUESS_INITIAL = 128;
 
@@ -25,18 +36,28 @@ const ENTRY_BYTES_GUESS_INITIAL = 128;
  * chunk from it, so a typical range fills one buffer with little to spare.
  */
 let entryBytesGuess = ENTRY_BYTES_GUESS_INITIAL;
+/** Chunks of CHUNK_BYTES handed back by sent replies. */
+const freeChunks: Buffer[] = [];
+
+/** What the slices of one packing share. */
+interface Packing {
+  /** The packed bytes, in order; no entry spans two parts. */
+  readonly parts: readonly Buffer[];
+  /** Where each record's entry ends, as an offset into the concatenated parts. */
+  readonly ends: readonly number[];
+  /** The pooled chunks under `parts`, handed back by release(). */
+  readonly pooled: readonly Buffer[];
+  released: boolean;
+}
 
 /** Records `first` .. `end - 1` of a packing, as a read-only list. */
 export class PackedRecords {
   constructor(
-    /** The packed bytes, in order; no entry spans two parts. */
-    private readonly parts: readonly Buffer[],
-    /** Where each record's entry ends, as an offset into the concatenated parts. */
-    private readonly ends: readonly number[],
+    private readonly packing: Packing,
     private readonly first: number,
     private readonly end: number,
   ) {
-    assert(first >= 0 && first <= end && end <= ends.length, 'packed records window out of range');
+    assert(first >= 0 && first <= end && end <= packing.ends.length, 'packed records window out of range');
   }
 
   get length(): number {
@@ -52,7 +73,7 @@ export class PackedRecords {
   slice(start: number, end: number = this.length): PackedRecords {
     const from = this.first + Math.min(Math.max(start, 0), this.length);
     const to = this.first + Math.min(Math.max(end, 0), this.length);
-    return new PackedRecords(this.parts, this.ends, from, Math.max(from, to));
+    return new PackedRecords(this.packing, from, Math.max(from, to));
   }
 
   /** Copies the entries into `out` at `offset`; returns the offset after them. */
@@ -64,7 +85,17 @@ export class PackedRecords {
     return at;
   }
 
-  /** The records decoded, in order. */
+  /** The entries as views of the packing, in order, for writing out without a copy. */
+  views(): Buffer[] {
+    const views: Buffer[] = [];
+    this.forEachPart((part, from, to) => views.push(part.subarray(from, to)));
+    return views;
+  }
+
+  /**
+   * The records decoded, in order. The decoded keys and values are views of the
+   * packing, so a packing that was decoded must never be released.
+   */
   decode(): KeyValue[] {
     const kvs: KeyValue[] = [];
     this.forEachPart((part, from, to) => {
@@ -79,20 +110,31 @@ export class PackedRecords {
     return kvs;
   }
 
+  /**
+   * Hands the packing's pooled chunks back for later ranges to fill. Only for the
+   * last user of every slice of this packing, once the bytes were written out.
+   */
+  release(): void {
+    if (this.packing.released) return;
+    this.packing.released = true;
+    for (const chunk of this.packing.pooled) if (freeChunks.length < POOLED_CHUNKS_MAX) freeChunks.push(chunk);
+  }
+
   private get startOffset(): number {
-    return this.first === 0 ? 0 : (this.ends[this.first - 1] as number);
+    return this.first === 0 ? 0 : (this.packing.ends[this.first - 1] as number);
   }
 
   private get endOffset(): number {
-    return this.end === 0 ? 0 : (this.ends[this.end - 1] as number);
+    return this.end === 0 ? 0 : (this.packing.ends[this.end - 1] as number);
   }
 
   /** Calls `visit` with each part's bytes inside the window, in order. */
   private forEachPart(visit: (part: Buffer, from: number, to: number) => void): void {
+    assert(!this.packing.released, 'packed records read after release');
     const start = this.startOffset;
     const end = this.endOffset;
     let partStart = 0;
-    for (const part of this.parts) {
+    for (const part of this.packing.parts) {
       const partEnd = partStart + part.length;
       if (partEnd > start && partStart < end) visit(part, Math.max(start, partStart) - partStart, Math.min(end, partEnd) - partStart);
       if (partEnd >= end) break;
@@ -104,6 +146,7 @@ export class PackedRecords {
 /** Packs records as a range reads them; `append` is an InPlaceReader, so each is copied once. */
 export class RecordPacker {
   private readonly parts: Buffer[] = [];
+  private readonly pooled: Buffer[] = [];
   private readonly ends: number[] = [];
   private chunk: Buffer | null = null;
   private chunkUsed = 0;
@@ -133,14 +176,20 @@ export class RecordPacker {
     this.closeChunk();
     const count = this.ends.length;
     if (count > 0) entryBytesGuess = Math.ceil(this.closedBytes / count);
-    return new PackedRecords(this.parts, this.ends, 0, count);
+    return new PackedRecords({ parts: this.parts, ends: this.ends, pooled: this.pooled, released: false }, 0, count);
   }
 
   private newChunk(entryBytes: number): Buffer {
     this.closeChunk();
     const remaining = Math.max(this.expectedRecords - this.ends.length, 1);
-    const guessBytes = this.parts.length === 0 ? Math.min(CHUNK_BYTES, remaining * entryBytesGuess) : CHUNK_BYTES;
-    const chunk = Buffer.allocUnsafe(Math.max(entryBytes, guessBytes));
+    const guessBytes = this.parts.length === 0 ? remaining * entryBytesGuess : CHUNK_BYTES;
+    let chunk: Buffer;
+    if (entryBytes > CHUNK_BYTES || guessBytes <= SMALL_CHUNK_BYTES_MAX) {
+      chunk = Buffer.allocUnsafe(Math.max(entryBytes, guessBytes));
+    } else {
+      chunk = freeChunks.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES);
+      this.pooled.push(chunk);
+    }
     this.chunk = chunk;
     this.chunkUsed = 0;
     return chunk;

@@ -39,6 +39,28 @@ export interface FastUnaryMethod {
   readonly handler: handleUnaryCall<unknown, unknown>;
 }
 
+/**
+ * A serializer may also offer its reply as parts (as a property `inParts` of the
+ * function): large ones are then written part by part, without being copied
+ * into one buffer, and `sent` is called once they are out.
+ */
+interface SerializedParts {
+  readonly parts: readonly Buffer[];
+  readonly bytes: number;
+  readonly sent: () => void;
+}
+type PartsSerializer = (value: never) => SerializedParts;
+
+/** A method as served: its serializer's parts variant looked up once. */
+interface ServedMethod extends FastUnaryMethod {
+  readonly inParts: PartsSerializer | undefined;
+}
+
+function partsSerializerOf(serialize: FastUnaryMethod['serialize']): PartsSerializer | undefined {
+  const inParts: unknown = (serialize as { inParts?: unknown }).inParts;
+  return typeof inParts === 'function' ? (inParts as PartsSerializer) : undefined;
+}
+
 interface CallStatus {
   readonly code: number;
   readonly details: string;
@@ -46,14 +68,14 @@ interface CallStatus {
 }
 
 export class UnaryFastPath {
-  private readonly methods = new Map<string, FastUnaryMethod>();
+  private readonly methods = new Map<string, ServedMethod>();
 
   /** receiveLimitBytes: grpc-js's grpc.max_receive_message_length, enforced the same way. */
   constructor(
     methods: readonly FastUnaryMethod[],
     private readonly receiveLimitBytes: number,
   ) {
-    for (const method of methods) this.methods.set(method.path, method);
+    for (const method of methods) this.methods.set(method.path, { ...method, inParts: partsSerializerOf(method.serialize) });
   }
 
   /** Takes the stream when it is a plain unary call of a fast method; false leaves it to grpc-js. */
@@ -93,7 +115,7 @@ class FastUnaryCall extends EventEmitter {
   constructor(
     private readonly stream: ServerHttp2Stream,
     private readonly headers: IncomingHttpHeaders,
-    private readonly method: FastUnaryMethod,
+    private readonly method: ServedMethod,
     private readonly receiveLimitBytes: number,
     private readonly deadlineMs: number,
   ) {
@@ -163,9 +185,10 @@ class FastUnaryCall extends EventEmitter {
       this.finished = true;
       return;
     }
-    let payload: Buffer;
+    let payload: Buffer | SerializedParts;
     try {
-      payload = this.method.serialize(value as never);
+      const inParts = this.method.inParts;
+      payload = inParts === undefined ? this.method.serialize(value as never) : inParts(value as never);
     } catch {
       this.sendStatus({ code: status.INTERNAL, details: 'Error serializing response', metadata: null });
       return;
@@ -251,20 +274,33 @@ class FastUnaryCall extends EventEmitter {
 }
 
 /** Writes `payload` as the stream's one gRPC message (uncompressed) and ends the stream. */
-function writeMessage(stream: ServerHttp2Stream, payload: Buffer): void {
-  const small = payload.length <= FRAME_COPY_BYTES_MAX;
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + (small ? payload.length : 0));
+function writeMessage(stream: ServerHttp2Stream, payload: Buffer | SerializedParts): void {
+  const parts = Buffer.isBuffer(payload) ? [payload] : payload.parts;
+  const bytes = Buffer.isBuffer(payload) ? payload.length : payload.bytes;
+  const sent = Buffer.isBuffer(payload) ? undefined : payload.sent;
+  const small = bytes <= FRAME_COPY_BYTES_MAX;
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + (small ? bytes : 0));
   frame[0] = 0;
-  frame.writeUInt32BE(payload.length, 1);
+  frame.writeUInt32BE(bytes, 1);
   if (small) {
-    payload.copy(frame, FRAME_HEADER_BYTES);
+    let at = FRAME_HEADER_BYTES;
+    for (const part of parts) at += part.copy(frame, at);
+    sent?.();
     stream.end(frame);
     return;
   }
-  // Corked, both go out in one write to the session.
+  // Corked, the parts go out in one write to the session. The last write's callback
+  // comes once the session has written every part to the socket (or dropped them
+  // with the stream); only a successful one hands the parts back.
+  const nonEmpty = parts.filter((part) => part.length > 0);
+  const last = nonEmpty.length - 1;
   stream.cork();
   stream.write(frame);
-  stream.end(payload);
+  nonEmpty.forEach((part, i) => {
+    if (i < last || sent === undefined) stream.write(part);
+    else stream.write(part, (error) => (error === null || error === undefined ? sent() : undefined));
+  });
+  stream.end();
   stream.uncork();
 }
 
