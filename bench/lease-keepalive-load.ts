@@ -51,7 +51,7 @@ async function runClient(setup: WorkerSetup, index: number, streams: KeepAliveSt
   const ids = (setup.leaseIds ?? []).filter((_, i) => i % setup.totalClients === client.clientId);
   if (ids.length === 0) return;
   const requests = ids.map((ID) => LeaseService.leaseKeepAlive.requestSerialize(LeaseKeepAliveRequest.fromPartial({ ID })));
-  const pacer = pacerFor(localMs(go.startEpochMs), setup.clientRatePerS, client.clientId, setup.totalClients);
+  const pacer = pacerFor(localMs(go.startEpochMs), localMs(go.measureEpochMs), setup.clientRatePerS, client.clientId, setup.totalClients);
   const measureMs = localMs(go.measureEpochMs);
   const stopMs = localMs(go.stopEpochMs);
   const quota = setup.clientQuota?.[index];

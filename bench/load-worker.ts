@@ -30,7 +30,7 @@ async function runClient(
   if (!connection) throw new Error(`client ${client.clientId} has no connection ${client.connection}`);
   if (setup.operation.kind === 'watch' || setup.operation.kind === 'lease-keep-alive') throw new Error(`${setup.operation.kind} is not a unary load`);
   const next = requestFactory(setup.operation, setup, client.clientId + 1);
-  const pacer = pacerFor(localMs(go.startEpochMs), setup.clientRatePerS, client.clientId, setup.totalClients);
+  const pacer = pacerFor(localMs(go.startEpochMs), localMs(go.measureEpochMs), setup.clientRatePerS, client.clientId, setup.totalClients);
   const measureMs = localMs(go.measureEpochMs);
   const stopMs = localMs(go.stopEpochMs);
   const quota = setup.clientQuota?.[index];

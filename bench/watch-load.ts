@@ -144,7 +144,7 @@ async function runWriter(setup: WorkerSetup, index: number, connections: LoadCon
   const keys = writtenKeyCount(op, setup.keySpace);
   const random = seededRandom(client.clientId + 1);
   const value = Buffer.from(benchValue(Math.max(DUE_TIME_BYTES, setup.valueBytes)));
-  const pacer = pacerFor(localMs(go.startEpochMs), setup.clientRatePerS, client.clientId, setup.totalClients);
+  const pacer = pacerFor(localMs(go.startEpochMs), localMs(go.measureEpochMs), setup.clientRatePerS, client.clientId, setup.totalClients);
   const stopMs = localMs(go.stopEpochMs);
   for (let i = 0; i < WRITER_PUTS_MAX; i += 1) {
     const key = Math.floor(random() * keys);

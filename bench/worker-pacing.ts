@@ -19,12 +19,30 @@ export interface Pacer {
   startMs: number;
   offsetMs: number;
   intervalMs: number;
+  /** Where measuring starts; a backlog left by the warm-up is dropped there once. */
+  measureMs: number;
+  rebased: boolean;
 }
 
 /** Clients are staggered over one interval so paced requests do not arrive in bursts. */
-export function pacerFor(startMs: number, clientRatePerS: number | undefined, clientId: number, totalClients: number): Pacer {
+export function pacerFor(startMs: number, measureMs: number, clientRatePerS: number | undefined, clientId: number, totalClients: number): Pacer {
   const intervalMs = clientRatePerS ? 1000 / clientRatePerS : 0;
-  return { startMs, intervalMs, offsetMs: intervalMs * (clientId / Math.max(1, totalClients)) };
+  return { startMs, measureMs, intervalMs, offsetMs: intervalMs * (clientId / Math.max(1, totalClients)), rebased: false };
+}
+
+/**
+ * The due time of request i. A client still behind when measuring starts skips the whole
+ * intervals it is late by, once: requests the warm-up owed (a fresh server warming up) are not
+ * sent in a burst into the measured window; lateness inside the window still counts in full.
+ */
+export function dueTime(pacer: Pacer, i: number, nowMs: number): number {
+  const dueMs = pacer.startMs + pacer.offsetMs + i * pacer.intervalMs;
+  if (pacer.rebased || nowMs < pacer.measureMs) return dueMs;
+  pacer.rebased = true;
+  if (dueMs >= pacer.measureMs || dueMs >= nowMs) return dueMs;
+  const skipped = Math.ceil((Math.min(nowMs, pacer.measureMs) - dueMs) / pacer.intervalMs);
+  pacer.offsetMs += skipped * pacer.intervalMs;
+  return dueMs + skipped * pacer.intervalMs;
 }
 
 /**
@@ -35,7 +53,7 @@ export function pacerFor(startMs: number, clientRatePerS: number | undefined, cl
 export async function waitTurn(pacer: Pacer, i: number, onLate: () => void): Promise<number> {
   const nowMs = performance.now();
   if (pacer.intervalMs <= 0) return nowMs;
-  const dueMs = pacer.startMs + pacer.offsetMs + i * pacer.intervalMs;
+  const dueMs = dueTime(pacer, i, nowMs);
   if (dueMs > nowMs) await sleep(dueMs - nowMs);
   else if (nowMs - dueMs > 1) onLate();
   return dueMs;

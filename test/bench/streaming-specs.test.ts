@@ -19,6 +19,7 @@ import { headerRevision, leaseReply, ProtoScanError, watchReply } from '../../be
 import { findSpec, type WatchOperation } from '../../bench/spec-table.js';
 import { AckRing, ACK_RING_SLOTS, watchersOfKey, writtenKeyCount } from '../../bench/watch-load.js';
 import { parseCommand } from '../../bench/cli-args.js';
+import { dueTime, pacerFor } from '../../bench/worker-pacing.js';
 
 test('revision, lease id and TTL are read from encoded replies, including 64-bit ids and -1', () => {
   const put = KVService.put.responseSerialize(PutResponse.fromPartial({ header: { clusterId: 7n, revision: 123_456n, raftTerm: 3n } }));
@@ -147,4 +148,17 @@ test('the streaming specs are named on the command line as issue #10 lists them'
   const c = parseCommand(['compare', '--specs', 'watch-16,watch-10000,lease-keepalive-10000', '--rounds', '3']);
   assert.equal(c.kind, 'compare');
   if (c.kind === 'compare') assert.deepEqual(c.specs.map((s) => [s.name, s.clients]), [['watch-16', 16], ['watch-10000', 10_000], ['lease-keepalive-10000', 64]]);
+});
+
+test('a paced client late at the start of measuring drops the warm-up backlog once, keeping its phase', () => {
+  // 100/s: one request every 10 ms, measuring from 1,000 ms; the client is stuck until 1,235 ms.
+  const pacer = pacerFor(0, 1000, 100, 1, 2);
+  assert.equal(dueTime(pacer, 3, 40), 35);
+  assert.equal(dueTime(pacer, 4, 1235), 1005);
+  assert.equal(dueTime(pacer, 5, 1236), 1015, 'later requests follow the new schedule');
+  // Once measuring, lateness is never forgiven again.
+  assert.equal(dueTime(pacer, 6, 5000), 1025);
+  const onTime = pacerFor(0, 1000, 100, 0, 1);
+  assert.equal(dueTime(onTime, 100, 1000), 1000);
+  assert.equal(onTime.offsetMs, 0);
 });
