@@ -3,9 +3,10 @@
 import { Event_EventType, KeyValue, type Event } from '../generated/mvccpb/kv.js';
 import { assert } from '../util/assert.js';
 import { toIndexRange } from './key-index.js';
+import { encodeKeyValue } from './key-value-bytes.js';
 import type { KeyHistory, KeyAt } from './key-history.js';
 import type { RangeOptions, RangeResult, WriteResult, WriteTxn } from './kv-view.js';
-import { rangeAt, readKv, toBuffer, type StoreState } from './range-reader.js';
+import { rangeAt, readKv, type StoreState } from './range-reader.js';
 import { revisionBytes } from './revision.js';
 
 /** What a write transaction needs from its store. */
@@ -57,7 +58,7 @@ export class StoreWriteTxn implements WriteTxn {
       value,
       lease,
     };
-    this.store.backend.put('key', revisionBytes(main, sub), toBuffer(KeyValue.encode(kv).finish()));
+    this.store.backend.put('key', revisionBytes(main, sub), encodeKeyValue(kv));
     const prevKv = prev === undefined || !this.withPrevKv ? undefined : readKv(this.store.backend, prev.modified);
     h.put(main, sub);
     this.changes.push({ type: Event_EventType.PUT, kv, prevKv });
@@ -74,7 +75,7 @@ export class StoreWriteTxn implements WriteTxn {
       const sub = this.changes.length;
       // etcd's tombstone record carries only the key and the deleting revision.
       const kv = KeyValue.fromPartial({ key: Buffer.from(k, 'latin1'), modRevision: BigInt(main) });
-      this.store.backend.put('key', revisionBytes(main, sub, true), toBuffer(KeyValue.encode(kv).finish()));
+      this.store.backend.put('key', revisionBytes(main, sub, true), encodeKeyValue(kv));
       const prevKv = this.withPrevKv ? readKv(this.store.backend, at.modified) : undefined;
       h.tombstone(main, sub);
       this.changes.push({ type: Event_EventType.DELETE, kv, prevKv });
