@@ -20,25 +20,27 @@ export function paddedFrameBytes(payloadBytes: number): number {
   return Math.ceil(raw / FRAME_ALIGN_BYTES) * FRAME_ALIGN_BYTES;
 }
 
-/** Writes one frame into `target` at `offset` (which must have room); returns the frame's CRC. */
-export function writeFrame(
+/**
+ * Frames the payload already written at `offset` + FRAME_HEADER_BYTES (`payloadBytes`
+ * long; `target` must have room for the padded frame): header, zero padding, CRC.
+ * Returns the frame's CRC.
+ */
+export function sealFrame(
   target: Uint8Array,
+  view: DataView,
   offset: number,
   type: RecordType,
   writeSeq: number,
-  payload: Uint8Array,
+  payloadBytes: number,
 ): number {
-  const view = new DataView(target.buffer, target.byteOffset + offset, FRAME_HEADER_BYTES);
-  view.setUint32(0, payload.length, true);
-  view.setUint8(8, type);
-  view.setUint8(9, 0);
-  view.setUint16(10, 0, true);
-  view.setUint32(12, writeSeq >>> 0, true);
-  target.set(payload, offset + FRAME_HEADER_BYTES);
-  const end = offset + paddedFrameBytes(payload.length);
-  target.fill(0, offset + FRAME_HEADER_BYTES + payload.length, end);
-  const crc = frameCrc(target, offset, payload.length);
-  view.setUint32(4, crc, true);
+  view.setUint32(offset, payloadBytes, true);
+  view.setUint8(offset + 8, type);
+  view.setUint8(offset + 9, 0);
+  view.setUint16(offset + 10, 0, true);
+  view.setUint32(offset + 12, writeSeq >>> 0, true);
+  target.fill(0, offset + FRAME_HEADER_BYTES + payloadBytes, offset + paddedFrameBytes(payloadBytes));
+  const crc = frameCrc(target, offset, payloadBytes);
+  view.setUint32(offset + 4, crc, true);
   return crc;
 }
 

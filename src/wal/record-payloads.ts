@@ -46,40 +46,61 @@ export function isRecordType(value: number): value is RecordType {
 /** Thrown by decodePayload; the reader turns it into a WalCorruptError with file and offset. */
 export class PayloadError extends Error {}
 
-export function encodePayload(record: WalRecord): Uint8Array {
+/** How many bytes writePayload writes for `record`. */
+export function payloadBytes(record: WalRecord): number {
   switch (record.type) {
-    case RecordType.SegmentHeader: {
-      const { view, bytes } = allocate(SEGMENT_HEADER_BYTES);
-      view.setBigUint64(0, record.header.walId, true);
-      view.setBigUint64(8, BigInt(record.header.seq), true);
-      view.setBigUint64(16, BigInt(record.header.firstIndex), true);
-      view.setUint32(24, record.header.prevCrc, true);
-      return bytes;
-    }
+    case RecordType.SegmentHeader:
+      return SEGMENT_HEADER_BYTES;
     case RecordType.Metadata:
-      return record.metadata;
-    case RecordType.Entry: {
-      const { view, bytes } = allocate(ENTRY_FIXED_BYTES + record.entry.data.length);
-      view.setBigUint64(0, BigInt(record.entry.index), true);
-      view.setBigUint64(8, BigInt(record.entry.term), true);
-      view.setUint8(16, record.entry.type);
-      bytes.set(record.entry.data, ENTRY_FIXED_BYTES);
-      return bytes;
-    }
-    case RecordType.HardState: {
-      const { view, bytes } = allocate(HARD_STATE_BYTES);
-      view.setBigUint64(0, BigInt(record.hardState.term), true);
-      view.setBigUint64(8, record.hardState.vote, true);
-      view.setBigUint64(16, BigInt(record.hardState.commit), true);
-      return bytes;
-    }
-    case RecordType.Snapshot: {
-      const { view, bytes } = allocate(SNAPSHOT_BYTES);
-      view.setBigUint64(0, BigInt(record.snapshot.index), true);
-      view.setBigUint64(8, BigInt(record.snapshot.term), true);
-      return bytes;
-    }
+      return record.metadata.length;
+    case RecordType.Entry:
+      return ENTRY_FIXED_BYTES + record.entry.data.length;
+    case RecordType.HardState:
+      return HARD_STATE_BYTES;
+    case RecordType.Snapshot:
+      return SNAPSHOT_BYTES;
   }
+}
+
+/**
+ * Writes `record`'s payload where its frame will hold it (`view` covers `target`):
+ * the WAL frames a whole batch in one buffer, so no record gets a buffer of its own.
+ */
+export function writePayload(record: WalRecord, target: Uint8Array, view: DataView, at: number): void {
+  switch (record.type) {
+    case RecordType.SegmentHeader:
+      view.setBigUint64(at, record.header.walId, true);
+      writeIndex(view, at + 8, record.header.seq);
+      writeIndex(view, at + 16, record.header.firstIndex);
+      view.setUint32(at + 24, record.header.prevCrc, true);
+      return;
+    case RecordType.Metadata:
+      target.set(record.metadata, at);
+      return;
+    case RecordType.Entry:
+      writeIndex(view, at, record.entry.index);
+      writeIndex(view, at + 8, record.entry.term);
+      view.setUint8(at + 16, record.entry.type);
+      target.set(record.entry.data, at + ENTRY_FIXED_BYTES);
+      return;
+    case RecordType.HardState:
+      writeIndex(view, at, record.hardState.term);
+      view.setBigUint64(at + 8, record.hardState.vote, true);
+      writeIndex(view, at + 16, record.hardState.commit);
+      return;
+    case RecordType.Snapshot:
+      writeIndex(view, at, record.snapshot.index);
+      writeIndex(view, at + 8, record.snapshot.term);
+      return;
+  }
+}
+
+const TWO_POW_32 = 2 ** 32;
+
+/** An index or term (a safe integer) as a little-endian u64, without a BigInt per field. */
+function writeIndex(view: DataView, at: number, value: number): void {
+  view.setUint32(at, value >>> 0, true);
+  view.setUint32(at + 4, Math.floor(value / TWO_POW_32), true);
 }
 
 /** Copies what it keeps, so the caller's (possibly large) read buffer can be freed. */
@@ -127,11 +148,6 @@ function decodeEntry(payload: Uint8Array, view: DataView): Entry {
     type: entryType,
     data: payload.slice(ENTRY_FIXED_BYTES),
   };
-}
-
-function allocate(lengthBytes: number): { view: DataView; bytes: Uint8Array } {
-  const bytes = new Uint8Array(lengthBytes);
-  return { bytes, view: new DataView(bytes.buffer) };
 }
 
 function expectLength(payload: Uint8Array, lengthBytes: number, what: string): void {

@@ -7,23 +7,24 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { HardState } from '../raft/types.js';
 import type { FilePipeline, PreparedFile } from './file-pipeline.js';
-import { paddedFrameBytes, writeFrame } from './record-frame.js';
-import { encodePayload, RecordType, type WalRecord } from './record-payloads.js';
+import { FRAME_HEADER_BYTES, paddedFrameBytes, sealFrame } from './record-frame.js';
+import { payloadBytes, RecordType, writePayload, type WalRecord } from './record-payloads.js';
 import { segmentFileName, type SegmentName } from './segment-name.js';
 import type { WalStatsRecorder } from './wal-stats.js';
 
+/** A record with its payload size; the payload itself is written straight into its batch's frames. */
 export interface EncodedRecord {
   readonly record: WalRecord;
-  readonly payload: Uint8Array;
+  readonly payloadBytes: number;
 }
 
 export function encodeRecord(record: WalRecord): EncodedRecord {
-  return { record, payload: encodePayload(record) };
+  return { record, payloadBytes: payloadBytes(record) };
 }
 
 export function framedBytes(records: readonly EncodedRecord[]): number {
   let total = 0;
-  for (const r of records) total += paddedFrameBytes(r.payload.length);
+  for (const r of records) total += paddedFrameBytes(r.payloadBytes);
   return total;
 }
 
@@ -145,12 +146,14 @@ export function openForAppend(path: string): Promise<FileHandle> {
 
 function frameRecords(records: readonly EncodedRecord[], position: WriterPosition): Uint8Array {
   const frames = Buffer.allocUnsafe(framedBytes(records));
+  const view = new DataView(frames.buffer, frames.byteOffset, frames.byteLength);
   const writeSeq = position.nextWriteSeq;
   position.nextWriteSeq = (writeSeq + 1) >>> 0;
   let offset = 0;
-  for (const { record, payload } of records) {
-    position.lastCrc = writeFrame(frames, offset, record.type, writeSeq, payload);
-    offset += paddedFrameBytes(payload.length);
+  for (const { record, payloadBytes: bytes } of records) {
+    writePayload(record, frames, view, offset + FRAME_HEADER_BYTES);
+    position.lastCrc = sealFrame(frames, view, offset, record.type, writeSeq, bytes);
+    offset += paddedFrameBytes(bytes);
     if (record.type === RecordType.Entry) position.lastIndex = record.entry.index;
     if (record.type === RecordType.Snapshot) position.lastIndex = Math.max(position.lastIndex, record.snapshot.index);
     if (record.type === RecordType.HardState) position.lastHardState = record.hardState;
