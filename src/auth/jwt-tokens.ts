@@ -3,7 +3,6 @@
 // public key verifies them; a verified token is remembered until it expires.
 import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { jwtVerify, SignJWT } from 'jose';
 import type { Caller } from './caller.js';
 import type { PreparedToken, TokenProvider } from './token-provider.js';
 
@@ -20,6 +19,14 @@ export interface JwtOptions {
   readonly publicKeyPath: string | null;
   readonly privateKeyPath: string | null;
   readonly ttlMs: number;
+}
+
+/** jose, loaded with the first JWT (only `--auth-token jwt` uses it). */
+let joseModule: Promise<typeof import('jose')> | null = null;
+
+function jose(): Promise<typeof import('jose')> {
+  joseModule ??= import('jose');
+  return joseModule;
 }
 
 interface Keys {
@@ -51,6 +58,7 @@ export class JwtTokens implements TokenProvider {
   async prepare(username: string, revision: number): Promise<PreparedToken> {
     if (this.keys.sign === null) throw new Error('auth: token signing attempted with verify-only key');
     const expSeconds = Math.floor((this.nowMs() + this.options.ttlMs) / 1000);
+    const { SignJWT } = await jose();
     const token = await new SignJWT({ username, revision })
       .setProtectedHeader({ alg: this.options.signMethod, typ: 'JWT' })
       .setExpirationTime(expSeconds)
@@ -74,6 +82,7 @@ export class JwtTokens implements TokenProvider {
 
   private async verify(token: string): Promise<Caller | null> {
     try {
+      const { jwtVerify } = await jose();
       const { payload } = await jwtVerify(token, this.keys.verify, {
         algorithms: [this.options.signMethod],
         currentDate: new Date(this.nowMs()),

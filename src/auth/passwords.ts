@@ -1,6 +1,15 @@
 // bcrypt, on libuv's thread pool so hashing never blocks the event loop. Hashes are
 // made before proposing (etcd 3.5), so the log and the apply loop never see a password.
-import bcrypt from 'bcrypt';
+
+type Bcrypt = (typeof import('bcrypt'))['default'];
+
+/** bcrypt's native module, loaded with the first password (a server without auth never needs it). */
+let bcryptModule: Promise<Bcrypt> | null = null;
+
+function bcrypt(): Promise<Bcrypt> {
+  bcryptModule ??= import('bcrypt').then((module) => module.default);
+  return bcryptModule;
+}
 
 /** etcd's --bcrypt-cost default and Go's bcrypt bounds; a cost outside them falls back to the default, as etcd. */
 export const BCRYPT_COST_DEFAULT = 10;
@@ -12,13 +21,13 @@ export function effectiveBcryptCost(cost: number): number {
 }
 
 export async function hashPassword(password: string, cost: number): Promise<Buffer> {
-  return Buffer.from(await bcrypt.hash(password, cost));
+  return Buffer.from(await (await bcrypt()).hash(password, cost));
 }
 
 export async function passwordMatches(password: string, hash: Buffer): Promise<boolean> {
   if (hash.length === 0) return false;
   try {
-    return await bcrypt.compare(password, hash.toString('latin1'));
+    return await (await bcrypt()).compare(password, hash.toString('latin1'));
   } catch {
     return false;
   }

@@ -1,11 +1,8 @@
 // Reads one side's TLS files (or makes its self-signed pair) at start-up into what
 // node:tls needs, so every later connection uses bytes already checked.
-import 'reflect-metadata';
-import { X509Crl } from '@peculiar/x509';
 import { readFile } from 'node:fs/promises';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
-import { ensureSelfSignedCert } from './self-signed-cert.js';
 import { hasCertificate, nodeTlsVersion, type TlsFlags, type TransportSecurityFlags } from './transport-security.js';
 
 /** A TLS file that cannot be read or parsed: the member does not start. */
@@ -65,6 +62,9 @@ async function readTlsFile(path: string): Promise<Buffer> {
 async function readRevokedSerials(crlFile: string): Promise<Set<string>> {
   const bytes = await readTlsFile(crlFile);
   try {
+    // Loaded only for a CRL: @peculiar/x509 (with reflect-metadata) costs about 8 MB resident.
+    await import('reflect-metadata');
+    const { X509Crl } = await import('@peculiar/x509');
     const text = bytes.toString('latin1');
     const crl = new X509Crl(text.includes('-----BEGIN') ? text : bytes);
     return new Set(crl.entries.map((entry) => normaliseSerial(entry.serialNumber)));
@@ -107,6 +107,8 @@ export async function loadTlsMaterial(flags: TransportSecurityFlags, shared: Tls
   let selfSigned = false;
   if (!hasCertificate(flags)) {
     if (!flags.autoTls) return null;
+    // Auto TLS only: the generator loads @peculiar/x509.
+    const { ensureSelfSignedCert } = await import('./self-signed-cert.js');
     files = await ensureSelfSignedCert(source.autoDir, source.hosts, source.forPeers, shared.selfSignedCertValidityYears, source.logger);
     selfSigned = true;
   } else if (flags.autoTls) {
