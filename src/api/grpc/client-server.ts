@@ -12,7 +12,7 @@ import { AuthGate } from '../../auth/auth-gate.js';
 import { GuardedServer } from '../../auth/guarded-server.js';
 import { leaseKeysOf } from '../../auth/lease-keys.js';
 import { authServiceImplementation } from './auth-service.js';
-import { AuthService, ClusterService, LeaseService, MaintenanceService, WatchService } from '../../generated/etcdserverpb/rpc.js';
+import { AuthService, ClusterService, LeaseService, MaintenanceService } from '../../generated/etcdserverpb/rpc.js';
 import { ElectionService } from '../../generated/v3electionpb/v3election.js';
 import { LockService } from '../../generated/v3lockpb/v3lock.js';
 import type { Logger } from '../../log/logger.js';
@@ -30,7 +30,7 @@ import { withSafeDecoding } from './service-definition.js';
 import { UnaryFastPath, type FastUnaryMethod } from './unary-fast-path.js';
 import { stopWatchStreams } from '../../watch/watch-hub-registry.js';
 import { answerUnknownMethodsLikeGo } from './unknown-method.js';
-import { watchServiceImplementation } from './watch-service.js';
+import { watchServiceDefinition, watchServiceImplementation } from './watch-service.js';
 
 /** grpc-js buffers a message before our decoder sees it; this caps that buffer well above the checked limit. */
 const TRANSPORT_RECEIVE_FACTOR = 2;
@@ -77,7 +77,7 @@ export class ClientServer {
     // reading; closing ends them so a stop need not wait out its grace period.
     const blockingCalls = new AbortController();
     grpcServer.addService(withSafeDecoding(MaintenanceService, maxReceiveBytes), maintenanceServiceImplementation(server, logger, guard, blockingCalls.signal));
-    grpcServer.addService(withSafeDecoding(WatchService, maxReceiveBytes), watchServiceImplementation(server, logger, guard));
+    grpcServer.addService(watchServiceDefinition(maxReceiveBytes), watchServiceImplementation(server, logger, guard));
     const leaseDefinition = withSafeDecoding(LeaseService, maxReceiveBytes);
     const lease = leaseServiceImplementation(server, logger, guard);
     grpcServer.addService(leaseDefinition, lease);

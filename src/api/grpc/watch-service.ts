@@ -4,6 +4,7 @@
 import { status, type ServerDuplexStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import {
   WatchCreateRequest_FilterType,
+  WatchService,
   type ResponseHeader,
   type WatchCreateRequest,
   type WatchRequest,
@@ -17,10 +18,12 @@ import { goStatusText, watchRefusal } from '../../auth/watch-permission.js';
 import type { EtcdServer } from '../../server/etcd-server.js';
 import { GRPC_OVERHEAD_BYTES } from '../../server/server-options.js';
 import { fragmentResponse } from '../../watch/fragment-response.js';
+import { serializeWatchResponse } from '../../watch/watch-response-encoding.js';
 import { serverWatch, type StoppableStream } from '../../watch/watch-hub-registry.js';
 import { WatchStream, type CreateWatch } from '../../watch/watch-stream.js';
 import { GrpcStatusError, toServiceError } from './map-error.js';
 import type { Decoded } from './safe-codec.js';
+import { withSafeDecoding } from './service-definition.js';
 
 /** Responses written per turn of the event loop before yielding to other streams. */
 const WRITES_PER_TURN_MAX = 256;
@@ -192,6 +195,12 @@ function burstHeaderCache(server: EtcdServer): (revision: number) => ResponseHea
     cachedRevision = revision;
     return cached;
   };
+}
+
+/** The Watch service with events encoded once per write, however many watchers receive them. */
+export function watchServiceDefinition(maxReceiveBytes: number): ReturnType<typeof withSafeDecoding<typeof WatchService>> {
+  const definition = withSafeDecoding(WatchService, maxReceiveBytes);
+  return { ...definition, watch: { ...definition.watch, responseSerialize: serializeWatchResponse } };
 }
 
 export function watchServiceImplementation(server: EtcdServer, logger: Logger, guard: GuardedServer): UntypedServiceImplementation {

@@ -1,0 +1,61 @@
+// The Watch stream's response encoder: one write fans out to many watchers, so each event
+// (and each burst's shared header) is encoded once and its bytes are reused by every
+// response that carries it, instead of re-encoding the same key and value per watcher.
+// Events and headers are never changed after they are handed to the streams.
+import { ResponseHeader, WatchResponse } from '../generated/etcdserverpb/rpc.js';
+import { Event } from '../generated/mvccpb/kv.js';
+
+/** WatchResponse.header is field 1, events field 11, both length-delimited. */
+const HEADER_TAG = (1 << 3) | 2;
+const EVENT_TAG = (11 << 3) | 2;
+const VARINT_PAYLOAD_BITS = 7;
+
+const encodedEvents = new WeakMap<Event, Uint8Array>();
+const encodedHeaders = new WeakMap<ResponseHeader, Uint8Array>();
+
+function cached<T extends object>(cache: WeakMap<T, Uint8Array>, value: T, encode: (value: T) => Uint8Array): Uint8Array {
+  let bytes = cache.get(value);
+  if (bytes === undefined) {
+    bytes = encode(value);
+    cache.set(value, bytes);
+  }
+  return bytes;
+}
+
+function varintLength(value: number): number {
+  let length = 1;
+  for (let rest = value >>> VARINT_PAYLOAD_BITS; rest > 0; rest >>>= VARINT_PAYLOAD_BITS) length++;
+  return length;
+}
+
+/** Writes tag, length and bytes of one length-delimited field at `pos`; returns the next position. */
+function writeField(out: Buffer, pos: number, tag: number, bytes: Uint8Array): number {
+  out[pos++] = tag;
+  let length = bytes.length;
+  while (length >= 0x80) {
+    out[pos++] = (length & 0x7f) | 0x80;
+    length >>>= VARINT_PAYLOAD_BITS;
+  }
+  out[pos++] = length;
+  out.set(bytes, pos);
+  return pos + bytes.length;
+}
+
+const fieldBytes = (bytes: Uint8Array): number => 1 + varintLength(bytes.length) + bytes.length;
+
+/** Byte for byte what WatchResponse.encode writes (same field order), with events and header reused. */
+export function serializeWatchResponse(response: WatchResponse): Buffer {
+  if (response.events.length === 0) return Buffer.from(WatchResponse.encode(response).finish());
+  const header = response.header === undefined ? undefined : cached(encodedHeaders, response.header, (h) => ResponseHeader.encode(h).finish());
+  // Fields 2-7 (watch id, flags, compact revision, reason): small, and different per watcher.
+  const middle = WatchResponse.encode({ ...response, header: undefined, events: [] }).finish();
+  const events = response.events.map((event) => cached(encodedEvents, event, (e) => Event.encode(e).finish()));
+  let total = middle.length + (header === undefined ? 0 : fieldBytes(header));
+  for (const event of events) total += fieldBytes(event);
+  const out = Buffer.allocUnsafe(total);
+  let pos = header === undefined ? 0 : writeField(out, 0, HEADER_TAG, header);
+  out.set(middle, pos);
+  pos += middle.length;
+  for (const event of events) pos = writeField(out, pos, EVENT_TAG, event);
+  return out;
+}
