@@ -631,7 +631,7 @@ export class EtcdServer {
       }
       this.waiters.trigger(id, { ok: false, error: new EtcdError('NoLeader') });
     }
-    this.driver.schedule();
+    this.driver.scheduleProposal();
     const outcome = await result;
     this.proposalTerms.forget(id);
     if (!outcome.ok && isEtcdError(outcome.error) && PROPOSAL_FAILURE_CODES.has(outcome.error.code)) this.proposalsFailed++;
