@@ -12,6 +12,8 @@ import {
   PAGE_HEADER_BYTES,
   PAGE_ID_OFFSET,
   PAGE_OVERFLOW_OFFSET,
+  putPgid,
+  putUint32LE,
 } from './bbolt-format.js';
 import type { BboltStreamPlan, PlannedBucket } from './bbolt-stream-plan.js';
 import { encodeMetaPage } from './meta-page.js';
@@ -21,10 +23,15 @@ import type { LeafPlan, TreeLayout } from './tree-layout.js';
 
 /** Bytes copied in a loop rather than through a view and set(), which costs more for short keys. */
 const COPY_BY_LOOP_BYTES_MAX = 64;
+/** Values shorter than this are copied through a kept view (see LeafFiller.viewOf). */
+const REUSED_VIEW_BYTES_MAX = 4096;
 
-/** The file in blocks of `blockBytes` (the last one may be shorter), in order; iterate it once. */
-export function* bboltStreamBlocks(plan: BboltStreamPlan, blockBytes: number): Generator<Buffer> {
-  const out = new PageBlocks(blockBytes);
+/**
+ * The file in blocks of `blockBytes` (the last one may be shorter), in order; iterate it
+ * once. Each block has `headroomBytes` of its own before it (see PageBlocks).
+ */
+export function* bboltStreamBlocks(plan: BboltStreamPlan, blockBytes: number, headroomBytes = 0): Generator<Buffer> {
+  const out = new PageBlocks(blockBytes, headroomBytes);
   for (const txid of [0n, 1n]) {
     const meta = { pageBytes: plan.pageBytes, flags: 0, rootPgid: BigInt(plan.root.rootPgid), rootSequence: 0n, freelistPgid: BigInt(plan.freelistPgid), pgid: BigInt(plan.pageCount), txid };
     put(out, encodeMetaPage(meta), Number(txid));
@@ -53,7 +60,7 @@ export function* bboltStreamBlocks(plan: BboltStreamPlan, blockBytes: number): G
 function put(out: PageBlocks, page: Buffer, pgid: number): void {
   const target = out.reserve(page.length);
   page.copy(target);
-  target.writeBigUInt64LE(BigInt(pgid), PAGE_ID_OFFSET);
+  putPgid(target, PAGE_ID_OFFSET, pgid);
   out.commit();
 }
 
@@ -93,6 +100,8 @@ class LeafFiller {
   private index = 0;
   private data = 0;
   private keyAt = 0;
+  /** Views of the reader's buffer by length (see viewOf); at most REUSED_VIEW_BYTES_MAX of them. */
+  private readonly views: Uint8Array[] = [];
 
   constructor(
     private readonly out: PageBlocks,
@@ -112,15 +121,15 @@ class LeafFiller {
     const bytes = end - start;
     const at = PAGE_HEADER_BYTES + this.index * LEAF_ELEMENT_BYTES;
     // Flags stay 0 (a plain value); pos counts from the element itself.
-    this.page.writeUInt32LE(this.data - at, at + 4);
-    this.page.writeUInt32LE(bytes, at + 8);
+    putUint32LE(this.page, at + 4, this.data - at);
+    putUint32LE(this.page, at + 8, bytes);
     this.keyAt = this.data;
     this.copyIn(source, start, bytes);
     return bytes;
   };
 
   readonly takeValue = (source: Uint8Array, bytes: number): number => {
-    this.page.writeUInt32LE(bytes, PAGE_HEADER_BYTES + this.index * LEAF_ELEMENT_BYTES + 12);
+    putUint32LE(this.page, PAGE_HEADER_BYTES + this.index * LEAF_ELEMENT_BYTES + 12, bytes);
     this.copyIn(source, 0, bytes);
     return bytes;
   };
@@ -141,8 +150,23 @@ class LeafFiller {
   private copyIn(source: Uint8Array, start: number, bytes: number): void {
     if (this.data + bytes > this.page.length) throw changedUnderneath(this.bucket, `leaf ${this.leaf} outgrew its planned span`);
     if (bytes <= COPY_BY_LOOP_BYTES_MAX) for (let i = 0; i < bytes; i++) this.page[this.data + i] = source[start + i]!;
-    else this.page.set(source.subarray(start, start + bytes), this.data);
+    else this.page.set(this.viewOf(source, start, bytes), this.data);
     this.data += bytes;
+  }
+
+  /**
+   * Bytes start..start+bytes of `source` as a view. The reader hands every value in the
+   * same buffer at the same place, so views are kept by length and reused: a view per
+   * value (a Buffer's subarray() even goes through Node's constructor) costs more than its copy.
+   */
+  private viewOf(source: Uint8Array, start: number, bytes: number): Uint8Array {
+    if (bytes >= REUSED_VIEW_BYTES_MAX) return new Uint8Array(source.buffer, source.byteOffset + start, bytes);
+    const offset = source.byteOffset + start;
+    const kept = this.views[bytes];
+    if (kept !== undefined && kept.buffer === source.buffer && kept.byteOffset === offset) return kept;
+    const view = new Uint8Array(source.buffer, offset, bytes);
+    this.views[bytes] = view;
+    return view;
   }
 
   /** Reserves the next leaf and writes its header; empty leaves (an empty bucket's root) are complete at once. */
@@ -152,7 +176,7 @@ class LeafFiller {
       const { spans, counts } = this.bucket.leaves;
       this.count = counts[this.leaf]!;
       this.page = this.out.reserve(spans[this.leaf]! * this.pageBytes);
-      this.page.writeBigUInt64LE(BigInt(this.layout.leafPgids[this.leaf]!), PAGE_ID_OFFSET);
+      putPgid(this.page, PAGE_ID_OFFSET, this.layout.leafPgids[this.leaf]!);
       this.page.writeUInt16LE(LEAF_PAGE_FLAG, PAGE_FLAGS_OFFSET);
       this.page.writeUInt16LE(this.count, PAGE_COUNT_OFFSET);
       this.page.writeUInt32LE(spans[this.leaf]! - 1, PAGE_OVERFLOW_OFFSET);

@@ -39,7 +39,6 @@ const FREELIST_PGID = 2;
 const ROOT_BASE_PGID = 3;
 /** Entries sized between turns of the event loop, so a large first pass does not stall the server. */
 const PLAN_YIELD_ENTRIES = 20_000;
-const COPY_BY_LOOP_BYTES_MAX = 64;
 const ZERO_BYTE = Buffer.from([0]);
 
 export async function planBboltStream(sources: ReadonlyMap<string, InPlaceBucket>, pageBytes: number): Promise<BboltStreamPlan> {
@@ -63,45 +62,41 @@ export async function planBboltStream(sources: ReadonlyMap<string, InPlaceBucket
   return { pageBytes, pageCount: nextPgid, freelistPgid: FREELIST_PGID, rootElements, rootLeaves, root, buckets, keyCount };
 }
 
-/** Copies a key out of the reader's buffer: byte by byte when short (cheaper than a view to set() from). */
-function copyKey(target: Buffer, source: Uint8Array, start: number, end: number): void {
-  const bytes = end - start;
-  if (bytes <= COPY_BY_LOOP_BYTES_MAX) for (let i = 0; i < bytes; i++) target[i] = source[start + i]!;
-  else target.set(source.subarray(start, end));
-}
-
 async function sizeBucket(name: Buffer, bucket: InPlaceBucket, pageBytes: number): Promise<Omit<PlannedBucket, 'layout'>> {
   const packer = new LeafPacker(pageBytes);
   const inlineBytesMax = inlineBucketBytesMax(pageBytes);
   // The entries of a bucket that may still turn out small enough to be inline.
   let small: TreeElement[] | undefined = [];
   let smallValue: Buffer | undefined;
-  // Two key buffers, swapped per entry: the key just read and the one before it.
-  let key = Buffer.allocUnsafe(BBOLT_KEY_BYTES_MAX);
-  let previous = Buffer.allocUnsafe(BBOLT_KEY_BYTES_MAX);
-  let previousBytes = 0;
+  // The key just read, copied over the one before it (only from the first byte that differs).
+  const key = Buffer.allocUnsafe(BBOLT_KEY_BYTES_MAX);
+  let keyBytes = 0;
   let keyCount = 0;
+  let outOfOrder: string | undefined;
   const takeKey = (source: Uint8Array, start: number, end: number): number => {
-    if (end - start <= BBOLT_KEY_BYTES_MAX) copyKey(key, source, start, end);
-    return end - start;
+    const bytes = end - start;
+    if (bytes > BBOLT_KEY_BYTES_MAX) return bytes;
+    const shared = Math.min(bytes, keyBytes);
+    let i = 0;
+    while (i < shared && source[start + i] === key[i]) i++;
+    // bbolt's order (bytes.Compare): the first byte that differs decides, else the shorter key is first.
+    const ascending = i < shared ? source[start + i]! > key[i]! : bytes > keyBytes;
+    if (!ascending && keyCount > 0) outOfOrder ??= `${Buffer.from(source.subarray(start, end)).toString('hex')} after ${key.toString('hex', 0, keyBytes)}`;
+    for (; i < bytes; i++) key[i] = source[start + i]!;
+    keyBytes = bytes;
+    return bytes;
   };
   const takeValue = (source: Uint8Array, bytes: number): number => {
     smallValue = small !== undefined && bytes <= inlineBytesMax ? Buffer.from(source.subarray(0, bytes)) : undefined;
     return bytes;
   };
-  const visitor = (keyBytes: number, valueBytes: number): boolean => {
-    if (keyBytes === 0 || keyBytes > BBOLT_KEY_BYTES_MAX) throw new BboltWriteError(`key of ${keyBytes} bytes: bbolt keys are 1..${BBOLT_KEY_BYTES_MAX} bytes`);
+  const visitor = (keyBytesRead: number, valueBytes: number): boolean => {
+    if (keyBytesRead === 0 || keyBytesRead > BBOLT_KEY_BYTES_MAX) throw new BboltWriteError(`key of ${keyBytesRead} bytes: bbolt keys are 1..${BBOLT_KEY_BYTES_MAX} bytes`);
     if (valueBytes > BBOLT_VALUE_BYTES_MAX) throw new BboltWriteError(`value of ${valueBytes} bytes is over bbolt's limit`);
-    if (keyCount > 0 && previous.compare(key, 0, keyBytes, 0, previousBytes) >= 0) {
-      throw new BboltWriteError(`keys not strictly ascending: ${key.toString('hex', 0, keyBytes)} after ${previous.toString('hex', 0, previousBytes)}`);
-    }
+    if (outOfOrder !== undefined) throw new BboltWriteError(`keys not strictly ascending: ${outOfOrder}`);
     const started = packer.add(key, valueBytes, keyBytes);
     if (small !== undefined && (started || packer.openPageBytes > inlineBytesMax)) small = undefined;
     small?.push({ key: Buffer.from(key.subarray(0, keyBytes)), value: smallValue!, isBucket: false });
-    const swap = previous;
-    previous = key;
-    key = swap;
-    previousBytes = keyBytes;
     return ++keyCount % PLAN_YIELD_ENTRIES !== 0;
   };
   let from: Buffer | undefined;
@@ -111,7 +106,7 @@ async function sizeBucket(name: Buffer, bucket: InPlaceBucket, pageBytes: number
     bucket.visit(from, takeKey, takeValue, visitor);
     if (keyCount === before || keyCount % PLAN_YIELD_ENTRIES !== 0) break;
     // Resume right after the last key: the smallest key above it is itself plus a zero byte.
-    from = Buffer.concat([previous.subarray(0, previousBytes), ZERO_BYTE]);
+    from = Buffer.concat([key.subarray(0, keyBytes), ZERO_BYTE]);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   const leaves = packer.finish();

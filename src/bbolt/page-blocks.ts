@@ -1,6 +1,7 @@
 // Pages are built straight into fixed-size blocks of the output (a page that would
 // straddle two blocks is built aside and copied across), so a streamed file costs one
-// zeroed allocation per block and no per-page copy. Full blocks are handed out in order.
+// zeroed allocation per block and no per-page copy. Full blocks are handed out in order,
+// each with `headroomBytes` of zeroes of its own right before it (for a message header).
 import { assert } from '../util/assert.js';
 
 export class PageBlocks {
@@ -9,8 +10,11 @@ export class PageBlocks {
   private straddling: Buffer | undefined;
   private readonly full: Buffer[] = [];
 
-  constructor(private readonly blockBytes: number) {
-    this.block = Buffer.alloc(blockBytes);
+  constructor(
+    private readonly blockBytes: number,
+    private readonly headroomBytes = 0,
+  ) {
+    this.block = this.allocate();
   }
 
   /** A zeroed region of `bytes` to fill; call commit() once it is filled, before the next reserve(). */
@@ -62,7 +66,11 @@ export class PageBlocks {
 
   private next(): void {
     this.full.push(this.block);
-    this.block = Buffer.alloc(this.blockBytes);
+    this.block = this.allocate();
     this.used = 0;
+  }
+
+  private allocate(): Buffer {
+    return Buffer.alloc(this.headroomBytes + this.blockBytes).subarray(this.headroomBytes);
   }
 }

@@ -13,6 +13,8 @@ import {
   PAGE_FLAGS_OFFSET,
   PAGE_HEADER_BYTES,
   PAGE_OVERFLOW_OFFSET,
+  putPgid,
+  putUint32LE,
 } from './bbolt-format.js';
 import type { PageAppender } from './page-appender.js';
 
@@ -118,10 +120,12 @@ export function encodeBranchPage(children: readonly ChildRef[], pageBytes: numbe
   let data = PAGE_HEADER_BYTES + children.length * BRANCH_ELEMENT_BYTES;
   children.forEach((c, i) => {
     const at = PAGE_HEADER_BYTES + i * BRANCH_ELEMENT_BYTES;
-    page.writeUInt32LE(data - at, at);
-    page.writeUInt32LE(c.key.length, at + 4);
-    page.writeBigUInt64LE(BigInt(c.pgid), at + 8);
-    data += c.key.copy(page, data);
+    putUint32LE(page, at, data - at);
+    putUint32LE(page, at + 4, c.key.length);
+    putPgid(page, at + 8, c.pgid);
+    // set() of a whole array makes no view; Buffer's copy() makes one per call.
+    page.set(c.key, data);
+    data += c.key.length;
   });
   return page;
 }

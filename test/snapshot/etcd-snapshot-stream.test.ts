@@ -10,7 +10,9 @@ import { BUCKET_NAMES } from '../../src/backend/backend.js';
 import { LmdbBackend } from '../../src/backend/lmdb-backend.js';
 import { BboltReader } from '../../src/bbolt/bbolt-reader.js';
 import { MvccStore } from '../../src/mvcc/mvcc-store.js';
-import { etcdSnapshotChunks } from '../../src/snapshot/etcd-format/etcd-snapshot-chunks.js';
+import { serializeSnapshotResponse } from '../../src/api/grpc/snapshot-response-encoding.js';
+import { SnapshotResponse } from '../../src/generated/etcdserverpb/rpc.js';
+import { blobHeadroomBytes, etcdSnapshotChunks, type SnapshotChunk } from '../../src/snapshot/etcd-format/etcd-snapshot-chunks.js';
 import { EtcdSnapshotError } from '../../src/snapshot/etcd-format/etcd-snapshot-error.js';
 import { importEtcdSnapshot } from '../../src/snapshot/etcd-format/import-etcd-snapshot.js';
 import { isBboltBytes, isBboltFile } from '../../src/snapshot/etcd-format/is-bbolt-file.js';
@@ -25,6 +27,10 @@ let backend: LmdbBackend;
 let store: MvccStore;
 let snapshot: Buffer;
 let chunkSizes: number[];
+let sent: SnapshotChunk[];
+let encoded: Buffer[];
+let sharesBlob: boolean[];
+const HEADER = { clusterId: 0x1234_5678_9abc_def0n, memberId: 0xfedc_ba98_7654_3210n, revision: 93n, raftTerm: 2n };
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'etcd-snapshot-stream-'));
@@ -38,7 +44,14 @@ before(async () => {
   await store.commit();
   const chunks: Buffer[] = [];
   const remaining: number[] = [];
+  encoded = [];
+  sharesBlob = [];
+  sent = [];
   for await (const chunk of etcdSnapshotChunks(backend)) {
+    // Encoded as it comes, as grpc-js does: the encoder may write into the room before the blob.
+    sent.push({ remainingBytes: chunk.remainingBytes, blob: Buffer.from(chunk.blob) });
+    encoded.push(serializeSnapshotResponse({ header: HEADER, remainingBytes: BigInt(chunk.remainingBytes), blob: chunk.blob }));
+    sharesBlob.push(encoded.at(-1)!.buffer === chunk.blob.buffer && blobHeadroomBytes(chunk.blob) > 0);
     chunks.push(chunk.blob);
     remaining.push(chunk.remainingBytes);
   }
@@ -58,6 +71,14 @@ describe('Maintenance.Snapshot in etcd format', () => {
     assert.equal(chunkSizes.at(-1), 0);
     assert.ok(isBboltBytes(snapshot));
     assert.equal(snapshotDbBytes(snapshot, false).length, snapshot.length - 32);
+  });
+
+  test('each block goes out encoded around the blob where it lies, as the generated encoder would encode it', () => {
+    assert.deepEqual(sharesBlob, [...sent.slice(0, -1).map(() => true), false], 'blocks are encoded in place, the digest is copied');
+    sent.forEach((chunk, i) => {
+      const response = { header: HEADER, remainingBytes: BigInt(chunk.remainingBytes), blob: chunk.blob };
+      assert.deepEqual(encoded[i], Buffer.from(SnapshotResponse.encode(response).finish()));
+    });
   });
 
   test('is accepted by etcdctl with our revision, and leaves out etcd-ts bookkeeping', async () => {

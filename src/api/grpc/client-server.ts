@@ -12,7 +12,7 @@ import { AuthGate } from '../../auth/auth-gate.js';
 import { GuardedServer } from '../../auth/guarded-server.js';
 import { leaseKeysOf } from '../../auth/lease-keys.js';
 import { authServiceImplementation } from './auth-service.js';
-import { AuthService, ClusterService, LeaseService, MaintenanceService } from '../../generated/etcdserverpb/rpc.js';
+import { AuthService, ClusterService, LeaseService } from '../../generated/etcdserverpb/rpc.js';
 import { ElectionService } from '../../generated/v3electionpb/v3election.js';
 import { LockService } from '../../generated/v3lockpb/v3lock.js';
 import type { Logger } from '../../log/logger.js';
@@ -24,7 +24,7 @@ import { electionServiceImplementation } from './election-service.js';
 import { kvServiceDefinition, kvServiceImplementation } from './kv-service.js';
 import { leaseServiceImplementation } from './lease-service.js';
 import { lockServiceImplementation } from './lock-service.js';
-import { maintenanceServiceImplementation } from './maintenance-service.js';
+import { maintenanceServiceDefinition, maintenanceServiceImplementation } from './maintenance-service.js';
 import { serveFastPathFirst } from './grpc-stream-hook.js';
 import { withSafeDecoding } from './service-definition.js';
 import { UnaryFastPath, type FastUnaryMethod } from './unary-fast-path.js';
@@ -76,7 +76,7 @@ export class ClientServer {
     // Lock, Campaign and Observe may wait without end, and a snapshot on a client that stopped
     // reading; closing ends them so a stop need not wait out its grace period.
     const blockingCalls = new AbortController();
-    grpcServer.addService(withSafeDecoding(MaintenanceService, maxReceiveBytes), maintenanceServiceImplementation(server, logger, guard, blockingCalls.signal));
+    grpcServer.addService(maintenanceServiceDefinition(maxReceiveBytes), maintenanceServiceImplementation(server, logger, guard, blockingCalls.signal));
     grpcServer.addService(watchServiceDefinition(maxReceiveBytes), watchServiceImplementation(server, logger, guard));
     const leaseDefinition = withSafeDecoding(LeaseService, maxReceiveBytes);
     const lease = leaseServiceImplementation(server, logger, guard);

@@ -22,10 +22,24 @@ import type { CallCredentials } from '../../auth/auth-gate.js';
 import type { GuardedServer } from '../../auth/guarded-server.js';
 import type { EtcdServer } from '../../server/etcd-server.js';
 import { moveLeaderDeadlineEpochMs } from '../../server/move-leader.js';
+import { MaintenanceService } from '../../generated/etcdserverpb/rpc.js';
 import { serverStream } from './server-stream.js';
+import { withSafeDecoding } from './service-definition.js';
+import { serializeSnapshotResponse } from './snapshot-response-encoding.js';
 import { unary } from './unary-handler.js';
 
 const NEVER_COMPACTED_REVISION = -1n;
+/**
+ * Snapshot messages (1 MiB blocks) queued ahead of HTTP/2 per stream: one being sent
+ * and the next one built meanwhile. grpc-js alone would queue 16 before pushing back.
+ */
+const SNAPSHOT_MESSAGES_IN_FLIGHT_MAX = 2;
+
+/** The Maintenance service definition, whose Snapshot replies copy their 1 MiB blobs once (see snapshot-response-encoding). */
+export function maintenanceServiceDefinition(maxReceiveBytes: number): ReturnType<typeof withSafeDecoding<typeof MaintenanceService>> {
+  const definition = withSafeDecoding(MaintenanceService, maxReceiveBytes);
+  return { ...definition, snapshot: { ...definition.snapshot, responseSerialize: serializeSnapshotResponse } };
+}
 
 /** `stopping` ends a snapshot stream whose client stopped reading, so the server's read view can close. */
 export function maintenanceServiceImplementation(server: EtcdServer, logger: Logger, guard: GuardedServer, stopping?: AbortSignal): UntypedServiceImplementation {
@@ -48,7 +62,7 @@ export function maintenanceServiceImplementation(server: EtcdServer, logger: Log
       serverStream<SnapshotRequest, SnapshotResponse>(logger, 'Snapshot', async function* () {
         await admin(call);
         yield* server.snapshot();
-      }, stopping)(call),
+      }, stopping, SNAPSHOT_MESSAGES_IN_FLIGHT_MAX)(call),
     defragment: unary<DefragmentRequest, DefragmentResponse>(logger, 'Defragment', async (_request, call) => {
       await admin(call);
       return server.defragment();
