@@ -43,12 +43,39 @@ function writeField(out: Buffer, pos: number, tag: number, bytes: Uint8Array): n
 
 const fieldBytes = (bytes: Uint8Array): number => 1 + varintLength(bytes.length) + bytes.length;
 
+/** WatchResponse.watch_id is field 2, a varint. */
+const WATCH_ID_TAG = 2 << 3;
+const NO_FIELDS = new Uint8Array(0);
+
+/**
+ * Fields 2-7 (watch id, flags, compact revision, reason), which differ per watcher. An event
+ * response normally carries only its watch id, written here directly; anything else goes
+ * through the generated encoder.
+ */
+function middleFields(response: WatchResponse): Uint8Array {
+  const { watchId } = response;
+  const onlyId = !response.created && !response.canceled && response.compactRevision === 0n && response.cancelReason === '' && !response.fragment;
+  if (!onlyId || watchId < 0n || watchId > BigInt(Number.MAX_SAFE_INTEGER)) {
+    return WatchResponse.encode({ ...response, header: undefined, events: [] }).finish();
+  }
+  if (watchId === 0n) return NO_FIELDS;
+  let value = Number(watchId);
+  const out = Buffer.allocUnsafe(1 + 8);
+  out[0] = WATCH_ID_TAG;
+  let pos = 1;
+  while (value >= 0x80) {
+    out[pos++] = (value % 0x80) | 0x80;
+    value = Math.floor(value / 0x80);
+  }
+  out[pos++] = value;
+  return out.subarray(0, pos);
+}
+
 /** Byte for byte what WatchResponse.encode writes (same field order), with events and header reused. */
 export function serializeWatchResponse(response: WatchResponse): Buffer {
   if (response.events.length === 0) return Buffer.from(WatchResponse.encode(response).finish());
   const header = response.header === undefined ? undefined : cached(encodedHeaders, response.header, (h) => ResponseHeader.encode(h).finish());
-  // Fields 2-7 (watch id, flags, compact revision, reason): small, and different per watcher.
-  const middle = WatchResponse.encode({ ...response, header: undefined, events: [] }).finish();
+  const middle = middleFields(response);
   const events = response.events.map((event) => cached(encodedEvents, event, (e) => Event.encode(e).finish()));
   let total = middle.length + (header === undefined ? 0 : fieldBytes(header));
   for (const event of events) total += fieldBytes(event);

@@ -21,6 +21,12 @@ test('responses with events, large values, prev_kv and flags encode byte for byt
     { ...base, watchId: 3n, events: shared },
     // The same event objects for another watcher: cached bytes, different watch id.
     { ...base, watchId: 70_000n, events: shared.slice(1) },
+    { ...base, watchId: 0n, events: shared },
+    { ...base, watchId: 127n, events: shared },
+    { ...base, watchId: 128n, events: shared },
+    { ...base, watchId: BigInt(Number.MAX_SAFE_INTEGER), events: shared },
+    { ...base, watchId: 2n ** 62n, events: shared },
+    { ...base, watchId: -1n, events: shared },
     { ...base, header: undefined, watchId: 1n, events: shared.slice(0, 1) },
     { ...base, watchId: 5n, fragment: true, events: shared },
     { ...base, watchId: 9n, created: true },
