@@ -3,13 +3,14 @@
 // field 2 is a repeated KeyValue, and a stored record is one KeyValue's encoding),
 // so a large range skips a decode and a re-encode per key; code that reads `kvs`
 // in-process gets them decoded on first access, as from any RangeResponse.
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { RangeResponse } from '../generated/etcdserverpb/rpc.js';
 import type { KeyValue } from '../generated/mvccpb/kv.js';
 import type { PackedRecords } from './packed-records.js';
 
 /** A reply as buffers to write one after another, and what to call once they are written. */
 export interface ReplyParts {
-  readonly parts: readonly Buffer[];
+  readonly parts: readonly Uint8Array[];
   /** Their total length. */
   readonly bytes: number;
   /** The parts were written out (or copied): their memory may be reused. Call at most once. */
@@ -17,6 +18,11 @@ export interface ReplyParts {
 }
 
 const NOTHING_TO_RELEASE = (): void => undefined;
+/**
+ * Smaller replies come whole from serializeRangeResponse: a transport copies
+ * them into its frame anyway, and one buffer costs less than parts.
+ */
+const PARTS_BYTES_MIN = 16 * 1024;
 
 /** Records of the responses whose kvs nobody has read or replaced yet. */
 const pendingRecords = new WeakMap<RangeResponse, PackedRecords>();
@@ -68,30 +74,40 @@ export function serializeRangeResponse(response: RangeResponse): Buffer {
  */
 export function rangeResponseParts(response: RangeResponse): ReplyParts {
   const records = pendingRecords.get(response);
-  if (records === undefined) {
+  if (records === undefined || records.byteLength < PARTS_BYTES_MIN) {
     const whole = serializeRangeResponse(response);
+    // Copied: the chunks may serve the next range at once.
+    if (records !== undefined) release(response, records);
     return { parts: [whole], bytes: whole.length, sent: NOTHING_TO_RELEASE };
   }
   const { head, tail } = otherFields(response);
-  const parts = [toBuffer(head), ...records.views(), toBuffer(tail)];
-  const sent = (): void => {
-    pendingRecords.delete(response);
-    records.release();
-  };
-  return { parts, bytes: head.length + records.byteLength + tail.length, sent };
+  const parts = [head, ...records.views(), tail];
+  return { parts, bytes: head.length + records.byteLength + tail.length, sent: () => release(response, records) };
+}
+
+function release(response: RangeResponse, records: PackedRecords): void {
+  pendingRecords.delete(response);
+  records.release();
 }
 
 /** Offered to transports that write a reply in parts (see UnaryFastPath). */
 serializeRangeResponse.inParts = rangeResponseParts;
 
+/**
+ * Encodes the fields around kvs; one writer serves every reply, so its buffer is
+ * allocated once instead of twice per range (encoding is synchronous).
+ */
+const fieldWriter = new BinaryWriter();
+
 /** The encodings of the fields before and after kvs; the generated encoder writes them, with its checks. */
 function otherFields(response: RangeResponse): { head: Uint8Array; tail: Uint8Array } {
-  return {
-    head: RangeResponse.encode({ header: response.header, kvs: [], more: false, count: 0n }).finish(),
-    tail: RangeResponse.encode({ header: undefined, kvs: [], more: response.more, count: response.count }).finish(),
-  };
-}
-
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  try {
+    const head = RangeResponse.encode({ header: response.header, kvs: [], more: false, count: 0n }, fieldWriter).finish();
+    const tail = RangeResponse.encode({ header: undefined, kvs: [], more: response.more, count: response.count }, fieldWriter).finish();
+    return { head, tail };
+  } catch (error) {
+    // A field the encoder refused leaves its bytes in the writer: drop them.
+    fieldWriter.finish();
+    throw error;
+  }
 }

@@ -143,18 +143,35 @@ export class PackedRecords {
   }
 }
 
-/** Packs records as a range reads them; `append` is an InPlaceReader, so each is copied once. */
+/** No pooled chunks: shared, never written. */
+const NO_CHUNKS: readonly Buffer[] = [];
+
+/**
+ * Packs records as a range reads them; `append` is an InPlaceReader, so each is
+ * copied once. One packer serves range after range (start, appends, finish):
+ * ranges run one at a time on the event loop.
+ */
 export class RecordPacker {
-  private readonly parts: Buffer[] = [];
-  private readonly pooled: Buffer[] = [];
-  private readonly ends: number[] = [];
+  private parts: Buffer[] = [];
+  private pooled: Buffer[] | null = null;
+  private ends: number[] = [];
+  private expectedRecords = 0;
+  private packing = false;
   private chunk: Buffer | null = null;
   private chunkUsed = 0;
   /** Bytes in the parts already closed. */
   private closedBytes = 0;
 
-  /** expectedRecords: how many records the range will append, to size the first chunk. */
-  constructor(private readonly expectedRecords: number) {}
+  /** Begins a packing; expectedRecords (how many records will be appended) sizes the first chunk. */
+  start(expectedRecords: number): void {
+    assert(!this.packing, 'record packer started twice');
+    this.packing = true;
+    this.expectedRecords = expectedRecords;
+    this.parts = [];
+    this.ends = [];
+    this.pooled = null;
+    this.closedBytes = 0;
+  }
 
   readonly append: InPlaceReader = (value, valueBytes) => {
     const entryBytes = KVS_FIELD_TAG_BYTES + varintBytes(valueBytes) + valueBytes;
@@ -171,15 +188,18 @@ export class RecordPacker {
     this.ends.push(this.closedBytes + at);
   };
 
-  /** The records appended so far; the packer must not be used after. */
+  /** The records appended since start(). */
   finish(): PackedRecords {
+    assert(this.packing, 'record packer finished without a start');
     this.closeChunk();
+    this.packing = false;
     const count = this.ends.length;
     if (count > 0) entryBytesGuess = Math.ceil(this.closedBytes / count);
-    return new PackedRecords({ parts: this.parts, ends: this.ends, pooled: this.pooled, released: false }, 0, count);
+    return new PackedRecords({ parts: this.parts, ends: this.ends, pooled: this.pooled ?? NO_CHUNKS, released: false }, 0, count);
   }
 
   private newChunk(entryBytes: number): Buffer {
+    assert(this.packing, 'record appended without a start');
     this.closeChunk();
     const remaining = Math.max(this.expectedRecords - this.ends.length, 1);
     const guessBytes = this.parts.length === 0 ? remaining * entryBytesGuess : CHUNK_BYTES;
@@ -188,7 +208,7 @@ export class RecordPacker {
       chunk = Buffer.allocUnsafe(Math.max(entryBytes, guessBytes));
     } else {
       chunk = freeChunks.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES);
-      this.pooled.push(chunk);
+      (this.pooled ??= []).push(chunk);
     }
     this.chunk = chunk;
     this.chunkUsed = 0;

@@ -43,15 +43,24 @@ function readRecord(backend: Backend, rev: Revision): Buffer {
   return value;
 }
 
+/** Packs every range's records; ranges run one at a time. */
+const packer = new RecordPacker();
+
 /** The stored records of `revs`, in order, each copied once from where the backend holds it. */
 function packRecords(backend: Backend, revs: readonly Revision[]): PackedRecords {
-  const packer = new RecordPacker(revs.length);
-  for (const rev of revs) {
-    writeRevisionBytes(lookupKey, rev.main, rev.sub);
-    const found = backend.readInPlace('key', lookupKey, packer.append);
-    assert(found, `key index points at missing revision ${rev.main}.${rev.sub}`);
+  packer.start(revs.length);
+  let records: PackedRecords;
+  try {
+    for (const rev of revs) {
+      writeRevisionBytes(lookupKey, rev.main, rev.sub);
+      const found = backend.readInPlace('key', lookupKey, packer.append);
+      assert(found, `key index points at missing revision ${rev.main}.${rev.sub}`);
+    }
+  } finally {
+    // Also when a read throws: the packer is then ready for the next range.
+    records = packer.finish();
   }
-  return packer.finish();
+  return records;
 }
 
 /** Like readKv, but undefined if the record is gone (compacted history). */

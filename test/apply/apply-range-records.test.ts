@@ -6,7 +6,7 @@ import { describe, it, mock } from 'node:test';
 import { applyRange } from '../../src/apply/index.js';
 import { RangeResponse } from '../../src/generated/etcdserverpb/rpc.js';
 import { KeyValue } from '../../src/generated/mvccpb/kv.js';
-import { serializeRangeResponse } from '../../src/mvcc/encoded-range-response.js';
+import { rangeResponseParts, serializeRangeResponse } from '../../src/mvcc/encoded-range-response.js';
 import { keysOf, valuesOf, withKv, type KvFixture } from './kv-fixture.js';
 import { prefixEnd, range } from './requests.js';
 
@@ -15,6 +15,15 @@ const HEADER = { clusterId: 7n, memberId: 9n, revision: 12n, raftTerm: 3n };
 function seedPrefix(kv: KvFixture, count: number): void {
   // A long value makes a record's length a two-byte varint.
   for (let i = 0; i < count; i++) kv.seed(`p/${String(i).padStart(3, '0')}`, `v${i}-${'x'.repeat(i * 40)}`);
+}
+
+/** 1 KiB values: 300 keys pack into several 64 KiB chunks. */
+function seedLarge(kv: KvFixture, count: number): void {
+  for (let i = 0; i < count; i++) kv.seed(`big/${String(i).padStart(4, '0')}`, `${i}:${'y'.repeat(1024)}`);
+}
+
+function joined(parts: readonly Uint8Array[]): Buffer {
+  return Buffer.concat(parts.map((part) => Buffer.from(part.buffer, part.byteOffset, part.length)));
 }
 
 /** What the generated encoder sends for the same response, decoded. */
@@ -74,5 +83,62 @@ describe('applyRange with stored records', () => {
       const response = applyRange(kv.read(), range('q/', { rangeEnd: prefixEnd('q/') }));
       assert.deepEqual(serializeRangeResponse(response), generatedBytes(response));
       assert.equal(serializeRangeResponse(response).length, 0);
+    }));
+
+  it('packs a range larger than one chunk and cuts it at the limit, byte-equal to the generated encoding', () =>
+    withKv((kv) => {
+      seedLarge(kv, 300);
+      const all = applyRange(kv.read(), range('big/', { rangeEnd: prefixEnd('big/') }));
+      all.header = HEADER;
+      const parts = rangeResponseParts(all);
+      assert.ok(parts.parts.length > 3, `a 300 KiB reply comes in parts (got ${parts.parts.length})`);
+      const bytes = joined(parts.parts);
+      assert.equal(bytes.length, parts.bytes);
+      parts.sent();
+      const decoded = RangeResponse.decode(bytes);
+      assert.equal(decoded.kvs.length, 300);
+      assert.equal(decoded.kvs[299]?.value.toString(), `299:${'y'.repeat(1024)}`);
+      assert.deepEqual(decoded.header, HEADER);
+
+      // 150 records end inside a later chunk: the cut must fall on that record's end.
+      const limited = applyRange(kv.read(), range('big/', { rangeEnd: prefixEnd('big/'), limit: 150n }));
+      limited.header = HEADER;
+      const limitedBytes = serializeRangeResponse(limited);
+      assert.deepEqual(limitedBytes, generatedBytes(limited));
+      assert.equal(limited.more, true);
+      assert.equal(limited.count, 300n);
+      assert.deepEqual(keysOf(limited.kvs).slice(-2), ['big/0148', 'big/0149']);
+    }));
+
+  it('a sent reply hands its chunks to the next range, and its records are not read again', () =>
+    withKv((kv) => {
+      seedLarge(kv, 200);
+      const request = range('big/', { rangeEnd: prefixEnd('big/') });
+      const first = applyRange(kv.read(), request);
+      const firstParts = rangeResponseParts(first);
+      const firstBuffers = new Set(firstParts.parts.map((part) => part.buffer));
+      firstParts.sent();
+      assert.throws(() => first.kvs, /read after release/);
+
+      const second = applyRange(kv.read(), request);
+      const secondParts = rangeResponseParts(second);
+      assert.ok(secondParts.parts.some((part) => firstBuffers.has(part.buffer)), 'the second reply reuses the first one\'s chunks');
+      assert.deepEqual(keysOf(RangeResponse.decode(joined(secondParts.parts)).kvs), keysOf(applyRange(kv.read(), request).kvs));
+      secondParts.sent();
+    }));
+
+  it('a reply whose kvs were read in-process keeps its chunks: the decoded keys live in them', () =>
+    withKv((kv) => {
+      seedLarge(kv, 200);
+      const request = range('big/', { rangeEnd: prefixEnd('big/') });
+      const read = applyRange(kv.read(), request);
+      const kvs = read.kvs;
+      const parts = rangeResponseParts(read);
+      assert.equal(parts.parts.length, 1, 'encoded from kvs, as one buffer');
+      parts.sent();
+      const other = rangeResponseParts(applyRange(kv.read(), request));
+      other.sent();
+      assert.equal(kvs[0]?.value.toString(), `0:${'y'.repeat(1024)}`);
+      assert.equal(kvs[199]?.value.toString(), `199:${'y'.repeat(1024)}`);
     }));
 });

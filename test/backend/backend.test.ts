@@ -49,6 +49,36 @@ for (const [kind, make] of kinds) {
       await be.close();
     }));
 
+  test(`${kind}: readInPlace hands over pending, in-flight and committed values, exactly valueBytes long`, () =>
+    withTempDir(async (dir) => {
+      const be = make(dir);
+      const read = (key: string): string | undefined => {
+        let seen: string | undefined;
+        const found = be.readInPlace('key', b(key), (value, valueBytes) => {
+          seen = Buffer.from(value.subarray(0, valueBytes)).toString();
+        });
+        assert.equal(found, seen !== undefined, 'found exactly when the reader ran');
+        return seen;
+      };
+      be.put('key', b('long'), b('a much longer value than the next one'));
+      be.put('key', b('short'), b('s'));
+      be.put('key', b('gone'), b('x'));
+      assert.equal(read('long'), 'a much longer value than the next one', 'pending');
+      const committing = be.commit();
+      be.delete('key', b('gone'));
+      assert.equal(read('short'), 's', 'in flight');
+      assert.equal(read('gone'), undefined, 'a pending delete hides the committing put');
+      await committing;
+      await be.commit();
+      // lmdb hands over one shared buffer: a short value after a long one must not carry its tail.
+      assert.equal(read('long'), 'a much longer value than the next one', 'committed');
+      assert.equal(read('short'), 's', 'committed, shorter than the read before');
+      assert.equal(read('gone'), undefined, 'committed delete');
+      assert.equal(read('never'), undefined, 'absent');
+      assert.equal(be.readInPlace('meta', b('long'), () => assert.fail('other bucket')), false);
+      await be.close();
+    }));
+
   test(`${kind}: a batch commits by itself at the write count limit and on the interval`, () =>
     withTempDir(async (dir) => {
       const open = (options: { batchWritesMax: number; batchIntervalMs: number }): Backend =>

@@ -45,7 +45,7 @@ export interface FastUnaryMethod {
  * into one buffer, and `sent` is called once they are out.
  */
 interface SerializedParts {
-  readonly parts: readonly Buffer[];
+  readonly parts: readonly Uint8Array[];
   readonly bytes: number;
   readonly sent: () => void;
 }
@@ -284,7 +284,10 @@ function writeMessage(stream: ServerHttp2Stream, payload: Buffer | SerializedPar
   frame.writeUInt32BE(bytes, 1);
   if (small) {
     let at = FRAME_HEADER_BYTES;
-    for (const part of parts) at += part.copy(frame, at);
+    for (const part of parts) {
+      frame.set(part, at);
+      at += part.length;
+    }
     sent?.();
     stream.end(frame);
     return;
