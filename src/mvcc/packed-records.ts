@@ -6,7 +6,6 @@ import { KeyValue } from '../generated/mvccpb/kv.js';
 import type { InPlaceReader } from '../backend/backend.js';
 import { assert } from '../util/assert.js';
 
-const subarrayOf = Uint8Array.prototype.subarray;
 /** RangeResponse field 2 (kvs), wire type 2 (length-delimited): (2 << 3) | 2. */
 export const KVS_FIELD_TAG = 0x12;
 const KVS_FIELD_TAG_BYTES = 1;
@@ -161,6 +160,8 @@ export class RecordPacker {
   private chunkUsed = 0;
   /** Bytes in the parts already closed. */
   private closedBytes = 0;
+  /** The last source plainView() made a view of, and the view. */
+  private source: Uint8Array | null = null;
 
   /** Begins a packing; expectedRecords (how many records will be appended) sizes the first chunk. */
   start(expectedRecords: number): void {
@@ -182,7 +183,7 @@ export class RecordPacker {
     at = writeVarint(chunk, at, valueBytes);
     // `value` may be longer than valueBytes, so a view of exactly the record is copied
     // (Buffer's copy makes such a view too, and trusts `length`, which lmdb-js overrides).
-    chunk.set(subarrayOf.call(value, 0, valueBytes), at);
+    chunk.set(this.plainView(value).subarray(0, valueBytes), at);
     at += valueBytes;
     this.chunkUsed = at;
     this.ends.push(this.closedBytes + at);
@@ -196,6 +197,18 @@ export class RecordPacker {
     const count = this.ends.length;
     if (count > 0) entryBytesGuess = Math.ceil(this.closedBytes / count);
     return new PackedRecords({ parts: this.parts, ends: this.ends, pooled: this.pooled ?? NO_CHUNKS, released: false }, 0, count);
+  }
+
+  /**
+   * A plain Uint8Array over `value`'s memory: lmdb-js hands over the same Buffer
+   * for every read, and a plain array's views are cheaper to make than a Buffer's
+   * (no subclass constructor runs).
+   */
+  private plainView(value: Uint8Array): Uint8Array {
+    const view = this.source;
+    if (view !== null && view.buffer === value.buffer && view.byteOffset === value.byteOffset && view.byteLength === value.byteLength) return view;
+    this.source = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    return this.source;
   }
 
   private newChunk(entryBytes: number): Buffer {
