@@ -85,7 +85,7 @@ import { corruptionTarget, initialCorruptCheck } from './corruption-check.js';
 import { answerPeerHashKv } from './corruption-peer-hash.js';
 import { moveLeader } from './move-leader.js';
 import { ProposalTerms } from './proposal-terms.js';
-import { encodePutLogRequest } from './put-log-request.js';
+import { encodeLogRequest } from './log-request-bytes.js';
 import { computeMemberId } from './member-id.js';
 import {
   applyMemberChange,
@@ -606,11 +606,8 @@ export class EtcdServer {
     if (node.lead === 0n) throw new EtcdError('NoLeader');
     if (node.commitIndex - this.applied.value > MAX_COMMITTED_NOT_APPLIED_ENTRIES) throw new EtcdError('TooManyRequests');
     const id = this.requestIds.next();
-    const username = caller?.username ?? '';
-    const authRevision = BigInt(caller?.revision ?? 0);
-    const data = op.$case === 'put'
-      ? encodePutLogRequest({ id, put: op.value, username, authRevision, fromServer })
-      : LogRequest.encode({ id, op, username, authRevision, fromServer }).finish();
+    const meta = { id, username: caller?.username ?? '', authRevision: BigInt(caller?.revision ?? 0), fromServer };
+    const data = encodeLogRequest(op, meta);
     if (data.length > this.options.maxRequestBytes) throw new EtcdError('RequestTooLarge');
     return this.submitAndWait(id, node.term, () => node.propose(data));
   }

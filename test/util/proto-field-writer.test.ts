@@ -6,7 +6,9 @@ import { test } from 'node:test';
 import { KeyValue } from '../../src/generated/mvccpb/kv.js';
 import { LogRequest } from '../../src/generated/internalpb/internal.js';
 import { encodeKeyValue } from '../../src/mvcc/key-value-bytes.js';
-import { encodePutLogRequest } from '../../src/server/put-log-request.js';
+import { encodeLogRequest, encodeLogRequestAround, encodePutLogRequest } from '../../src/server/log-request-bytes.js';
+import { rememberWireBytes } from '../../src/server/wire-request-bytes.js';
+import { Compare_CompareResult, Compare_CompareTarget, TxnRequest } from '../../src/generated/etcdserverpb/rpc.js';
 import { varint64Bytes, writeVarint64 } from '../../src/util/proto-field-writer.js';
 import { seededRandom, type SeededRandom } from '../../src/util/seeded-random.js';
 
@@ -74,4 +76,30 @@ test('encodePutLogRequest gives LogRequest.encode bytes, and decodes back to the
     assert.equal(decoded.id, id);
     assert.equal(decoded.username, username);
   }
+});
+
+test('a txn received as bytes is proposed around those bytes, and decodes to the same txn', () => {
+  const key = Buffer.from('k');
+  const put = { key, value: Buffer.from('v'), lease: 5n, prevKv: false, ignoreValue: false, ignoreLease: false };
+  const txn = TxnRequest.fromPartial({
+    compare: [{ key, result: Compare_CompareResult.GREATER, target: Compare_CompareTarget.VERSION, targetUnion: { $case: 'version', value: 0n } }],
+    success: [{ request: { $case: 'requestPut', value: put } }],
+    failure: [{ request: { $case: 'requestDeleteRange', value: { key, rangeEnd: Buffer.alloc(0), prevKv: true } } }],
+  });
+  const meta = { id: 77n, username: 'alice', authRevision: 3n, fromServer: false };
+  const expected = Buffer.from(LogRequest.encode({ ...meta, op: { $case: 'txn', value: txn } }).finish());
+  const wire = TxnRequest.encode(txn).finish();
+  assert.deepEqual(encodeLogRequestAround(4, wire, meta), expected);
+  // A decoded request that remembers its bytes is wrapped around them, unknown fields and all.
+  const withUnknownField = Buffer.concat([wire, Buffer.from([0xf8, 0x3f, 0x01])]);
+  const received = TxnRequest.decode(withUnknownField);
+  rememberWireBytes(received, withUnknownField);
+  const proposed = encodeLogRequest({ $case: 'txn', value: received }, meta);
+  assert.ok(Buffer.from(proposed).includes(withUnknownField), 'the received bytes are inside the entry');
+  const decoded = LogRequest.decode(proposed);
+  assert.equal(decoded.op?.$case, 'txn');
+  assert.deepEqual(decoded.op?.$case === 'txn' ? TxnRequest.toJSON(decoded.op.value) : null, TxnRequest.toJSON(txn));
+  assert.equal(decoded.username, 'alice');
+  // One built in process has no bytes to reuse and is encoded as before.
+  assert.deepEqual(Buffer.from(encodeLogRequest({ $case: 'txn', value: txn }, meta)), expected);
 });

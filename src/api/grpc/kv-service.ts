@@ -19,13 +19,32 @@ import type { Logger } from '../../log/logger.js';
 import type { GuardedServer } from '../../auth/guarded-server.js';
 import type { EtcdServer } from '../../server/etcd-server.js';
 import { serializeRangeResponse } from '../../mvcc/encoded-range-response.js';
+import { rememberWireBytes } from '../../server/wire-request-bytes.js';
+import type { Decoded } from './safe-codec.js';
 import { withSafeDecoding } from './service-definition.js';
 import { unary } from './unary-handler.js';
 
-/** The KV service definition, whose Range replies embed stored records undecoded (see encoded-range-response). */
+/**
+ * The KV service definition, whose Range replies embed stored records undecoded (see
+ * encoded-range-response) and whose Txn and DeleteRange requests keep the bytes they
+ * arrived in, to be proposed as they are (see wire-request-bytes).
+ */
 export function kvServiceDefinition(maxReceiveBytes: number): ReturnType<typeof withSafeDecoding<typeof KVService>> {
   const definition = withSafeDecoding(KVService, maxReceiveBytes);
-  return { ...definition, range: { ...definition.range, responseSerialize: serializeRangeResponse } };
+  return {
+    ...definition,
+    range: { ...definition.range, responseSerialize: serializeRangeResponse },
+    txn: { ...definition.txn, requestDeserialize: keepingWireBytes(definition.txn.requestDeserialize) },
+    deleteRange: { ...definition.deleteRange, requestDeserialize: keepingWireBytes(definition.deleteRange.requestDeserialize) },
+  };
+}
+
+function keepingWireBytes<T extends object>(deserialize: (bytes: Buffer) => Decoded<T>): (bytes: Buffer) => Decoded<T> {
+  return (bytes) => {
+    const decoded = deserialize(bytes);
+    if (decoded.ok) rememberWireBytes(decoded.value, bytes);
+    return decoded;
+  };
 }
 
 export function kvServiceImplementation(server: EtcdServer, logger: Logger, guard: GuardedServer): UntypedServiceImplementation {
