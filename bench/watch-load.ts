@@ -3,6 +3,7 @@
 // carry their due time and publish each put's revision and ack time in a shared ring.
 import { performance } from 'node:perf_hooks';
 import { KVService, PutRequest, WatchRequest, WatchService } from '../src/generated/etcdserverpb/rpc.js';
+import { statusName } from './grpcjs-connection.js';
 import type { LoadConnection, LoadStream } from './load-connection.js';
 import type { WorkerGo, WorkerSetup } from './load-protocol.js';
 import { headerRevision, watchReply } from './proto-scan.js';
@@ -164,9 +165,15 @@ async function runWriter(setup: WorkerSetup, index: number, connections: LoadCon
       tally.watch.expected += watchersOfKey(op, key, setup.watchers);
       tally.watch.putHistogram.record((ackEpochMs - performance.timeOrigin - sentMs) * 1000);
     } catch (err) {
-      if (measuring) countError(tally, (err instanceof Error ? err.message : String(err)).split(': ').pop() ?? 'PUT_FAILED');
+      if (measuring) countError(tally, outcomeOf(err));
     }
   }
+}
+
+/** The status name of a failed put: grpc-js errors carry a code, the http2 client names it last in its message. */
+function outcomeOf(err: unknown): string {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'number') return statusName(err.code);
+  return (err instanceof Error ? err.message : String(err)).split(': ').pop() ?? 'PUT_FAILED';
 }
 
 /** The writers: each paced at its share of the event rate, putting to the watched keys. */
