@@ -23,8 +23,6 @@ import type { LeafPlan, TreeLayout } from './tree-layout.js';
 
 /** Bytes copied in a loop rather than through a view and set(), which costs more for short keys. */
 const COPY_BY_LOOP_BYTES_MAX = 64;
-/** Values shorter than this are copied through a kept view (see LeafFiller.viewOf). */
-const REUSED_VIEW_BYTES_MAX = 4096;
 
 /**
  * The file in blocks of `blockBytes` (the last one may be shorter), in order; iterate it
@@ -100,8 +98,6 @@ class LeafFiller {
   private index = 0;
   private data = 0;
   private keyAt = 0;
-  /** Views of the reader's buffer by length (see viewOf); at most REUSED_VIEW_BYTES_MAX of them. */
-  private readonly views: Uint8Array[] = [];
 
   constructor(
     private readonly out: PageBlocks,
@@ -150,23 +146,9 @@ class LeafFiller {
   private copyIn(source: Uint8Array, start: number, bytes: number): void {
     if (this.data + bytes > this.page.length) throw changedUnderneath(this.bucket, `leaf ${this.leaf} outgrew its planned span`);
     if (bytes <= COPY_BY_LOOP_BYTES_MAX) for (let i = 0; i < bytes; i++) this.page[this.data + i] = source[start + i]!;
-    else this.page.set(this.viewOf(source, start, bytes), this.data);
+    // A plain view: a Buffer's subarray() builds a Buffer, through Node's constructor, per value.
+    else this.page.set(new Uint8Array(source.buffer, source.byteOffset + start, bytes), this.data);
     this.data += bytes;
-  }
-
-  /**
-   * Bytes start..start+bytes of `source` as a view. The reader hands every value in the
-   * same buffer at the same place, so views are kept by length and reused: a view per
-   * value (a Buffer's subarray() even goes through Node's constructor) costs more than its copy.
-   */
-  private viewOf(source: Uint8Array, start: number, bytes: number): Uint8Array {
-    if (bytes >= REUSED_VIEW_BYTES_MAX) return new Uint8Array(source.buffer, source.byteOffset + start, bytes);
-    const offset = source.byteOffset + start;
-    const kept = this.views[bytes];
-    if (kept !== undefined && kept.buffer === source.buffer && kept.byteOffset === offset) return kept;
-    const view = new Uint8Array(source.buffer, offset, bytes);
-    this.views[bytes] = view;
-    return view;
   }
 
   /** Reserves the next leaf and writes its header; empty leaves (an empty bucket's root) are complete at once. */
