@@ -7,6 +7,7 @@ import {
 } from '../generated/etcdserverpb/rpc.js';
 import type { KeyValue } from '../generated/mvccpb/kv.js';
 import { isEtcdError } from '../errors/etcd-error.js';
+import type { KeyVersion } from '../mvcc/key-versions.js';
 import type { ReadView } from '../mvcc/kv-view.js';
 import { compareBigints } from './key-range.js';
 
@@ -33,6 +34,7 @@ export function compareAll(view: ReadView, compares: readonly Compare[]): boolea
  * fails: there is no value to compare, and an empty value would be a lie.
  */
 export function compareHolds(view: ReadView, compare: Compare): boolean {
+  if (INDEX_TARGETS.has(compare.target)) return compareIndexed(view, compare);
   let kvs: readonly KeyValue[];
   try {
     kvs = view.range(compare.key, compare.rangeEnd, READ_ALL_CURRENT).kvs;
@@ -47,9 +49,35 @@ export function compareHolds(view: ReadView, compare: Compare): boolean {
   return kvs.every((kv) => compareKv(compare, kv));
 }
 
+/** Targets the key index knows without the stored record. */
+const INDEX_TARGETS: ReadonlySet<CompareTarget> = new Set([CompareTarget.VERSION, CompareTarget.CREATE, CompareTarget.MOD]);
+const ABSENT_VERSION: KeyVersion = { createRevision: 0, modRevision: 0, version: 0 };
+
+/** compareHolds for a VERSION, CREATE or MOD target, read from the key index alone. */
+function compareIndexed(view: ReadView, compare: Compare): boolean {
+  const found = view.keyVersions(compare.key, compare.rangeEnd);
+  const holds = (key: KeyVersion): boolean => resultHolds(compare.result, indexedOrder(compare, key));
+  return found.length === 0 ? holds(ABSENT_VERSION) : found.every(holds);
+}
+
+function indexedOrder(compare: Compare, key: KeyVersion): number {
+  const operand = compare.targetUnion;
+  switch (compare.target) {
+    case CompareTarget.VERSION:
+      return compareBigints(BigInt(key.version), operand?.$case === 'version' ? operand.value : 0n);
+    case CompareTarget.CREATE:
+      return compareBigints(BigInt(key.createRevision), operand?.$case === 'createRevision' ? operand.value : 0n);
+    default:
+      return compareBigints(BigInt(key.modRevision), operand?.$case === 'modRevision' ? operand.value : 0n);
+  }
+}
+
 function compareKv(compare: Compare, kv: KeyValue): boolean {
-  const order = targetOrder(compare, kv);
-  switch (compare.result) {
+  return resultHolds(compare.result, targetOrder(compare, kv));
+}
+
+function resultHolds(result: CompareResult, order: number): boolean {
+  switch (result) {
     case CompareResult.EQUAL:
       return order === 0;
     case CompareResult.NOT_EQUAL:

@@ -4,6 +4,7 @@
 // holds it without awaiting.
 import type { Event, KeyValue } from '../generated/mvccpb/kv.js';
 import type { PackedRecords } from './packed-records.js';
+import type { KeyVersion } from './key-versions.js';
 
 export interface RangeOptions {
   /** Revision to read at; 0 reads at the view's own revision. */
@@ -46,6 +47,8 @@ export interface ReadView {
    * EtcdError('FutureRev') if options.revision > revision.
    */
   range(key: Buffer, rangeEnd: Buffer, options: RangeOptions): RangeResult;
+  /** The live keys in [key, rangeEnd) at the view's revision with their version and revisions, from the index alone. */
+  keyVersions(key: Buffer, rangeEnd: Buffer): KeyVersion[];
 }
 
 export interface WriteView extends ReadView {

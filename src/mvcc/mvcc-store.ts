@@ -21,6 +21,7 @@ import {
   writeScheduledCompact,
 } from './store-meta.js';
 import { StoreWriteTxn, type WritableStore } from './write-txn.js';
+import { keyVersionsAt, type KeyVersion } from './key-versions.js';
 
 export interface MvccStoreOptions {
   /** Revisions examined per physical compaction batch (etcd's default 1,000). */
@@ -47,6 +48,10 @@ class StoreReadView implements ReadView {
 
   range(key: Buffer, rangeEnd: Buffer, options: RangeOptions): RangeResult {
     return rangeAt(this.store, this.revision, key, rangeEnd, options);
+  }
+
+  keyVersions(key: Buffer, rangeEnd: Buffer): KeyVersion[] {
+    return keyVersionsAt(this.store.index, key, rangeEnd, this.revision);
   }
 }
 

@@ -4,6 +4,7 @@ import { Event_EventType, KeyValue, type Event } from '../generated/mvccpb/kv.js
 import { assert } from '../util/assert.js';
 import { toIndexRange } from './key-index.js';
 import { encodeKeyValue } from './key-value-bytes.js';
+import { keyVersionsAt, type KeyVersion } from './key-versions.js';
 import type { KeyHistory, KeyAt } from './key-history.js';
 import type { RangeOptions, RangeResult, WriteResult, WriteTxn } from './kv-view.js';
 import { rangeAt, readKv, type StoreState } from './range-reader.js';
@@ -41,6 +42,11 @@ export class StoreWriteTxn implements WriteTxn {
   range(key: Buffer, rangeEnd: Buffer, options: RangeOptions): RangeResult {
     assert(!this.ended, 'range on an ended write txn');
     return rangeAt(this.store, this.revision, key, rangeEnd, options);
+  }
+
+  keyVersions(key: Buffer, rangeEnd: Buffer): KeyVersion[] {
+    assert(!this.ended, 'keyVersions on an ended write txn');
+    return keyVersionsAt(this.store.index, key, rangeEnd, this.revision);
   }
 
   put(key: Buffer, value: Buffer, lease: bigint): void {
