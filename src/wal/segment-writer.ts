@@ -75,6 +75,7 @@ export class SegmentWriter {
     const frames = frameRecords(records, this.position);
     const startMs = performance.now();
     await writeFully(this.current.handle, frames, this.current.offsetBytes);
+    if (!WRITES_ARE_SYNCED) await this.current.handle.datasync();
     this.context.stats.recordFsync((performance.now() - startMs) / 1000);
     this.current.offsetBytes += frames.length;
     this.context.stats.recordWrite(frames.length);
@@ -139,9 +140,12 @@ export async function installSegment(
   return { handle: await openForAppend(path), name, offsetBytes: frames.length };
 }
 
+/** Platforms without O_DSYNC (Windows) get a write followed by fdatasync instead. */
+const WRITES_ARE_SYNCED = typeof fsConstants.O_DSYNC === 'number';
+
 /** Opens a segment for appending records: every write is durable when it returns (see writeBatch). */
 export function openForAppend(path: string): Promise<FileHandle> {
-  return open(path, fsConstants.O_RDWR | fsConstants.O_DSYNC);
+  return open(path, WRITES_ARE_SYNCED ? fsConstants.O_RDWR | fsConstants.O_DSYNC : fsConstants.O_RDWR);
 }
 
 function frameRecords(records: readonly EncodedRecord[], position: WriterPosition): Uint8Array {
