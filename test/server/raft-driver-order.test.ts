@@ -1,0 +1,102 @@
+// The raft driver's order of I/O: a leader hands its messages to the transport
+// before its WAL write finishes (followers persist in parallel), while a follower
+// or candidate sends only after its own write is durable, because its messages
+// (votes, append acknowledgements) promise what is on its disk.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SILENT_LOGGER } from '../../src/log/logger.js';
+import { makeMessage, MessageType, type Message } from '../../src/raft/message.js';
+import { RaftNode } from '../../src/raft/raft-node.js';
+import { MemoryStorage } from '../../src/raft/storage.js';
+import type { Entry, HardState } from '../../src/raft/types.js';
+import { RaftDriver, type RaftPersistence } from '../../src/server/raft-driver.js';
+import { seededRandom } from '../raft/support/prng.js';
+
+const SELF = 1n;
+const PEER = 2n;
+const WAIT_STEP_MS = 5;
+const WAIT_STEPS_MAX = 200;
+
+/** A WAL whose saves finish only when the test says so; it logs what happened in order. */
+class HeldPersistence implements RaftPersistence {
+  readonly events: string[] = [];
+  private release: (() => void) | null = null;
+
+  save(_hardState: HardState | null, entries: readonly Entry[]): Promise<void> {
+    this.events.push(`save started (${entries.length} entries)`);
+    return new Promise((resolve) => {
+      this.release = () => {
+        this.events.push('save done');
+        resolve();
+      };
+    });
+  }
+
+  finishSave(): void {
+    const release = this.release;
+    this.release = null;
+    release?.();
+  }
+
+  get saving(): boolean {
+    return this.release !== null;
+  }
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < WAIT_STEPS_MAX && !condition(); i++) await new Promise((r) => setTimeout(r, WAIT_STEP_MS));
+  assert.ok(condition(), `timed out waiting for ${what}`);
+}
+
+function startDriver(): { node: RaftNode; driver: RaftDriver; wal: HeldPersistence } {
+  const storage = new MemoryStorage({ voters: [SELF, PEER], learners: [] });
+  const node = new RaftNode({
+    id: SELF, storage, electionTicks: 10, heartbeatTicks: 1, random: seededRandom(3),
+    maxSizePerMsgBytes: 1 << 20, maxInflightMsgs: 256, preVote: false, checkQuorum: false,
+    readOnlyOption: 'safe', maxUncommittedEntriesBytes: 0,
+  });
+  const wal = new HeldPersistence();
+  const driver = new RaftDriver(node, storage, wal, {
+    installSnapshot: async () => undefined,
+    applyEntries: () => undefined,
+    send: (messages: readonly Message[]) => {
+      for (const m of messages) wal.events.push(`sent ${MessageType[m.type]}`);
+    },
+    onReadState: () => undefined,
+    onLeaderChange: () => undefined,
+    onFatal: (error) => {
+      throw error;
+    },
+  }, SILENT_LOGGER);
+  return { node, driver, wal };
+}
+
+test('a candidate persists its vote before asking for votes; as leader it sends appends before its write is durable', async () => {
+  const { node, driver, wal } = startDriver();
+  node.campaign();
+  driver.schedule();
+  await until(() => wal.saving, 'the candidate to save its term and vote');
+  assert.deepEqual(wal.events, ['save started (0 entries)'], 'no vote request goes out before the vote is durable');
+  wal.finishSave();
+  await until(() => wal.events.includes('sent MsgVote'), 'the vote request');
+  node.step(makeMessage({ type: MessageType.MsgVoteResp, from: PEER, to: SELF, term: node.term }));
+  driver.schedule();
+  await until(() => wal.saving, 'the new leader to save its first entry');
+  const sinceElected = wal.events.slice(wal.events.indexOf('sent MsgVote') + 1);
+  assert.deepEqual(sinceElected, ['sent MsgApp', 'save started (1 entries)'], 'the leader sent its append before its own write finished');
+  wal.finishSave();
+  await driver.stop();
+});
+
+test('a follower acknowledges appended entries only after they are durable', async () => {
+  const { node, driver, wal } = startDriver();
+  const entry: Entry = { term: 1, index: 1, type: 0, data: new Uint8Array([1]) };
+  node.step(makeMessage({ type: MessageType.MsgApp, from: PEER, to: SELF, term: 1, logTerm: 0, index: 0, entries: [entry], commit: 0 }));
+  driver.schedule();
+  await until(() => wal.saving, 'the follower to save the entry');
+  assert.ok(!wal.events.some((e) => e.startsWith('sent')), 'nothing sent before the entry is durable');
+  wal.finishSave();
+  await until(() => wal.events.includes('sent MsgAppResp'), 'the acknowledgement');
+  assert.deepEqual(wal.events, ['save started (1 entries)', 'save done', 'sent MsgAppResp']);
+  await driver.stop();
+});
