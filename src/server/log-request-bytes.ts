@@ -47,15 +47,12 @@ export interface LogRequestMeta {
   readonly fromServer: boolean;
 }
 
-export interface PutLogRequest extends LogRequestMeta {
-  readonly put: PutRequest;
-}
 
 type LogOp = NonNullable<LogRequest['op']>;
 
 /** LogRequest.encode({ ...meta, op }).finish(), by the cheapest way at hand. */
 export function encodeLogRequest(op: LogOp, meta: LogRequestMeta): Uint8Array {
-  if (op.$case === 'put') return encodePutLogRequest({ ...meta, put: op.value });
+  if (op.$case === 'put') return encodePutLogRequest(op.value, meta);
   if (op.$case === 'txn' || op.$case === 'deleteRange') {
     const wire = wireBytesOf(op.value);
     if (wire !== undefined) return encodeLogRequestAround(op.$case === 'txn' ? TXN_FIELD : DELETE_RANGE_FIELD, wire, meta);
@@ -78,12 +75,11 @@ export function encodeLogRequestAround(opField: number, op: Uint8Array, meta: Lo
 }
 
 /** LogRequest.encode({ id, op: { $case: 'put', value: put }, ... }).finish(), byte for byte. */
-export function encodePutLogRequest(request: PutLogRequest): Buffer {
-  const put = request.put;
+export function encodePutLogRequest(put: PutRequest, meta: LogRequestMeta): Buffer {
   const putBytes = putRequestBytes(put);
-  const out = Buffer.allocUnsafe(metaBytes(request) + delimitedFieldBytes(SHORT_TAG_BYTES, putBytes));
+  const out = Buffer.allocUnsafe(metaBytes(meta) + delimitedFieldBytes(SHORT_TAG_BYTES, putBytes));
   let at = 0;
-  if (request.id !== 0n) at = writeVarint64Field(out, at, ID_TAG, request.id);
+  if (meta.id !== 0n) at = writeVarint64Field(out, at, ID_TAG, meta.id);
   at = writeVarint(out, writeVarint(out, at, PUT_TAG), putBytes);
   if (put.key.length !== 0) at = writeDelimited(out, at, KEY_TAG, put.key);
   if (put.value.length !== 0) at = writeDelimited(out, at, VALUE_TAG, put.value);
@@ -91,7 +87,7 @@ export function encodePutLogRequest(request: PutLogRequest): Buffer {
   if (put.prevKv) at = writeTrueField(out, at, PREV_KV_TAG);
   if (put.ignoreValue) at = writeTrueField(out, at, IGNORE_VALUE_TAG);
   if (put.ignoreLease) at = writeTrueField(out, at, IGNORE_LEASE_TAG);
-  writeMeta(out, at, request);
+  writeMeta(out, at, meta);
   return out;
 }
 

@@ -69,7 +69,7 @@ test('encodePutLogRequest gives LogRequest.encode bytes, and decodes back to the
     const username = pick(random, usernames);
     const fromServer = random.int(0, 1) === 1;
     const expected = LogRequest.encode({ id, op: { $case: 'put', value: put }, username, authRevision, fromServer }).finish();
-    const actual = encodePutLogRequest({ id, put, username, authRevision, fromServer });
+    const actual = encodePutLogRequest(put, { id, username, authRevision, fromServer });
     assert.deepEqual(actual, Buffer.from(expected), `message ${i}`);
     const decoded = LogRequest.decode(actual);
     assert.equal(decoded.op?.$case, 'put');
