@@ -64,12 +64,13 @@ export class RaftDriver {
   }
 
   /**
-   * A local proposal: an idle driver takes it up as soon as the current callback
-   * returns, instead of a turn of the event loop later (a lone client's put waited
-   * ~30 us for that turn). A busy driver picks it up with its next Ready anyway,
-   * which is where concurrent proposals share an fsync.
+   * Work that waits on this member (a local proposal, a batch of messages from a peer):
+   * an idle driver takes it up as soon as the current callback returns, instead of a
+   * turn of the event loop later (a lone client's put waited ~30 us for that turn).
+   * A busy driver picks it up with its next Ready anyway, which is where concurrent
+   * proposals share an fsync; a peer's chunk of messages is stepped in one loop first.
    */
-  scheduleProposal(): void {
+  scheduleSoon(): void {
     if (this.running || this.stopped) return;
     this.running = true;
     queueMicrotask(() => {
