@@ -10,6 +10,7 @@ import {
   type AuthenticateResponse,
 } from '../src/generated/etcdserverpb/rpc.js';
 import { defaultBinaries, serverAvailable, ServerProcess, type ServerKind } from './server-process.js';
+import { numberFlag } from './flag-number.js';
 
 const VALUE_BYTES = 256;
 const KEYS = 1000;
@@ -27,12 +28,6 @@ interface Measured {
   readonly p99Ms: number;
 }
 
-function argument(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be positive`);
-  return value;
-}
 
 function unary<Req, Res>(
   client: grpc.Client,
@@ -106,9 +101,9 @@ function median(values: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const rounds = argument('rounds', 3);
-  const seconds = argument('seconds', 3);
-  const inFlight = argument('in-flight', 64);
+  const rounds = numberFlag('rounds', 3);
+  const seconds = numberFlag('seconds', 3);
+  const inFlight = numberFlag('in-flight', 64);
   const kinds = (['etcd-ts', 'etcd'] as const).filter((kind) => serverAvailable(kind, defaultBinaries()));
   const settings: Setting[] = kinds.flatMap((kind) => [{ kind, auth: false }, { kind, auth: true }]);
   const results = new Map<string, Array<{ put: Measured; range: Measured }>>();

@@ -18,6 +18,7 @@ import { MvccStore } from '../src/mvcc/mvcc-store.js';
 import { exportEtcdSnapshot } from '../src/snapshot/etcd-format/export-etcd-snapshot.js';
 import { freePorts } from './free-port.js';
 import { sampleProcess } from './proc-stats.js';
+import { numberFlag } from './flag-number.js';
 
 const VALUE_BYTES = 256;
 const KEYS_PER_TXN = 1000;
@@ -27,12 +28,6 @@ const PROBE_KEY = Buffer.from('key/0000000');
 /** GNU time, for the CPU seconds of the restore and save commands. */
 const GNU_TIME = '/usr/bin/time';
 
-function argument(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
-  return value;
-}
 
 async function writeSnapshot(path: string, keys: number): Promise<void> {
   const backend = MemoryBackend.open({ batchWritesMax: 1_000_000 });
@@ -134,8 +129,8 @@ function median(values: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const keys = argument('keys', 1_000_000);
-  const rounds = argument('rounds', 3);
+  const keys = numberFlag('keys', 1_000_000, { integer: true });
+  const rounds = numberFlag('rounds', 3, { integer: true });
   const root = await mkdtemp(join(tmpdir(), 'etcd-restart-bench-'));
   try {
     const snapshot = join(root, 'data.db');

@@ -13,6 +13,7 @@ import {
   type PutRequest,
 } from '../src/generated/etcdserverpb/rpc.js';
 import type { EtcdServer } from '../src/server/etcd-server.js';
+import { numberFlag } from './flag-number.js';
 
 const VALUE_BYTES = 256;
 const KEY_SPACE = 10_000;
@@ -22,12 +23,6 @@ const ROUNDS_MAX = 100;
 
 type Op = 'put' | 'txn';
 
-function argument(name: string, fallback: number, max: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
-  if (!Number.isInteger(value) || value <= 0 || value > max) throw new Error(`--${name} must be an integer in 1..${max}`);
-  return value;
-}
 
 function operation(): Op {
   const index = process.argv.indexOf('--op');
@@ -86,8 +81,8 @@ async function round(op: Op, callers: number, ops: number): Promise<string> {
 }
 
 const op = operation();
-const callers = argument('callers', 64, CALLERS_MAX);
-const ops = argument('ops', 30_000, OPS_MAX);
-const rounds = argument('rounds', 3, ROUNDS_MAX);
+const callers = numberFlag('callers', 64, { integer: true, max: CALLERS_MAX });
+const ops = numberFlag('ops', 30_000, { integer: true, max: OPS_MAX });
+const rounds = numberFlag('rounds', 3, { integer: true, max: ROUNDS_MAX });
 console.log(`write path in process: ${ops} ${op}s after as many to warm up, ${callers} callers, ${VALUE_BYTES}-byte values, fresh data dir per round`);
 for (let r = 1; r <= rounds; r++) console.log(`round ${r}: ${await round(op, callers, ops)}`);
