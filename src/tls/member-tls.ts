@@ -2,7 +2,7 @@
 // with etcd's "starting with ... TLS" log lines.
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
-import { certificateHosts } from './self-signed-cert.js';
+import { certificateHosts } from './certificate-hosts.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls-material.js';
 import type { TlsFlags } from './transport-security.js';
 

@@ -27,14 +27,6 @@ export interface SelfSignedFiles {
 }
 
 
-/** Host names (no ports, no brackets) of the given URLs; IPs and names both become SANs. */
-export function certificateHosts(urls: readonly URL[]): string[] {
-  const hosts = urls
-    .filter((url) => url.protocol === 'https:' || url.protocol === 'http:')
-    .map((url) => (url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname));
-  return [...new Set(hosts)];
-}
-
 /** Returns the cert/key files in `dir`, creating them when either is missing. */
 export async function ensureSelfSignedCert(
   dir: string, hosts: readonly string[], forPeers: boolean, validityYears: number, logger: Logger,
