@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Server } from '@grpc/grpc-js';
+import { ConnectionCallGate } from './connection-call-gate.js';
 import type { UnaryFastPath } from './unary-fast-path.js';
 
 type StreamListener = (this: EventEmitter, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ...rest: unknown[]) => void;
@@ -22,8 +23,13 @@ export function serveFastPathFirst(grpcServer: Server, fastPath: UnaryFastPath):
   if (listeners.length !== 1 || typeof grpcJsHandler !== 'function') return false;
   const delegate = grpcJsHandler as StreamListener;
   http2Server.removeListener('stream', delegate);
+  const gate = new ConnectionCallGate();
   http2Server.on('stream', function onStream(this: EventEmitter, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ...rest: unknown[]) {
-    if (!fastPath.tryServe(stream, headers)) delegate.call(this, stream, headers, ...rest);
+    gate.serve(stream, () => {
+      if (fastPath.tryServe(stream, headers)) return true;
+      delegate.call(this, stream, headers, ...rest);
+      return false;
+    });
   });
   return true;
 }
