@@ -7,7 +7,7 @@ import type { InPlaceReader } from '../backend/backend.js';
 import { assert } from '../util/assert.js';
 
 /** RangeResponse field 2 (kvs), wire type 2 (length-delimited): (2 << 3) | 2. */
-export const KVS_FIELD_TAG = 0x12;
+const KVS_FIELD_TAG = 0x12;
 const KVS_FIELD_TAG_BYTES = 1;
 const VARINT_PAYLOAD_BITS = 7;
 const VARINT_PAYLOAD_MASK = 0x7f;
@@ -31,8 +31,9 @@ const POOLED_CHUNKS_MAX = 64;
 const ENTRY_BYTES_GUESS_INITIAL = 128;
 
 /**
- * The average entry size of the last packed range: the next range sizes its first
- * chunk from it, so a typical range fills one buffer with little to spare.
+ * The average entry size of the last packed range: with it a range guesses how
+ * much room its remaining records need, so a point read gets a buffer of about
+ * its size and only a large range takes 64 KiB chunks.
  */
 let entryBytesGuess = ENTRY_BYTES_GUESS_INITIAL;
 /** Chunks of CHUNK_BYTES handed back by sent replies. */
@@ -215,10 +216,10 @@ export class RecordPacker {
     assert(this.packing, 'record appended without a start');
     this.closeChunk();
     const remaining = Math.max(this.expectedRecords - this.ends.length, 1);
-    const guessBytes = this.parts.length === 0 ? remaining * entryBytesGuess : CHUNK_BYTES;
+    const guessBytes = remaining * Math.max(entryBytesGuess, entryBytes);
     let chunk: Buffer;
     if (entryBytes > CHUNK_BYTES || guessBytes <= SMALL_CHUNK_BYTES_MAX) {
-      chunk = Buffer.allocUnsafe(Math.max(entryBytes, guessBytes));
+      chunk = Buffer.allocUnsafe(Math.max(entryBytes, Math.min(guessBytes, CHUNK_BYTES)));
     } else {
       chunk = freeChunks.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES);
       (this.pooled ??= []).push(chunk);
