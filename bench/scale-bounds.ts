@@ -9,7 +9,11 @@ export interface ScaleLimits {
   readonly rangeGrowthRatioMax: number;
   /** Peak RSS growth during the flood over the baseline. */
   readonly floodGrowthMbMax: number;
-  /** RSS may still rise from the flood's midpoint to its end by this much, or this share of the growth so far. */
+  /**
+   * RSS may still rise from the flood's midpoint to its end by this much, or this share of
+   * the growth so far: V8 grows its old generation in steps (its limit follows the live set),
+   * so a bounded server can still take a step late in a 20 s window.
+   */
   readonly floodLateRiseMbMax: number;
   readonly floodLateRiseShareMax: number;
   readonly politeP99MsMax: number;
@@ -25,8 +29,8 @@ export interface ScaleLimits {
 export const DEFAULT_LIMITS: ScaleLimits = {
   rangeGrowthRatioMax: 2.5,
   floodGrowthMbMax: 512,
-  floodLateRiseMbMax: 48,
-  floodLateRiseShareMax: 0.25,
+  floodLateRiseMbMax: 96,
+  floodLateRiseShareMax: 0.5,
   politeP99MsMax: 2000,
   afterOverPeakMbMax: 32,
   watchGrowthMbMax: 128,

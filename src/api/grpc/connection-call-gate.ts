@@ -23,11 +23,12 @@ export const UNSENT_REPLY_BYTES_PER_CONNECTION_MAX = 64 * 1024 * 1024;
 /** How often a connection over a bound is looked at again. */
 const RECHECK_MS = 10;
 /**
- * A connection whose calls are being refused is read during one check interval in this
- * many: enough to hear its WINDOW_UPDATEs (so a slow reader still drains), while a client
+ * A connection whose calls are being refused stops being read at its first refusal of a
+ * reading spell and is read again during one check interval in this many: often enough
+ * to hear its WINDOW_UPDATEs (a slow reader still drains, twice a second), while a client
  * that pipelines calls without reading cannot keep the server busy refusing them.
  */
-const REFUSING_READ_ONE_IN = 10;
+const REFUSING_READ_ONE_IN = 50;
 
 interface ReadControl {
   readStop(): unknown;
@@ -63,6 +64,10 @@ function refuse(stream: ServerHttp2Stream): void {
     'grpc-status': String(refusal.code),
     'grpc-message': encodeURI(refusal.message),
   }, { endStream: true });
+  // A reset with NO_ERROR after a complete reply tells the client to stop sending the request
+  // (RFC 9113, 8.1): the stream is gone now rather than when its request body is all read,
+  // which a connection read only now and then would put off while it floods on.
+  stream.close(http2Constants.NGHTTP2_NO_ERROR);
 }
 
 /** Starts a call; true when the fast path took it (and it is to be counted until it closes). */
@@ -90,6 +95,13 @@ class ConnectionCalls {
   /** New calls are answered "too many requests" while this holds. */
   get refusing(): boolean {
     return this.overBytes || this.open.size + this.waiting.length >= OPEN_CALLS_PER_CONNECTION_MAX;
+  }
+
+  /** Answers "too many requests" and stops reading until the next reading spell. */
+  refuse(stream: ServerHttp2Stream): void {
+    refuse(stream);
+    if (!this.stopped) this.setReading(false);
+    if (this.timer === null) this.check();
   }
 
   start(stream: ServerHttp2Stream, start: StartCall): void {
@@ -181,7 +193,7 @@ export class ConnectionCallGate {
       calls = new ConnectionCalls(session);
       this.connections.set(session, calls);
     }
-    if (calls.refusing) refuse(stream);
+    if (calls.refusing) calls.refuse(stream);
     else calls.start(stream, start);
   }
 }
