@@ -72,7 +72,7 @@ async function runOn(kind: ServerKind, args: ScaleArgs): Promise<string[]> {
       const range = await rangeScenario(server.endpoint, memory, args.range);
       console.log(`load: ${args.range.keys} keys x ${args.range.valueBytes} B in ${(range.loadMs / 1000).toFixed(1)} s, ${range.loadErrors} failed txns; RSS ${mb(memory.rssMb())}`);
       for (const [i, r] of range.full.entries()) {
-        console.log(`range ${i + 1} (limit ${args.range.keys}): reply ${r.replyMb.toFixed(1)} MB in ${r.ms.toFixed(0)} ms; RSS base ${mb(r.baseMb)}, peak +${r.peakGrowthMb.toFixed(1)} MB = x${r.ratio.toFixed(2)} the reply; load ${hostLoad()}`);
+        console.log(`range ${i + 1}${i === 0 && range.full.length > 1 ? ' (cold, not bounded)' : ''} (limit ${args.range.keys}): reply ${r.replyMb.toFixed(1)} MB in ${r.ms.toFixed(0)} ms; RSS base ${mb(r.baseMb)}, peak +${r.peakGrowthMb.toFixed(1)} MB = x${r.ratio.toFixed(2)} the reply; load ${hostLoad()}`);
       }
       const p = range.paged;
       console.log(`paged (limit 1000): ${p.keys} keys in ${p.pages} pages, ${(p.ms / 1000).toFixed(2)} s, peak +${p.peakGrowthMb.toFixed(1)} MB`);

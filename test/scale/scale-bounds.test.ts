@@ -25,7 +25,7 @@ test('etcd-ts keeps memory bounded under a large range, a stalled watcher and a 
   const server = await ServerProcess.start('etcd-ts', defaultBinaries());
   const memory = new ServerMemory(server.pid);
   try {
-    const range = await rangeScenario(server.endpoint, memory, { keys: KEYS, valueBytes: VALUE_BYTES, rounds: 1 });
+    const range = await rangeScenario(server.endpoint, memory, { keys: KEYS, valueBytes: VALUE_BYTES, rounds: 2 });
     assert.deepEqual(rangeViolations(range, KEYS, DEFAULT_LIMITS), []);
     assert.equal(range.paged.pages, KEYS / 1000, 'pages of 1,000 follow `more` to the end');
 
