@@ -3,8 +3,8 @@
 // per turn of the event loop and the rest wait for the next turn, so a burst from one
 // client cannot hold the loop against everyone else. A connection with too many fast-path
 // calls being worked on (request in, no answer yet) stops being read until they drain
-// (they finish on their own, so this cannot deadlock). One with too many open calls, or too
-// many reply bytes the client has not taken (it does not read: flow control holds them),
+// (they finish on their own, so this cannot deadlock). One with too many calls or reply
+// bytes held for the client (it does not read, so flow control holds them),
 // gets new calls answered at once with etcd's "too many requests" (RESOURCE_EXHAUSTED) and
 // is read only now and then, so a slow reader's WINDOW_UPDATEs still arrive. Without this
 // a client that pipelines calls and never reads makes the server hold every request and
@@ -16,12 +16,16 @@ import { ERROR_TABLE } from '../../errors/error-table.js';
 export const CALLS_STARTED_PER_TURN_MAX = 16;
 /** Fast-path calls of one connection waiting to start or whose handler has not answered, before its socket stops being read. */
 export const PENDING_CALLS_PER_CONNECTION_MAX = 256;
-/** Open calls of one connection (waiting, pending, or with a reply not all sent), before new ones are refused. */
-export const OPEN_CALLS_PER_CONNECTION_MAX = 1024;
+/** Calls of one connection whose reply waits on the client (unsent at two checks in a row), before new ones are refused. */
+export const HELD_CALLS_PER_CONNECTION_MAX = 1024;
+/** Open calls of one connection in any state before new ones are refused, whatever the last check counted. */
+export const OPEN_CALLS_PER_CONNECTION_MAX = 4 * HELD_CALLS_PER_CONNECTION_MAX;
 /** Bytes of replies not yet sent on one connection before new calls are refused (one large range alone is let through). */
 export const UNSENT_REPLY_BYTES_PER_CONNECTION_MAX = 64 * 1024 * 1024;
 /** How often a connection over a bound is looked at again. */
 const RECHECK_MS = 10;
+/** Calls started between recounts of a connection past the held bound (a recount walks its open calls). */
+const CALLS_PER_RECOUNT = 64;
 /**
  * A connection whose calls are being refused stops being read at its first refusal of a
  * reading spell and is read again during one check interval in this many: often enough
@@ -85,7 +89,10 @@ class ConnectionCalls {
   private turnScheduled = false;
   private stopped = false;
   private overBytes = false;
+  private overHeld = false;
   private checks = 0;
+  private sinceCheck = 0;
+  private unsentAtLastCheck = new Set<ServerHttp2Stream>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly session: Http2Session) {
@@ -94,7 +101,7 @@ class ConnectionCalls {
 
   /** New calls are answered "too many requests" while this holds. */
   get refusing(): boolean {
-    return this.overBytes || this.open.size + this.waiting.length >= OPEN_CALLS_PER_CONNECTION_MAX;
+    return this.overHeld || this.overBytes || this.open.size + this.waiting.length >= OPEN_CALLS_PER_CONNECTION_MAX;
   }
 
   /** Answers "too many requests" and stops reading until the next reading spell. */
@@ -108,7 +115,14 @@ class ConnectionCalls {
     if (this.waiting.length === 0 && this.startedThisTurn < CALLS_STARTED_PER_TURN_MAX) this.run({ stream, start });
     else this.waiting.push({ stream, start });
     this.scheduleTurn();
-    if (this.open.size + this.waiting.length >= PENDING_CALLS_PER_CONNECTION_MAX && this.timer === null) this.check();
+    const calls = this.open.size + this.waiting.length;
+    // Past the held bound a connection is recounted every few calls, not only every RECHECK_MS:
+    // a connection that is being read can bring in a thousand calls in that time.
+    const recountNow = calls >= HELD_CALLS_PER_CONNECTION_MAX && ++this.sinceCheck >= CALLS_PER_RECOUNT;
+    if ((calls >= PENDING_CALLS_PER_CONNECTION_MAX && this.timer === null) || recountNow) {
+      this.clearTimer();
+      this.check();
+    }
   }
 
   private run(call: WaitingCall): void {
@@ -139,18 +153,28 @@ class ConnectionCalls {
   /** Recounts, applies the bounds, and keeps checking while any call is held back. */
   private check(): void {
     this.timer = null;
+    this.sinceCheck = 0;
     if (this.session.destroyed) return;
-    let pending = this.waiting.length;
+    let pendingOpen = 0;
     let unsentBytes = 0;
     let unsent = 0;
+    let held = 0;
+    const unsentBefore = this.unsentAtLastCheck;
+    this.unsentAtLastCheck = new Set();
     // Bounded by OPEN_CALLS_PER_CONNECTION_MAX (plus what one socket read brings in).
     for (const stream of this.open) {
       if (stream.headersSent) {
         unsent++;
         unsentBytes += stream.writableLength;
+        this.unsentAtLastCheck.add(stream);
+        // A reply still unsent one check later waits on the client, not on a burst being written.
+        if (unsentBefore.has(stream)) held++;
         // A call whose request has not all arrived is not pending: it needs the socket read to finish.
-      } else if (stream.readableEnded) pending++;
+      } else if (stream.readableEnded) pendingOpen++;
     }
+    const pending = pendingOpen + this.waiting.length;
+    // Pending calls finish by themselves (reading stops for them); held ones wait on the client.
+    this.overHeld = held >= (this.overHeld ? HELD_CALLS_PER_CONNECTION_MAX / 2 : HELD_CALLS_PER_CONNECTION_MAX);
     const overPending = pending >= (this.stopped ? PENDING_CALLS_PER_CONNECTION_MAX / 2 : PENDING_CALLS_PER_CONNECTION_MAX);
     const bytesMax = this.overBytes ? UNSENT_REPLY_BYTES_PER_CONNECTION_MAX / 2 : UNSENT_REPLY_BYTES_PER_CONNECTION_MAX;
     this.overBytes = unsent > 1 && unsentBytes >= bytesMax;
@@ -175,6 +199,7 @@ class ConnectionCalls {
   private clearTimer(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    if (this.session.destroyed) this.unsentAtLastCheck.clear();
   }
 }
 
