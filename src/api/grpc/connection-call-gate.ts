@@ -16,7 +16,7 @@ import { ERROR_TABLE } from '../../errors/error-table.js';
 export const CALLS_STARTED_PER_TURN_MAX = 16;
 /** Fast-path calls of one connection waiting to start or whose handler has not answered, before its socket stops being read. */
 export const PENDING_CALLS_PER_CONNECTION_MAX = 256;
-/** Calls of one connection whose reply waits on the client (unsent at two checks in a row), before new ones are refused. */
+/** Calls of one connection whose reply waits on the client (still unsent RECHECK_MS after it was seen), before new ones are refused. */
 export const HELD_CALLS_PER_CONNECTION_MAX = 1024;
 /** Open calls of one connection in any state before new ones are refused, whatever the last check counted. */
 export const OPEN_CALLS_PER_CONNECTION_MAX = 4 * HELD_CALLS_PER_CONNECTION_MAX;
@@ -92,7 +92,9 @@ class ConnectionCalls {
   private overHeld = false;
   private checks = 0;
   private sinceCheck = 0;
-  private unsentAtLastCheck = new Set<ServerHttp2Stream>();
+  /** Replies seen unsent at the last comparable check, and when. */
+  private unsentSeen = new Set<ServerHttp2Stream>();
+  private unsentSeenAtMs = 0;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly session: Http2Session) {
@@ -159,22 +161,28 @@ class ConnectionCalls {
     let unsentBytes = 0;
     let unsent = 0;
     let held = 0;
-    const unsentBefore = this.unsentAtLastCheck;
-    this.unsentAtLastCheck = new Set();
+    // A reply still unsent RECHECK_MS after it was first seen waits on the client, not on a burst being written.
+    const nowMs = Date.now();
+    const comparable = nowMs - this.unsentSeenAtMs >= RECHECK_MS;
+    const unsentNow = new Set<ServerHttp2Stream>();
     // Bounded by OPEN_CALLS_PER_CONNECTION_MAX (plus what one socket read brings in).
     for (const stream of this.open) {
       if (stream.headersSent) {
         unsent++;
         unsentBytes += stream.writableLength;
-        this.unsentAtLastCheck.add(stream);
-        // A reply still unsent one check later waits on the client, not on a burst being written.
-        if (unsentBefore.has(stream)) held++;
+        if (!comparable) continue;
+        unsentNow.add(stream);
+        if (this.unsentSeen.has(stream)) held++;
         // A call whose request has not all arrived is not pending: it needs the socket read to finish.
       } else if (stream.readableEnded) pendingOpen++;
     }
     const pending = pendingOpen + this.waiting.length;
     // Pending calls finish by themselves (reading stops for them); held ones wait on the client.
-    this.overHeld = held >= (this.overHeld ? HELD_CALLS_PER_CONNECTION_MAX / 2 : HELD_CALLS_PER_CONNECTION_MAX);
+    if (comparable) {
+      this.unsentSeen = unsentNow;
+      this.unsentSeenAtMs = nowMs;
+      this.overHeld = held >= (this.overHeld ? HELD_CALLS_PER_CONNECTION_MAX / 2 : HELD_CALLS_PER_CONNECTION_MAX);
+    }
     const overPending = pending >= (this.stopped ? PENDING_CALLS_PER_CONNECTION_MAX / 2 : PENDING_CALLS_PER_CONNECTION_MAX);
     const bytesMax = this.overBytes ? UNSENT_REPLY_BYTES_PER_CONNECTION_MAX / 2 : UNSENT_REPLY_BYTES_PER_CONNECTION_MAX;
     this.overBytes = unsent > 1 && unsentBytes >= bytesMax;
@@ -199,7 +207,7 @@ class ConnectionCalls {
   private clearTimer(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    if (this.session.destroyed) this.unsentAtLastCheck.clear();
+    if (this.session.destroyed) this.unsentSeen.clear();
   }
 }
 
