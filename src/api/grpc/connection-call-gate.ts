@@ -3,10 +3,11 @@
 // per turn of the event loop and the rest wait for the next turn, so a burst from one
 // client cannot hold the loop against everyone else. A connection with too many fast-path
 // calls being worked on (request in, no answer yet) stops being read until they drain
-// (they finish on their own, so this cannot deadlock). One with too many calls or reply
-// bytes held for the client (it does not read, so flow control holds them),
-// gets new calls answered at once with etcd's "too many requests" (RESOURCE_EXHAUSTED) and
-// is read only now and then, so a slow reader's WINDOW_UPDATEs still arrive. Without this
+// (they finish on their own, so this cannot deadlock). One with too many replies or reply
+// bytes waiting on the client (it does not read, so flow control holds them), or too many
+// open calls, gets new calls answered at once with etcd's "too many requests"
+// (RESOURCE_EXHAUSTED) and is read only now and then, so a slow reader's WINDOW_UPDATEs
+// still arrive. Without this
 // a client that pipelines calls and never reads makes the server hold every request and
 // reply it sends (etcd 3.4 does too: see docs/benchmarks.md, "Scale").
 import { constants as http2Constants, type Http2Session, type ServerHttp2Stream } from 'node:http2';
