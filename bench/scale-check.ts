@@ -111,6 +111,11 @@ async function main(): Promise<number> {
 }
 
 process.once('SIGINT', () => void stopAllServers().then(() => process.exit(130)));
+// A client callback that throws must not leave a server running behind the check.
+process.once('uncaughtException', (error) => {
+  console.error(error);
+  void stopAllServers().then(() => process.exit(1));
+});
 main().then((code) => process.exit(code), async (error: unknown) => {
   console.error(error);
   await stopAllServers();
