@@ -276,7 +276,7 @@ export class EtcdServer {
         onMessage: (message) => {
           if (this.stopping) return;
           node.step(message);
-          this.driver.scheduleSoon();
+          this.driver.schedule();
         },
         isRemoved: (id) => this.storage.membership.isRemoved(id),
         buildSnapshot: () => buildMemberSnapshot(this.storage.backend, node.confState()),
@@ -638,7 +638,7 @@ export class EtcdServer {
       }
       this.waiters.trigger(id, { ok: false, error: new EtcdError('NoLeader') });
     }
-    this.driver.scheduleSoon();
+    this.driver.schedule();
     const outcome = await result;
     this.proposalTerms.forget(id);
     if (!outcome.ok && isEtcdError(outcome.error) && PROPOSAL_FAILURE_CODES.has(outcome.error.code)) this.proposalsFailed++;

@@ -27,8 +27,6 @@ export interface RaftDriverHooks {
   onFatal(error: Error): void;
 }
 
-const RESOLVED: Promise<void> = Promise.resolve();
-
 export class RaftDriver {
   private running = false;
   private scheduled = false;
@@ -62,23 +60,6 @@ export class RaftDriver {
     setImmediate(() => {
       this.scheduled = false;
       if (!this.running) this.idle = this.drain();
-    });
-  }
-
-  /**
-   * Work that waits on this member (a local proposal, a batch of messages from a peer):
-   * an idle driver takes it up as soon as the current callback returns, instead of a
-   * turn of the event loop later (a lone client's put waited ~30 us for that turn).
-   * A busy driver picks it up with its next Ready anyway, which is where concurrent
-   * proposals share an fsync; a peer's chunk of messages is stepped in one loop first.
-   */
-  scheduleSoon(): void {
-    if (this.running || this.stopped) return;
-    this.running = true;
-    // A resolved promise's reaction, not queueMicrotask: Node wraps each queued
-    // microtask in a new AsyncResource, which showed in profiles at this rate.
-    void RESOLVED.then(() => {
-      this.idle = this.drain();
     });
   }
 
