@@ -86,7 +86,6 @@ import { answerPeerHashKv } from './corruption-peer-hash.js';
 import { moveLeader } from './move-leader.js';
 import { ProposalTerms } from './proposal-terms.js';
 import { encodeLogRequest } from './log-request-bytes.js';
-import { wireBytesOf } from './wire-request-bytes.js';
 import { computeMemberId } from './member-id.js';
 import {
   applyMemberChange,
@@ -144,14 +143,6 @@ export class EtcdServer {
   readonly lessor: Lessor;
   private readonly leaseExpiry: LeaseExpiryLoop;
   private readonly waiters = new Waiters(PROPOSAL_TIMEOUT_MS);
-  /**
-   * Requests this member proposed, by their log entry's bytes: when the entry comes back
-   * committed as that very buffer, it is applied from the request it was encoded from
-   * instead of being decoded again. Only requests decoded from the wire are kept (their
-   * bytes fields are Buffers, exactly as a decode gives them), so every member applies
-   * the same thing; an entry that came from anywhere else is a different buffer.
-   */
-  private readonly proposedRequests = new WeakMap<Uint8Array, LogRequest>();
   private readonly proposalTerms = new ProposalTerms();
   private readonly corruptionMonitor: CorruptionMonitor | null;
   private readonly applied = new AppliedIndex();
@@ -618,7 +609,6 @@ export class EtcdServer {
     const meta = { id, username: caller?.username ?? '', authRevision: BigInt(caller?.revision ?? 0), fromServer };
     const data = encodeLogRequest(op, meta);
     if (data.length > this.options.maxRequestBytes) throw new EtcdError('RequestTooLarge');
-    if (wireBytesOf(op.value) !== undefined) this.proposedRequests.set(data, { ...meta, op });
     return this.submitAndWait(id, node.term, () => node.propose(data));
   }
 
@@ -744,7 +734,7 @@ export class EtcdServer {
       if (entry.type === EntryType.Normal && entry.data.length === 0) this.onFirstEntryOfTerm(entry.term);
       if (entry.type === EntryType.Normal && entry.data.length > 0) {
         // A txn may nest deeper than the generated decoders allow by default (etcd takes ~130 levels).
-        const request = this.proposedRequests.get(entry.data) ?? LogRequest.decode(deepProtoReader(entry.data, WRAPPED_DECODE_DEPTH_MAX));
+        const request = LogRequest.decode(deepProtoReader(entry.data, WRAPPED_DECODE_DEPTH_MAX));
         const startedMs = performance.now();
         const outcome = this.applyRequest(request, entry.index);
         const tookMs = performance.now() - startedMs;

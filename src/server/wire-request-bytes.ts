@@ -2,8 +2,6 @@
 // proposed with the bytes it arrived in instead of being encoded again (for a txn,
 // the generated encoder's nested writers cost more than the rest of proposing it).
 // Followers decode the log entry either way, so every member applies the same bytes.
-// Having bytes here also marks a request as a decoder's output, which the proposing
-// member may apply as it is instead of decoding its own entry again.
 // Requests are never changed after decoding; one built in process has no entry here.
 const wireBytes = new WeakMap<object, Uint8Array>();
 

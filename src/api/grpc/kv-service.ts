@@ -26,15 +26,14 @@ import { unary } from './unary-handler.js';
 
 /**
  * The KV service definition, whose Range replies embed stored records undecoded (see
- * encoded-range-response) and whose Put, Txn and DeleteRange requests keep the bytes
- * they arrived in (see wire-request-bytes).
+ * encoded-range-response) and whose Txn and DeleteRange requests keep the bytes they
+ * arrived in, to be proposed as they are (see wire-request-bytes).
  */
 export function kvServiceDefinition(maxReceiveBytes: number): ReturnType<typeof withSafeDecoding<typeof KVService>> {
   const definition = withSafeDecoding(KVService, maxReceiveBytes);
   return {
     ...definition,
     range: { ...definition.range, responseSerialize: serializeRangeResponse },
-    put: { ...definition.put, requestDeserialize: keepingWireBytes(definition.put.requestDeserialize) },
     txn: { ...definition.txn, requestDeserialize: keepingWireBytes(definition.txn.requestDeserialize) },
     deleteRange: { ...definition.deleteRange, requestDeserialize: keepingWireBytes(definition.deleteRange.requestDeserialize) },
   };
