@@ -27,18 +27,13 @@ import {
 import { Event_EventType } from '../src/generated/mvccpb/kv.js';
 import { freePorts } from './free-port.js';
 import { sampleProcess } from './proc-stats.js';
+import { numberFlag } from './flag-number.js';
 
 const CALLS_IN_FLIGHT_MAX = 128;
 const READY_TIMEOUT_MS = 30_000;
 const EXPIRY_WAIT_SLACK_MS = 60_000;
 const LONG_TTL_S = 600n;
 
-function argument(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be positive`);
-  return value;
-}
 
 function unary<Req, Res>(client: grpc.Client, method: { path: string; requestSerialize: (r: Req) => Buffer; responseDeserialize: (b: Buffer) => Res }, request: Req): Promise<Res> {
   return new Promise((resolve, reject) => {
@@ -170,9 +165,9 @@ async function measure(kind: 'etcd' | 'etcd-ts', leases: number, ttlS: number, k
 }
 
 async function main(): Promise<void> {
-  const leases = argument('leases', 10_000);
-  const ttlS = argument('ttl-s', 5);
-  const keepAliveS = argument('keepalive-s', 5);
+  const leases = numberFlag('leases', 10_000);
+  const ttlS = numberFlag('ttl-s', 5);
+  const keepAliveS = numberFlag('keepalive-s', 5);
   for (const kind of ['etcd', 'etcd-ts'] as const) await measure(kind, leases, ttlS, keepAliveS);
 }
 
