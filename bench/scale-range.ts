@@ -2,9 +2,10 @@
 // puts), then reads them all in one Range with limit N, and again in pages of 1,000
 // following `more`, and reports how far the server's peak RSS rose above its baseline
 // during each, next to the encoded size of the one big reply.
-import { KVService, PutRequest, RangeRequest, RangeResponse, RequestOp, TxnRequest } from '../src/generated/etcdserverpb/rpc.js';
+import { KVService, RangeRequest, RangeResponse } from '../src/generated/etcdserverpb/rpc.js';
 import { Http2Connection } from './http2-connection.js';
 import { prefixEnd } from './request-factory.js';
+import { putInTxns } from './scale-txn-writer.js';
 import type { ServerMemory } from './scale-memory.js';
 
 export const SCALE_KEY_PREFIX = 'scale/k/';
@@ -45,29 +46,9 @@ const keyOf = (index: number): Buffer => Buffer.from(scaleKey(index));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Puts keys 0..count-1 under SCALE_KEY_PREFIX; returns failed txns (0 expected). */
-export async function loadKeys(endpoint: string, count: number, valueBytes: number): Promise<number> {
-  const connections = Array.from({ length: LOAD_CONNECTIONS }, () => new Http2Connection(endpoint));
-  const value = Buffer.alloc(valueBytes, 'v');
-  let next = 0;
-  let errors = 0;
-  const worker = async (connection: Http2Connection): Promise<void> => {
-    // Each pass takes the next PUTS_PER_TXN keys, so the key count bounds the loop.
-    while (next < count) {
-      const first = next;
-      next = Math.min(count, next + PUTS_PER_TXN);
-      const success = [];
-      for (let i = first; i < next; i++) success.push(RequestOp.fromPartial({ request: { $case: 'requestPut', value: PutRequest.fromPartial({ key: keyOf(i), value }) } }));
-      const payload = KVService.txn.requestSerialize(TxnRequest.fromPartial({ success }));
-      if ((await connection.call(KVService.txn.path, payload)) !== 'OK') errors++;
-    }
-  };
-  try {
-    await Promise.all(connections.map((c) => c.waitReady()));
-    await Promise.all(connections.flatMap((c) => Array.from({ length: TXNS_IN_FLIGHT_PER_CONNECTION }, () => worker(c))));
-  } finally {
-    for (const connection of connections) connection.close();
-  }
-  return errors;
+export function loadKeys(endpoint: string, count: number, valueBytes: number): Promise<number> {
+  const shape = { connections: LOAD_CONNECTIONS, txnsInFlightPerConnection: TXNS_IN_FLIGHT_PER_CONNECTION, putsPerTxn: PUTS_PER_TXN };
+  return putInTxns(endpoint, count, keyOf, Buffer.alloc(valueBytes, 'v'), shape);
 }
 
 function rangePayload(from: Buffer, limit: number): Buffer {

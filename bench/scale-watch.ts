@@ -2,11 +2,12 @@
 // 0 bytes) watches a prefix while E events are written to it; a reading watcher on the
 // same prefix must still get every event, and the server's RSS must stay bounded.
 import { connect, constants } from 'node:http2';
-import { KVService, PutRequest, RequestOp, TxnRequest, WatchRequest, WatchService } from '../src/generated/etcdserverpb/rpc.js';
+import { WatchRequest, WatchService } from '../src/generated/etcdserverpb/rpc.js';
 import { framed } from './grpc-frames.js';
 import { Http2Connection } from './http2-connection.js';
 import { watchReply } from './proto-scan.js';
 import { prefixEnd } from './request-factory.js';
+import { putInTxns } from './scale-txn-writer.js';
 import type { ServerMemory } from './scale-memory.js';
 
 const WATCH_PREFIX = 'scale/w/';
@@ -42,31 +43,10 @@ function createWatch(): Buffer {
   return WatchService.watch.requestSerialize(WatchRequest.fromPartial({ requestUnion: { $case: 'createRequest', value: { key: prefix, rangeEnd: prefixEnd(prefix) } } }));
 }
 
-async function writeEvents(endpoint: string, options: WatchOptions): Promise<number> {
-  const connections = Array.from({ length: WRITE_CONNECTIONS }, () => new Http2Connection(endpoint));
-  const value = Buffer.alloc(options.valueBytes, 'w');
-  let next = 0;
-  let errors = 0;
-  const worker = async (connection: Http2Connection): Promise<void> => {
-    // Each pass writes the next PUTS_PER_TXN events, so the event count bounds the loop.
-    while (next < options.events) {
-      const first = next;
-      next = Math.min(options.events, next + PUTS_PER_TXN);
-      const success = [];
-      for (let i = first; i < next; i++) {
-        success.push(RequestOp.fromPartial({ request: { $case: 'requestPut', value: PutRequest.fromPartial({ key: Buffer.from(`${WATCH_PREFIX}${i % KEYS}`), value }) } }));
-      }
-      // A key may appear once per txn (etcd's duplicate-key rule); PUTS_PER_TXN < KEYS keeps them distinct.
-      if ((await connection.call(KVService.txn.path, KVService.txn.requestSerialize(TxnRequest.fromPartial({ success })))) !== 'OK') errors++;
-    }
-  };
-  try {
-    await Promise.all(connections.map((c) => c.waitReady()));
-    await Promise.all(connections.flatMap((c) => Array.from({ length: TXNS_IN_FLIGHT_PER_CONNECTION }, () => worker(c))));
-  } finally {
-    for (const connection of connections) connection.close();
-  }
-  return errors;
+function writeEvents(endpoint: string, options: WatchOptions): Promise<number> {
+  const shape = { connections: WRITE_CONNECTIONS, txnsInFlightPerConnection: TXNS_IN_FLIGHT_PER_CONNECTION, putsPerTxn: PUTS_PER_TXN };
+  // A key may appear once per txn (etcd's duplicate-key rule); PUTS_PER_TXN < KEYS keeps them distinct.
+  return putInTxns(endpoint, options.events, (i) => Buffer.from(`${WATCH_PREFIX}${i % KEYS}`), Buffer.alloc(options.valueBytes, 'w'), shape);
 }
 
 export async function slowWatchScenario(endpoint: string, memory: ServerMemory, options: WatchOptions): Promise<WatchResult> {
