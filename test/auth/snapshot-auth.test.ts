@@ -2,25 +2,19 @@
 // both ways: etcdctl snapshot save on one server, restore on the other, then the
 // same logins and the same refusals.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { startServer as startInProcess } from '../../src/embed/start-server.js';
 import { AuthService, KVService, type RangeRequest } from '../../src/generated/etcdserverpb/rpc.js';
-import { etcdctl, etcdctlOk } from '../support/etcdctl.js';
-import { freePorts } from '../support/free-port.js';
+import { etcdctlOk } from '../support/etcdctl.js';
 import { grpcFailure, rawClient } from '../support/grpc-raw.js';
 import { repoRoot } from '../support/repo-root.js';
+import { withRestoredEtcd } from '../support/restored-etcd.js';
 import { runCommand } from '../support/run-command.js';
 import { startServer } from '../support/server-process.js';
 import { ALICE, ROOT, TEST_BCRYPT_ARGS, call, login, setUpUsers } from './auth-fixture.js';
-
-const READY_ATTEMPTS_MAX = 50;
-const READY_PAUSE_MS = 200;
 
 function rangeOf(key: string): RangeRequest {
   return {
@@ -78,29 +72,7 @@ test('etcd-ts → etcd: a snapshot saved from etcd-ts restores on etcd with auth
   t.after(() => rm(work, { recursive: true, force: true }));
   const file = join(work, 'from-etcd-ts.db');
   await saveSnapshot('etcd-ts', file);
-  const [clientPort, peerPort] = await freePorts(2);
-  const peerUrl = `http://127.0.0.1:${peerPort}`;
-  const clientUrl = `http://127.0.0.1:${clientPort}`;
-  const dataDir = join(work, 'restored.etcd');
-  const restoreArgs = ['snapshot', 'restore', file, '--data-dir', dataDir, '--name', 'back', '--initial-cluster', `back=${peerUrl}`, '--initial-advertise-peer-urls', peerUrl];
-  const restore = await runCommand('/usr/bin/etcdctl', restoreArgs, { env: { ETCDCTL_API: '3' } });
-  assert.equal(restore.code, 0, restore.stderr);
-  const etcd = spawn('/usr/bin/etcd', [
-    '--name', 'back', '--data-dir', dataDir, '--logger', 'zap',
-    '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl,
-    '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `back=${peerUrl}`,
-  ], { stdio: 'ignore' });
-  try {
-    const endpoint = `127.0.0.1:${clientPort}`;
-    for (let attempt = 0; attempt < READY_ATTEMPTS_MAX; attempt++) {
-      if ((await etcdctl(endpoint, ['endpoint', 'health'])).code === 0) break;
-      await sleep(READY_PAUSE_MS);
-    }
-    await assertAuthCarried(endpoint);
-  } finally {
-    etcd.kill('SIGKILL');
-    await once(etcd, 'exit');
-  }
+  await withRestoredEtcd(file, join(work, 'restored.etcd'), assertAuthCarried);
 });
 
 test('etcd-ts → etcd-ts: the restored member keeps auth on and refuses as before', async (t) => {

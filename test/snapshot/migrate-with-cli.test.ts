@@ -7,18 +7,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '../support/server-process.js';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { etcdctl, etcdctlOk } from '../support/etcdctl.js';
-import { freePorts } from '../support/free-port.js';
+import { etcdctlOk } from '../support/etcdctl.js';
 import { RawKv } from '../support/raw-kv.js';
 import { runCommand } from '../support/run-command.js';
 import { repoRoot } from '../support/repo-root.js';
+import { withRestoredEtcd } from '../support/restored-etcd.js';
 import { startServer as startInProcess } from '../../src/embed/start-server.js';
-
-const READY_ATTEMPTS_MAX = 50;
-const READY_PAUSE_MS = 200;
 
 async function everything(endpoint: string): Promise<string[]> {
   const kv = new RawKv(endpoint);
@@ -75,31 +69,7 @@ test('etcd-ts → etcd: a snapshot saved from etcd-ts restores with etcdctl and 
   }
   const status = await runCommand('/usr/bin/etcdctl', ['snapshot', 'status', file, '-w', 'json'], { env: { ETCDCTL_API: '3' } });
   assert.equal(status.code, 0, status.stderr);
-  const [clientPort, peerPort] = await freePorts(2);
-  const peerUrl = `http://127.0.0.1:${peerPort}`;
-  const clientUrl = `http://127.0.0.1:${clientPort}`;
-  const dataDir = join(work, 'restored.etcd');
-  const restore = await runCommand(
-    '/usr/bin/etcdctl',
-    ['snapshot', 'restore', file, '--data-dir', dataDir, '--name', 'back', '--initial-cluster', `back=${peerUrl}`, '--initial-advertise-peer-urls', peerUrl],
-    { env: { ETCDCTL_API: '3' } },
-  );
-  assert.equal(restore.code, 0, restore.stderr);
-  const etcd = spawn('/usr/bin/etcd', [
-    '--name', 'back', '--data-dir', dataDir, '--logger', 'zap',
-    '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl,
-    '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `back=${peerUrl}`,
-  ], { stdio: 'ignore' });
-  try {
-    const endpoint = `127.0.0.1:${clientPort}`;
-    for (let attempt = 0; attempt < READY_ATTEMPTS_MAX; attempt++) {
-      const health = await etcdctl(endpoint, ['endpoint', 'health']);
-      if (health.code === 0) break;
-      await sleep(READY_PAUSE_MS);
-    }
+  await withRestoredEtcd(file, join(work, 'restored.etcd'), async (endpoint) => {
     assert.deepEqual(await everything(endpoint), before);
-  } finally {
-    etcd.kill('SIGKILL');
-    await once(etcd, 'exit');
-  }
+  });
 });
