@@ -51,3 +51,11 @@ export function fixtureSources(content: FixtureContent): Map<string, BboltBucket
   });
   return sources;
 }
+
+/** Bucket contents bbolt cannot hold, each named for the test title; every writer must refuse them. */
+export const UNWRITABLE_PAIRS: readonly (readonly [string, Pairs])[] = [
+  ['keys out of order', [[Buffer.from('b'), Buffer.from('1')], [Buffer.from('a'), Buffer.from('2')]]],
+  ['a repeated key', [[Buffer.from('a'), Buffer.from('1')], [Buffer.from('a'), Buffer.from('2')]]],
+  ['an empty key', [[Buffer.alloc(0), Buffer.from('1')]]],
+  ['a key over 32 KiB', [[Buffer.alloc(32 * 1024 + 1, 1), Buffer.from('1')]]],
+];

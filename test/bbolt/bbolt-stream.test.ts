@@ -14,7 +14,7 @@ import { inPlaceOf, type InPlaceBucket } from '../../src/bbolt/in-place-bucket.j
 import { BboltWriteError, writeBbolt } from '../../src/bbolt/bbolt-writer.js';
 import { etcdSnapshotStatus } from '../../src/snapshot/etcd-format/etcd-snapshot-status.js';
 import { snapshotStatus } from '../snapshot/etcd-snapshot-helpers.js';
-import { fixtureContent, type Pairs } from './bbolt-fixture.js';
+import { fixtureContent, UNWRITABLE_PAIRS, type Pairs } from './bbolt-fixture.js';
 
 const SEED = 20261126;
 /** Enough keys that the big bucket needs two levels of branch pages. */
@@ -115,13 +115,7 @@ describe('streaming waits for its consumer', () => {
 });
 
 describe('bad input', () => {
-  const cases: [string, Pairs][] = [
-    ['keys out of order', [[Buffer.from('b'), Buffer.from('1')], [Buffer.from('a'), Buffer.from('2')]]],
-    ['a repeated key', [[Buffer.from('a'), Buffer.from('1')], [Buffer.from('a'), Buffer.from('2')]]],
-    ['an empty key', [[Buffer.alloc(0), Buffer.from('1')]]],
-    ['a key over 32 KiB', [[Buffer.alloc(32 * 1024 + 1, 1), Buffer.from('1')]]],
-  ];
-  for (const [what, pairs] of cases) {
+  for (const [what, pairs] of UNWRITABLE_PAIRS) {
     test(`${what} is refused by the first pass, before any page exists`, async () => {
       await assert.rejects(planBboltStream(sourcesOf(new Map([['b', pairs]])), PAGE_BYTES), BboltWriteError);
     });

@@ -10,7 +10,7 @@ import { BboltReader } from '../../src/bbolt/bbolt-reader.js';
 import { BboltWriteError, writeBbolt } from '../../src/bbolt/bbolt-writer.js';
 import { etcdSnapshotStatus } from '../../src/snapshot/etcd-format/etcd-snapshot-status.js';
 import { snapshotStatus } from '../snapshot/etcd-snapshot-helpers.js';
-import { fixtureContent, fixtureSources, type Pairs } from './bbolt-fixture.js';
+import { fixtureContent, fixtureSources, UNWRITABLE_PAIRS } from './bbolt-fixture.js';
 
 const SEED = 20261125;
 /** Enough keys of up to ~130 bytes that the tree needs two levels of branch pages. */
@@ -68,13 +68,7 @@ describe('a file written by our writer', () => {
 });
 
 describe('the writer refuses what bbolt cannot hold', () => {
-  const cases: [string, Pairs][] = [
-    ['keys out of order', [[Buffer.from('b'), Buffer.from('1')], [Buffer.from('a'), Buffer.from('2')]]],
-    ['a repeated key', [[Buffer.from('a'), Buffer.from('1')], [Buffer.from('a'), Buffer.from('2')]]],
-    ['an empty key', [[Buffer.alloc(0), Buffer.from('1')]]],
-    ['a key over 32 KiB', [[Buffer.alloc(32 * 1024 + 1, 1), Buffer.from('1')]]],
-  ];
-  for (const [what, pairs] of cases) {
+  for (const [what, pairs] of UNWRITABLE_PAIRS) {
     test(`${what}, and leaves no file behind`, async () => {
       const path = join(dir, 'refused.db');
       await assert.rejects(writeBbolt(path, new Map([['b', pairs]])), BboltWriteError);
