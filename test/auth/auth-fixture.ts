@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { AuthService, WatchRequest, WatchService, type WatchResponse } from '../../src/generated/etcdserverpb/rpc.js';
 import { etcdctlOk } from '../support/etcdctl.js';
 import { unary, type UnaryMethod } from '../support/grpc-raw.js';
+import { startServer, type ServerProcess } from '../support/server-process.js';
 
 export const ROOT = { name: 'root', password: 'root-pw' };
 export const ALICE = { name: 'alice', password: 'alice-pw' };
@@ -29,6 +30,13 @@ export async function setUpUsers(endpoint: string): Promise<void> {
     ['auth', 'enable'],
   ];
   for (const step of steps) await etcdctlOk(endpoint, step);
+}
+
+/** A server (etcd-ts, or etcd with ETCD_TS_TARGET=etcd) with fast hashing, `extraArgs`, and the users of setUpUsers. */
+export async function startServerWithUsers(extraArgs: readonly string[] = []): Promise<ServerProcess> {
+  const server = await startServer({ args: [...TEST_BCRYPT_ARGS, ...extraArgs] });
+  await setUpUsers(server.endpoint);
+  return server;
 }
 
 export function withToken(token: string | undefined): grpc.Metadata {

@@ -5,13 +5,12 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Etcd3 } from 'etcd3';
 import { runPython } from '../support/python.js';
-import { startServer, type ServerProcess } from '../support/server-process.js';
-import { ALICE, ROOT, TEST_BCRYPT_ARGS, setUpUsers } from './auth-fixture.js';
+import type { ServerProcess } from '../support/server-process.js';
+import { ALICE, ROOT, startServerWithUsers } from './auth-fixture.js';
 
 let server: ServerProcess;
 before(async () => {
-  server = await startServer({ args: TEST_BCRYPT_ARGS });
-  await setUpUsers(server.endpoint);
+  server = await startServerWithUsers();
 });
 after(async () => {
   await server?.stop();

@@ -3,15 +3,14 @@
 // Runs on etcd-ts, or on etcd with ETCD_TS_TARGET=etcd.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startServer, type ServerProcess } from '../support/server-process.js';
-import { ALICE, TEST_BCRYPT_ARGS, setUpUsers } from './auth-fixture.js';
+import type { ServerProcess } from '../support/server-process.js';
+import { ALICE, startServerWithUsers } from './auth-fixture.js';
 
 const base64 = (text: string): string => Buffer.from(text).toString('base64');
 
 let server: ServerProcess;
 before(async () => {
-  server = await startServer({ args: TEST_BCRYPT_ARGS });
-  await setUpUsers(server.endpoint);
+  server = await startServerWithUsers();
 });
 after(async () => {
   await server?.stop();

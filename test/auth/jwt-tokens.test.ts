@@ -12,8 +12,8 @@ import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { Etcd } from '../../src/client/etcd.js';
 import { AuthService, KVService, type RangeRequest } from '../../src/generated/etcdserverpb/rpc.js';
 import { grpcFailure, rawClient } from '../support/grpc-raw.js';
-import { startServer, type ServerProcess } from '../support/server-process.js';
-import { ALICE, ROOT, TEST_BCRYPT_ARGS, call, firstWatchAnswer, login, setUpUsers } from './auth-fixture.js';
+import type { ServerProcess } from '../support/server-process.js';
+import { ALICE, ROOT, call, firstWatchAnswer, login, startServerWithUsers } from './auth-fixture.js';
 
 const TOKEN_TTL_SECONDS = 2;
 const INVALID_TOKEN = { code: grpc.status.UNAUTHENTICATED, details: 'etcdserver: invalid auth token' };
@@ -35,8 +35,7 @@ before(async () => {
   await writeFile(join(keyDir, 'pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
   await writeFile(join(keyDir, 'priv.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
   const spec = `jwt,pub-key=${join(keyDir, 'pub.pem')},priv-key=${join(keyDir, 'priv.pem')},sign-method=RS256,ttl=${TOKEN_TTL_SECONDS}s`;
-  server = await startServer({ args: [...TEST_BCRYPT_ARGS, '--auth-token', spec] });
-  await setUpUsers(server.endpoint);
+  server = await startServerWithUsers(['--auth-token', spec]);
   client = rawClient(server.endpoint);
 });
 after(async () => {

@@ -19,8 +19,8 @@ import { LockService } from '../../src/generated/v3lockpb/v3lock.js';
 import { ElectionService } from '../../src/generated/v3electionpb/v3election.js';
 import bcrypt from 'bcrypt';
 import { grpcFailure, rawClient } from '../support/grpc-raw.js';
-import { startServer, type ServerProcess } from '../support/server-process.js';
-import { ALICE, ROOT, TEST_BCRYPT_ARGS, call, firstWatchAnswer, login, setUpUsers } from './auth-fixture.js';
+import type { ServerProcess } from '../support/server-process.js';
+import { ALICE, ROOT, call, firstWatchAnswer, login, startServerWithUsers } from './auth-fixture.js';
 
 const b = (text: string): Buffer => Buffer.from(text);
 const DENIED = { code: grpc.status.PERMISSION_DENIED, details: 'etcdserver: permission denied' };
@@ -33,8 +33,7 @@ let rootToken: string;
 let aliceToken: string;
 
 before(async () => {
-  server = await startServer({ args: TEST_BCRYPT_ARGS });
-  await setUpUsers(server.endpoint);
+  server = await startServerWithUsers();
   client = rawClient(server.endpoint);
   rootToken = await login(client, ROOT);
   aliceToken = await login(client, ALICE);
