@@ -5,6 +5,7 @@
 import { KeyValue } from '../generated/mvccpb/kv.js';
 import type { InPlaceReader } from '../backend/backend.js';
 import { assert } from '../util/assert.js';
+import { varintBytes, writeVarint } from '../util/proto-field-writer.js';
 
 /** RangeResponse field 2 (kvs), wire type 2 (length-delimited): (2 << 3) | 2. */
 const KVS_FIELD_TAG = 0x12;
@@ -236,23 +237,6 @@ export class RecordPacker {
     this.chunk = null;
     this.chunkUsed = 0;
   }
-}
-
-function varintBytes(value: number): number {
-  let bytes = 1;
-  for (let rest = value >>> VARINT_PAYLOAD_BITS; rest !== 0 && bytes < LENGTH_VARINT_BYTES_MAX; rest >>>= VARINT_PAYLOAD_BITS) bytes++;
-  return bytes;
-}
-
-function writeVarint(out: Buffer, offset: number, value: number): number {
-  let rest = value >>> 0;
-  let at = offset;
-  for (let i = 1; i < LENGTH_VARINT_BYTES_MAX && rest > VARINT_PAYLOAD_MASK; i++) {
-    out[at++] = (rest & VARINT_PAYLOAD_MASK) | VARINT_CONTINUE_BIT;
-    rest >>>= VARINT_PAYLOAD_BITS;
-  }
-  out[at++] = rest;
-  return at;
 }
 
 function readVarint(bytes: Buffer, offset: number): { value: number; next: number } {

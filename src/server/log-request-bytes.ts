@@ -15,7 +15,6 @@ import {
   writeVarint,
   writeVarint64Field,
 } from '../util/proto-field-writer.js';
-
 import { wireBytesOf } from './wire-request-bytes.js';
 
 // LogRequest's fields (proto/internalpb/internal.proto).
@@ -46,7 +45,6 @@ export interface LogRequestMeta {
   readonly authRevision: bigint;
   readonly fromServer: boolean;
 }
-
 
 type LogOp = NonNullable<LogRequest['op']>;
 

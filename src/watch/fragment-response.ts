@@ -2,12 +2,7 @@
 // all but the last marked `fragment`, never splitting an event (etcd's sendFragments).
 import { WatchResponse } from '../generated/etcdserverpb/rpc.js';
 import { Event } from '../generated/mvccpb/kv.js';
-
-function varintBytes(value: number): number {
-  let bytes = 1;
-  for (let rest = value >>> 7; rest > 0; rest >>>= 7) bytes++;
-  return bytes;
-}
+import { varintBytes } from '../util/proto-field-writer.js';
 
 /** Bytes an event adds to a response: tag, length prefix, body. */
 function eventFieldBytes(event: Event): number {

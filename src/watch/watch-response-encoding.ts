@@ -4,11 +4,11 @@
 // Events and headers are never changed after they are handed to the streams.
 import { ResponseHeader, WatchResponse } from '../generated/etcdserverpb/rpc.js';
 import { Event } from '../generated/mvccpb/kv.js';
+import { delimitedFieldBytes, writeDelimited } from '../util/proto-field-writer.js';
 
 /** WatchResponse.header is field 1, events field 11, both length-delimited. */
 const HEADER_TAG = (1 << 3) | 2;
 const EVENT_TAG = (11 << 3) | 2;
-const VARINT_PAYLOAD_BITS = 7;
 
 const encodedEvents = new WeakMap<Event, Uint8Array>();
 const encodedHeaders = new WeakMap<ResponseHeader, Uint8Array>();
@@ -22,26 +22,8 @@ function cached<T extends object>(cache: WeakMap<T, Uint8Array>, value: T, encod
   return bytes;
 }
 
-function varintLength(value: number): number {
-  let length = 1;
-  for (let rest = value >>> VARINT_PAYLOAD_BITS; rest > 0; rest >>>= VARINT_PAYLOAD_BITS) length++;
-  return length;
-}
-
-/** Writes tag, length and bytes of one length-delimited field at `pos`; returns the next position. */
-function writeField(out: Buffer, pos: number, tag: number, bytes: Uint8Array): number {
-  out[pos++] = tag;
-  let length = bytes.length;
-  while (length >= 0x80) {
-    out[pos++] = (length & 0x7f) | 0x80;
-    length >>>= VARINT_PAYLOAD_BITS;
-  }
-  out[pos++] = length;
-  out.set(bytes, pos);
-  return pos + bytes.length;
-}
-
-const fieldBytes = (bytes: Uint8Array): number => 1 + varintLength(bytes.length) + bytes.length;
+/** Both fields written here (header, event) have one-byte tags. */
+const fieldBytes = (bytes: Uint8Array): number => delimitedFieldBytes(1, bytes.length);
 
 /** WatchResponse.watch_id is field 2, a varint. */
 const WATCH_ID_TAG = 2 << 3;
@@ -80,9 +62,9 @@ export function serializeWatchResponse(response: WatchResponse): Buffer {
   let total = middle.length + (header === undefined ? 0 : fieldBytes(header));
   for (const event of events) total += fieldBytes(event);
   const out = Buffer.allocUnsafe(total);
-  let pos = header === undefined ? 0 : writeField(out, 0, HEADER_TAG, header);
+  let pos = header === undefined ? 0 : writeDelimited(out, 0, HEADER_TAG, header);
   out.set(middle, pos);
   pos += middle.length;
-  for (const event of events) pos = writeField(out, pos, EVENT_TAG, event);
+  for (const event of events) pos = writeDelimited(out, pos, EVENT_TAG, event);
   return out;
 }

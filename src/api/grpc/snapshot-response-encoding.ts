@@ -7,12 +7,10 @@
 // result (one copy, its own).
 import { SnapshotResponse } from '../../generated/etcdserverpb/rpc.js';
 import { blobHeadroomBytes } from '../../snapshot/etcd-format/etcd-snapshot-chunks.js';
+import { varintBytes, writeVarint } from '../../util/proto-field-writer.js';
 
 /** SnapshotResponse field 3 (blob), wire type 2 (length-delimited). */
 const BLOB_TAG = (3 << 3) | 2;
-const VARINT_PAYLOAD_BITS = 7;
-const VARINT_PAYLOAD_MASK = 0x7f;
-const VARINT_MORE_FLAG = 0x80;
 const NO_BYTES = Buffer.alloc(0);
 
 /** The wire bytes of `response`, fields in the generated order (header, remaining_bytes, blob). */
@@ -39,21 +37,3 @@ function writePrefix(out: Buffer, head: Uint8Array, blobBytes: number): number {
   return writeVarint(out, head.length + 1, blobBytes);
 }
 
-function varintBytes(value: number): number {
-  let bytes = 1;
-  // A length below 2^31 takes at most five 7-bit groups.
-  for (let rest = value >>> VARINT_PAYLOAD_BITS; rest > 0; rest >>>= VARINT_PAYLOAD_BITS) bytes++;
-  return bytes;
-}
-
-function writeVarint(out: Buffer, start: number, value: number): number {
-  let at = start;
-  let rest = value;
-  // At most five groups for a length below 2^31 (see varintBytes).
-  while (rest > VARINT_PAYLOAD_MASK) {
-    out[at++] = (rest & VARINT_PAYLOAD_MASK) | VARINT_MORE_FLAG;
-    rest >>>= VARINT_PAYLOAD_BITS;
-  }
-  out[at++] = rest;
-  return at;
-}
