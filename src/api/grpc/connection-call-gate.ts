@@ -7,9 +7,9 @@
 // bytes waiting on the client (it does not read, so flow control holds them), or too many
 // open calls, gets new calls answered at once with etcd's "too many requests"
 // (RESOURCE_EXHAUSTED) and is read only now and then, so a slow reader's WINDOW_UPDATEs
-// still arrive. Without this
-// a client that pipelines calls and never reads makes the server hold every request and
-// reply it sends (etcd 3.4 does too: see docs/benchmarks.md, "Scale").
+// still arrive. Without this a client that pipelines calls and never reads makes the
+// server hold every request and reply it sends (etcd 3.4 does too: see
+// docs/benchmarks.md, "Scale").
 import { constants as http2Constants, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import { ERROR_TABLE } from '../../errors/error-table.js';
 
