@@ -63,6 +63,8 @@ function assertGrpcOk(result: GrpcResult, what: string): Buffer {
   assert.equal(result.status, 0, `${what}: grpc-status (${result.message})`);
   assert.notEqual(result.headers, result.trailers, `${what}: trailers are their own block`);
   assert.equal(result.messages.length, 1, `${what}: one message`);
+  // Both etcd and etcd-ts send a reply that fits in one frame as one DATA frame.
+  if ((result.messages[0]?.length ?? 0) + 5 <= 16_384) assert.equal(result.dataFrames, 1, `${what}: one DATA frame`);
   return result.messages[0] ?? Buffer.alloc(0);
 }
 
@@ -430,8 +432,9 @@ describe('gRPC answers on raw streams', () => {
     });
   });
 
-  // etcd 3.4 (its grpc-go) ends these with UNKNOWN "context deadline exceeded"; etcd-ts with DEADLINE_EXCEEDED.
-  const deadlineCode = TARGET === 'etcd' ? 2 : 4;
+  // etcd-ts ends these with DEADLINE_EXCEEDED; etcd 3.4 (its grpc-go) with that or, when the
+  // handler's context error wins the race, UNKNOWN "context deadline exceeded".
+  const deadlineCodes = TARGET === 'etcd' ? [2, 4] : [4];
 
   test('grpc-timeout on a Lock that blocks: DEADLINE_EXCEEDED when the time is up', { timeout: TEST_TIMEOUT_MS }, async () => {
     await withConnection({}, async (connection) => {
@@ -440,12 +443,13 @@ describe('gRPC answers on raw streams', () => {
       const lock = (owner: bigint): Uint8Array => LockRequest.encode(LockRequest.fromPartial({ name: enc('deadline/lock'), lease: owner })).finish();
       assertGrpcOk(await unaryCall(connection, '/v3lockpb.Lock/Lock', lock(await lease()), CALL_TIMEOUT_MS), 'the first lock');
       const waiter = await lease();
+      // A 1 ms deadline races the handler's own steps: only a prompt failure is certain.
       const oneMs = await unaryCall(connection, '/v3lockpb.Lock/Lock', lock(waiter), CALL_TIMEOUT_MS, [['grpc-timeout', '1m']]);
-      assert.equal(oneMs.status, deadlineCode, oneMs.message);
+      assert.ok(oneMs.status !== null && oneMs.status !== 0, `${oneMs.status} ${oneMs.message}`);
       const startedMs = Date.now();
       const later = await unaryCall(connection, '/v3lockpb.Lock/Lock', lock(waiter), CALL_TIMEOUT_MS, [['grpc-timeout', '300m']]);
       const tookMs = Date.now() - startedMs;
-      assert.equal(later.status, deadlineCode, later.message);
+      assert.ok(deadlineCodes.includes(later.status ?? 0), `${later.status} ${later.message}`);
       assert.ok(tookMs >= 250 && tookMs < 3_000, `ended after ${tookMs} ms for a 300 ms deadline`);
     });
   });
@@ -456,7 +460,7 @@ describe('gRPC answers on raw streams', () => {
       const id = await openWatch(connection, 'deadline/watch', [['grpc-timeout', '400m']]);
       const result = grpcResult(await connection.waitStreamEnd(id, CALL_TIMEOUT_MS));
       const tookMs = Date.now() - startedMs;
-      assert.equal(result.status, deadlineCode, result.message);
+      assert.ok(deadlineCodes.includes(result.status ?? 0), `${result.status} ${result.message}`);
       assert.ok(tookMs >= 350 && tookMs < 3_000, `ended after ${tookMs} ms for a 400 ms deadline`);
     });
   });
