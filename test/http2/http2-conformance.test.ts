@@ -102,6 +102,8 @@ interface RequestShape {
   readonly block: () => (fields: ReturnType<typeof grpcRequestFields>) => Buffer;
   readonly headers?: { padBytes?: number; priority?: boolean; splitBytes?: number };
   readonly dataPadBytes?: number;
+  /** The message in DATA frames of this many bytes, then an empty DATA that ends the stream. */
+  readonly dataSplitBytes?: number;
   readonly priorityFrames?: boolean;
 }
 
@@ -111,8 +113,14 @@ async function shapedCall(connection: RawH2Connection, shape: RequestShape, enco
   if (shape.priorityFrames === true) connection.sendPriority(id, 0, 200);
   connection.sendHeaders(id, encode(grpcRequestFields(path, `127.0.0.1:${port}`)), shape.headers ?? {});
   if (shape.priorityFrames === true) connection.sendPriority(id, 0, 7, true);
+  const body = grpcFrame(message);
   const padBytes = shape.dataPadBytes;
-  connection.sendData(id, grpcFrame(message), padBytes === undefined ? { endStream: true } : { endStream: true, padBytes });
+  if (shape.dataSplitBytes !== undefined) {
+    for (let at = 0; at < body.length; at += shape.dataSplitBytes) connection.sendData(id, body.subarray(at, at + shape.dataSplitBytes));
+    connection.sendData(id, Buffer.alloc(0), { endStream: true });
+  } else {
+    connection.sendData(id, body, padBytes === undefined ? { endStream: true } : { endStream: true, padBytes });
+  }
   return grpcResult(await connection.waitStreamEnd(id, CALL_TIMEOUT_MS));
 }
 
@@ -123,6 +131,7 @@ const REQUEST_SHAPES: readonly RequestShape[] = [
   { name: 'HEADERS split over CONTINUATIONs', block: plain, headers: { splitBytes: 13 } },
   { name: 'padded HEADERS and DATA', block: plain, headers: { padBytes: 17 }, dataPadBytes: 200 },
   { name: 'padded, split and with an empty pad', block: plain, headers: { padBytes: 0, splitBytes: 40 }, dataPadBytes: 0 },
+  { name: 'the message in one-byte DATA frames, ended by an empty DATA', block: plain, dataSplitBytes: 1 },
   { name: 'PRIORITY flag and PRIORITY frames', block: plain, headers: { priority: true }, priorityFrames: true },
   { name: 'Huffman-coded names and values', block: () => encodeHuffmanBlock },
   {
@@ -283,6 +292,27 @@ describe('flow control, server to client', () => {
       assertRangeComplete(connection, id);
     });
   });
+
+  test('a SETTINGS decrease can make an open stream window negative: nothing is sent until updates lift it above 0', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await withConnection({ initialWindowSize: 16, autoWindowUpdate: false, connectionWindowIncrement: 1 << 24 }, async (connection) => {
+      const id = await openRange(connection);
+      await connection.waitUntil('the first 16 bytes', () => received(connection, id) >= 16, CALL_TIMEOUT_MS);
+      const acks = connection.settingsAcks;
+      // 16 granted, 16 used, then the setting drops by 16: the window is -16.
+      connection.sendSettings([[H2Setting.initialWindowSize, 0]]);
+      await connection.waitUntil('the ACK of the decrease', () => connection.settingsAcks > acks, CALL_TIMEOUT_MS);
+      connection.sendWindowUpdate(id, 16);
+      await sleep(150);
+      assert.equal(received(connection, id), 16, 'a window of 0 after the update: nothing more');
+      connection.sendWindowUpdate(id, 100);
+      await connection.waitUntil('100 more bytes', () => received(connection, id) >= 116, CALL_TIMEOUT_MS);
+      await sleep(100);
+      assert.equal(received(connection, id), 116);
+      connection.sendSettings([[H2Setting.initialWindowSize, WINDOW_BYTES_MAX]]);
+      await connection.waitStreamEnd(id, CALL_TIMEOUT_MS);
+      assertRangeComplete(connection, id);
+    });
+  });
 });
 
 test('flow control, client to server: a 1 MiB Put sent within the server windows completes', { timeout: TEST_TIMEOUT_MS }, async () => {
@@ -397,6 +427,23 @@ const CONNECTION_ERRORS: readonly ConnectionErrorCase[] = [
   { name: 'a CONTINUATION without HEADERS', code: H2Error.protocol, send: (c) => c.sendContinuation(c.nextStreamId(), rangeBlock(), true) },
   { name: 'a header block with an index past both tables', code: H2Error.compression, send: (c) => c.sendHeaders(c.nextStreamId(), Buffer.of(0x80 | 70)) },
   { name: 'a header block with an index of 2^21', code: H2Error.compression, send: (c) => c.sendHeaders(c.nextStreamId(), Buffer.of(0xff, 0x81, 0x80, 0x80, 0x01)) },
+  { name: 'SETTINGS whose length is not a multiple of 6', code: H2Error.frameSize, send: (c) => c.sendFrame(H2Type.settings, 0, 0, Buffer.alloc(5)) },
+  { name: 'a SETTINGS ACK with a payload', code: H2Error.frameSize, send: (c) => c.sendFrame(H2Type.settings, H2Flag.ack, 0, Buffer.alloc(6)) },
+  { name: 'a PING of 7 bytes', code: H2Error.frameSize, send: (c) => c.sendFrame(H2Type.ping, 0, 0, Buffer.alloc(7)) },
+  { name: 'a PING on a stream', code: H2Error.protocol, send: (c) => c.sendFrame(H2Type.ping, 0, 1, Buffer.alloc(8)) },
+  { name: 'SETTINGS on a stream', code: H2Error.protocol, send: (c) => c.sendFrame(H2Type.settings, 0, 1) },
+  { name: 'DATA on stream 0', code: H2Error.protocol, send: (c) => c.sendFrame(H2Type.data, 0, 0, Buffer.alloc(8)) },
+  {
+    name: 'a header block interrupted by another frame',
+    code: H2Error.protocol,
+    send: (c) => {
+      const id = c.nextStreamId();
+      const block = rangeBlock();
+      c.sendFrame(H2Type.headers, 0, id, block.subarray(0, 10));
+      c.sendPing(Buffer.alloc(8));
+      c.sendContinuation(id, block.subarray(10), true);
+    },
+  },
   { name: 'HEADERS on an even stream id', code: null, send: (c) => c.sendHeaders(c.nextStreamId() + 1001, rangeBlock()) },
   { name: 'HEADERS on stream 0', code: null, send: (c) => c.sendHeaders(0, rangeBlock()) },
   { name: 'a WINDOW_UPDATE of 0 on the connection', code: null, send: (c) => c.sendWindowUpdate(0, 0) },
@@ -571,4 +618,50 @@ test('a client that never reads 2,000 Ranges of 64 KiB: others are served and th
     await flood.close();
   }
   await assertServerServes('the flood');
+});
+
+test('frame types, flags and settings the server does not know, and a PING ACK, are ignored', { timeout: TEST_TIMEOUT_MS }, async () => {
+  await withConnection({}, async (connection) => {
+    assert.deepEqual(await rangeValue(connection, 'any'), undefined);
+    const unknownType = 0xfa;
+    connection.sendFrame(unknownType, 0xff, 0, enc('an extension frame'));
+    connection.sendFrame(unknownType, 0, connection.nextStreamId(), Buffer.alloc(0));
+    connection.sendSettings([[0x99, 12_345], [0x4242, 1]]);
+    connection.sendPing(Buffer.alloc(8, 1), true);
+    connection.sendFrame(H2Type.ping, 0xfe, 0, Buffer.alloc(8, 2));
+    await connection.waitUntil('the PING ACK', () => connection.pingAcks.length >= 1, CALL_TIMEOUT_MS);
+    assert.deepEqual(connection.pingAcks, [Buffer.alloc(8, 2)], 'only the PING, not the ACK, is answered');
+    assert.deepEqual(await rangeValue(connection, 'any'), undefined);
+    assert.equal(connection.goaway, null);
+  });
+});
+
+test('a WINDOW_UPDATE of 0 on a stream resets that stream with PROTOCOL_ERROR; the connection goes on', { timeout: TEST_TIMEOUT_MS }, async () => {
+  await withConnection({}, async (connection) => {
+    const id = connection.nextStreamId();
+    connection.sendHeaders(id, encodePlainBlock(grpcRequestFields('/etcdserverpb.Watch/Watch', `127.0.0.1:${port}`)));
+    connection.sendWindowUpdate(id, 0);
+    const record = await connection.waitStreamEnd(id, CALL_TIMEOUT_MS);
+    assert.equal(record.rstCode, H2Error.protocol);
+    assert.deepEqual(await rangeValue(connection, 'any'), undefined);
+    assert.equal(connection.goaway, null);
+  });
+});
+
+test('Watch requests packed two in one DATA frame, and one split across frames, each get created', { timeout: TEST_TIMEOUT_MS }, async () => {
+  await withConnection({}, async (connection) => {
+    const id = connection.nextStreamId();
+    connection.sendHeaders(id, encodePlainBlock(grpcRequestFields('/etcdserverpb.Watch/Watch', `127.0.0.1:${port}`)));
+    connection.sendData(id, Buffer.concat([grpcFrame(watchCreate('packed/a')), grpcFrame(watchCreate('packed/b'))]));
+    const third = grpcFrame(watchCreate('packed/c'));
+    connection.sendData(id, third.subarray(0, 3));
+    connection.sendData(id, third.subarray(3));
+    await connection.waitUntil('three created responses', () => watchResponses(connection, id).length >= 3, CALL_TIMEOUT_MS);
+    const created = watchResponses(connection, id).filter((response) => response.created);
+    assert.equal(new Set(created.map((response) => response.watchId)).size, 3, 'three distinct watches');
+    await withConnection({}, async (other) => assertGrpcOk(await unaryCall(other, '/etcdserverpb.KV/Put', putMessage('packed/c', enc('3')), CALL_TIMEOUT_MS), 'put'));
+    await connection.waitUntil('the event', () => eventKeys(watchResponses(connection, id)).length >= 1, CALL_TIMEOUT_MS);
+    assert.deepEqual(eventKeys(watchResponses(connection, id)), ['packed/c=3']);
+    connection.sendRstStream(id, H2Error.cancel);
+  });
 });
