@@ -71,8 +71,8 @@ test('endpoint health --cluster, endpoint status and member list -w json look th
 
 // etcdctl 3.4 dials each member for Maintenance calls with the target
 // "passthrough:///http://host:port", so its :authority is "http://host:port"; Go's HTTP/2
-// server takes that, Node's nghttp2 would reset the stream (PROTOCOL_ERROR), so the client
-// port rewrites such connections' header blocks (src/api/http2/authority-router.ts).
+// server takes that, and so does ours (src/api/h2server); Node's nghttp2 would reset the
+// stream (PROTOCOL_ERROR).
 test('endpoint status --cluster and endpoint hashkv --cluster reach every member', { timeout: 60_000 }, async () => {
   const cluster = await ClusterProcess.start(3);
   try {

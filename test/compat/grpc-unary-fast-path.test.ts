@@ -1,8 +1,7 @@
-// KV and lease unary calls are served by a fast path beside grpc-js (src/api/grpc/unary-fast-path.ts).
-// A request that names a compression encoding is left to grpc-js, which reads an
-// uncompressed frame the same way: so the very same bytes, sent once plainly and
-// once with `grpc-encoding: gzip`, must get the same headers, trailers and body
-// from both paths, for answers and for every kind of failure.
+// KV and lease unary calls answer as grpc-js's server would. A request that names a
+// compression encoding but sends its message uncompressed is read the same way: so
+// the very same bytes, sent once plainly and once with `grpc-encoding: gzip`, must get
+// the same headers, trailers and body, for answers and for every kind of failure.
 import assert from 'node:assert/strict';
 import { connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { after, before, describe, test } from 'node:test';

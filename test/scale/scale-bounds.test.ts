@@ -12,7 +12,7 @@ import { ServerMemory } from '../../bench/scale-memory.js';
 import { rangeScenario } from '../../bench/scale-range.js';
 import { slowWatchScenario } from '../../bench/scale-watch.js';
 import { defaultBinaries, ServerProcess } from '../../bench/server-process.js';
-import { HELD_CALLS_PER_CONNECTION_MAX } from '../../src/api/grpc/connection-call-gate.js';
+import { HELD_CALLS_PER_CONNECTION_MAX } from '../../src/api/h2server/grpc-connection-limits.js';
 import { KVService, PutRequest, RangeRequest } from '../../src/generated/etcdserverpb/rpc.js';
 import { Http2Connection } from '../../bench/http2-connection.js';
 

@@ -7,9 +7,8 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { connect as connectTls, TLSSocket } from 'node:tls';
-import {
-  Client, credentials, Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition,
-} from '@grpc/grpc-js';
+import { Client, credentials, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition } from '@grpc/grpc-js';
+import { GrpcServer } from '../../src/api/h2server/grpc-server.js';
 import { ClientListeners, loopbackTarget } from '../../src/api/http/client-listeners.js';
 import { SILENT_LOGGER } from '../../src/log/logger.js';
 import { loadTlsMaterial } from '../../src/tls/tls-material.js';
@@ -28,7 +27,7 @@ const WHO_AM_I: ServiceDefinition = {
 };
 
 let certs: TestCertificates;
-let grpcServer: Server;
+let grpcServer: GrpcServer;
 let listeners: ClientListeners;
 let target: string;
 
@@ -39,7 +38,7 @@ before(async () => {
     NO_TLS_FLAGS,
     { autoDir: certs.dir, hosts: [], forPeers: false, logger: SILENT_LOGGER },
   );
-  grpcServer = new Server();
+  grpcServer = new GrpcServer({ receiveLimitBytes: -1, maxConcurrentStreams: null, counters: null });
   grpcServer.addService(WHO_AM_I, {
     whoAmI: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
       const cn = call.getAuthContext().sslPeerCertificate?.subject?.CN ?? '(none)';
@@ -48,7 +47,7 @@ before(async () => {
   });
   listeners = await ClientListeners.open(
     [new URL('https://127.0.0.1:0')],
-    grpcServer.createConnectionInjector(ServerCredentials.createInsecure()),
+    grpcServer,
     (request, response) => {
       const socket = request.socket;
       const cn = socket instanceof TLSSocket ? String(socket.getPeerCertificate().subject?.CN ?? '(none)') : '(not TLS)';
@@ -63,7 +62,7 @@ before(async () => {
 
 after(async () => {
   listeners?.destroy();
-  grpcServer?.forceShutdown();
+  grpcServer?.destroy();
   await certs?.remove();
 });
 

@@ -1,12 +1,9 @@
 // The client-facing listener: serves the etcd gRPC services, and on the same
 // ports the JSON gateway, health, version and metrics (src/api/http). Graceful
 // close lets in-flight calls finish within a bound; destroy cuts them.
-import { ServerCredentials, type handleUnaryCall, type Server } from '@grpc/grpc-js';
 import { ClientPort } from '../http/client-port.js';
-import { MethodRecordingServer } from '../http/method-recording-server.js';
 import { serverHealthSource } from '../http/server-health-source.js';
 import { createEtcdMetrics } from '../../metrics/etcd-metrics.js';
-import { instrumentHandler, type GrpcCallCounters } from '../../metrics/grpc-call-metrics.js';
 import { serverMetricsSource } from '../../metrics/server-metrics-source.js';
 import { AuthGate } from '../../auth/auth-gate.js';
 import { GuardedServer } from '../../auth/guarded-server.js';
@@ -25,14 +22,12 @@ import { kvServiceDefinition, kvServiceImplementation } from './kv-service.js';
 import { leaseServiceImplementation } from './lease-service.js';
 import { lockServiceImplementation } from './lock-service.js';
 import { maintenanceServiceDefinition, maintenanceServiceImplementation } from './maintenance-service.js';
-import { serveFastPathFirst } from './grpc-stream-hook.js';
 import { withSafeDecoding } from './service-definition.js';
-import { UnaryFastPath, type FastUnaryMethod } from './unary-fast-path.js';
 import { stopWatchStreams } from '../../watch/watch-hub-registry.js';
-import { answerUnknownMethodsLikeGo } from './unknown-method.js';
 import { watchServiceDefinition, watchServiceImplementation } from './watch-service.js';
+import { GrpcServer } from '../h2server/grpc-server.js';
 
-/** grpc-js buffers a message before our decoder sees it; this caps that buffer well above the checked limit. */
+/** The transport buffers a message before our decoder sees it; this caps that buffer well above the checked limit. */
 const TRANSPORT_RECEIVE_FACTOR = 2;
 
 export interface ClientServerOptions {
@@ -50,7 +45,7 @@ export class ClientServer {
   private closed: Promise<void> | null = null;
 
   private constructor(
-    private readonly grpcServer: Server,
+    private readonly grpcServer: GrpcServer,
     private readonly port: ClientPort,
     private readonly blockingCalls: AbortController,
     private readonly server: EtcdServer,
@@ -60,40 +55,29 @@ export class ClientServer {
     const maxReceiveBytes = server.limits.maxRequestBytes + GRPC_OVERHEAD_BYTES;
     const metrics = createEtcdMetrics(serverMetricsSource(server));
     const maxStreams = options.maxConcurrentStreams ?? 0;
-    const grpcServer = new MethodRecordingServer({
-      'grpc.max_receive_message_length': maxReceiveBytes * TRANSPORT_RECEIVE_FACTOR,
-      'grpc.max_send_message_length': -1,
-      // Channelz bookkeeping (timestamps and counters per message) serves a debugging service we do not expose.
-      'grpc.enable_channelz': 0,
-      ...(maxStreams > 0 ? { 'grpc.max_concurrent_streams': maxStreams } : {}),
-    }, metrics.grpc);
+    const grpcServer = new GrpcServer({
+      receiveLimitBytes: maxReceiveBytes * TRANSPORT_RECEIVE_FACTOR,
+      maxConcurrentStreams: maxStreams > 0 ? maxStreams : null,
+      counters: metrics.grpc,
+    });
     // Every service reaches the server through the auth wrapper (a pass-through while auth is off).
     const guard = new GuardedServer(new AuthGate(server.auth, server.tokens, options.clientCertAuth ?? false, () => server.readBarrier()), server, leaseKeysOf(server.lessor));
-    const kvDefinition = kvServiceDefinition(maxReceiveBytes);
-    const kv = kvServiceImplementation(server, logger, guard);
-    grpcServer.addService(kvDefinition, kv);
+    grpcServer.addService(kvServiceDefinition(maxReceiveBytes), kvServiceImplementation(server, logger, guard));
     grpcServer.addService(withSafeDecoding(ClusterService, maxReceiveBytes), clusterServiceImplementation(server, logger, guard));
     // Lock, Campaign and Observe may wait without end, and a snapshot on a client that stopped
     // reading; closing ends them so a stop need not wait out its grace period.
     const blockingCalls = new AbortController();
     grpcServer.addService(maintenanceServiceDefinition(maxReceiveBytes), maintenanceServiceImplementation(server, logger, guard, blockingCalls.signal));
     grpcServer.addService(watchServiceDefinition(maxReceiveBytes), watchServiceImplementation(server, logger, guard));
-    const leaseDefinition = withSafeDecoding(LeaseService, maxReceiveBytes);
-    const lease = leaseServiceImplementation(server, logger, guard);
-    grpcServer.addService(leaseDefinition, lease);
+    grpcServer.addService(withSafeDecoding(LeaseService, maxReceiveBytes), leaseServiceImplementation(server, logger, guard));
     grpcServer.addService(withSafeDecoding(AuthService, maxReceiveBytes), authServiceImplementation(server, logger, guard, server.bcryptCost));
     grpcServer.addService(withSafeDecoding(ElectionService, maxReceiveBytes), electionServiceImplementation(server, logger, blockingCalls.signal, guard));
     grpcServer.addService(withSafeDecoding(LockService, maxReceiveBytes), lockServiceImplementation(server, logger, blockingCalls.signal, guard));
-    answerUnknownMethodsLikeGo(grpcServer);
-    const injector = grpcServer.createConnectionInjector(ServerCredentials.createInsecure());
-    const fastUnary = [...fastMethods(kvDefinition, kv, metrics.grpc), ...fastMethods(leaseDefinition, lease, metrics.grpc)];
-    const fastPath = new UnaryFastPath(fastUnary, maxReceiveBytes * TRANSPORT_RECEIVE_FACTOR);
-    if (!serveFastPathFirst(grpcServer, fastPath)) logger.warn('grpc-js internals changed: every KV and lease call goes through grpc-js (slower)');
     // One port, two protocols (as etcd): gRPC connections are sniffed out and injected here.
     const port = await ClientPort.open({
       clientUrls: urls,
       metricsUrls: options.metricsUrls ?? [],
-      grpc: injector,
+      grpc: grpcServer,
       serves: (path) => grpcServer.serves(path),
       grpcReceiveLimitBytes: maxReceiveBytes,
       health: serverHealthSource(server),
@@ -113,7 +97,7 @@ export class ClientServer {
   /** Cuts every call at once. */
   destroy(): void {
     this.blockingCalls.abort();
-    this.grpcServer.forceShutdown();
+    this.grpcServer.destroy();
     this.port.destroy();
   }
 
@@ -125,34 +109,14 @@ export class ClientServer {
     const http = this.port.close(GRACEFUL_STOP_TIMEOUT_MS);
     const grpc = new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
-        this.grpcServer.forceShutdown();
+        this.grpcServer.destroy();
         resolve();
       }, GRACEFUL_STOP_TIMEOUT_MS);
-      this.grpcServer.tryShutdown(() => {
+      void this.grpcServer.shutdown().then(() => {
         clearTimeout(timer);
         resolve();
       });
     });
     return Promise.all([http, grpc]).then(() => undefined);
   }
-}
-
-interface UnaryDefinition {
-  readonly path: string;
-  readonly requestStream: boolean;
-  readonly responseStream: boolean;
-  readonly requestDeserialize: (bytes: Buffer) => unknown;
-  readonly responseSerialize: (value: never) => Buffer;
-}
-
-/** The unary methods of a service, with the handlers and metrics grpc-js would use, for the fast path. */
-function fastMethods(definition: Readonly<Record<string, UnaryDefinition>>, implementation: Record<string, unknown>, counters: GrpcCallCounters): FastUnaryMethod[] {
-  const methods: FastUnaryMethod[] = [];
-  for (const [name, method] of Object.entries(definition)) {
-    const handler = implementation[name];
-    if (method.requestStream || method.responseStream || typeof handler !== 'function') continue;
-    const instrumented = instrumentHandler(counters, method, handler as handleUnaryCall<unknown, unknown>) as handleUnaryCall<unknown, unknown>;
-    methods.push({ path: method.path, deserialize: method.requestDeserialize, serialize: method.responseSerialize, handler: instrumented });
-  }
-  return methods;
 }

@@ -6,17 +6,16 @@
 // cuts what is left.
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from '../../log/logger.js';
 import { certificateError } from '../../tls/certificate-checks.js';
 import { serverTlsOptions } from '../../tls/secure-options.js';
 import type { TlsMaterial } from '../../tls/tls-material.js';
-import { routeHttp2Connection } from '../http2/authority-router.js';
 import { SNIFF_TIMEOUT_MS, sniffProtocol } from './protocol-sniffer.js';
 
+/** Takes a gRPC (HTTP/2) connection whose first bytes, the client preface and maybe more, were already read. */
 export interface ConnectionInjector {
-  injectConnection(socket: Duplex): void;
+  acceptConnection(socket: Socket, opening: Buffer): void;
 }
 
 /** https and unixs URLs are served with TLS. */
@@ -114,7 +113,7 @@ export class ClientListeners {
 
   private accept(socket: Socket, grpc: ConnectionInjector): void {
     sniffProtocol(socket, {
-      grpc: (sniffed, preface) => routeHttp2Connection(sniffed, preface, (connection) => grpc.injectConnection(connection)),
+      grpc: (sniffed, opening) => grpc.acceptConnection(sniffed, opening),
       http: (sniffed) => this.serveHttp(sniffed),
     });
   }
@@ -151,7 +150,7 @@ export class ClientListeners {
 
   private acceptSecure(socket: TLSSocket, grpc: ConnectionInjector): void {
     if (socket.alpnProtocol === 'http/1.1') return this.serveHttp(socket);
-    // h2 too goes through the sniffer: its first request's :authority is read (see authority-router.ts).
+    // h2 too goes through the sniffer, which reads the client preface.
     // No ALPN: the protocols are told apart by their first bytes, as on a plaintext port.
     this.accept(socket, grpc);
   }

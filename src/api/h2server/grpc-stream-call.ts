@@ -1,0 +1,204 @@
+// One streaming call (server-streaming or bidirectional) on an H2Stream, shaped as
+// grpc-js's ServerWritableStream / ServerDuplexStream: an object-mode Duplex whose
+// writes become messages (back-pressured by the HTTP/2 windows), whose reads are the
+// client's messages (the stream's receive window is granted only as they are taken),
+// and whose 'error' event or end() sends the status.
+import { Duplex } from 'node:stream';
+import { Metadata, status, type ServerDuplexStream, type ServerWritableStream } from '@grpc/grpc-js';
+import type { H2Stream, StreamSink } from './h2-stream.js';
+import type { AuthContext, CallHead } from './grpc-call-head.js';
+import type { CallStarter } from './grpc-call-start.js';
+import { MessageReader } from './grpc-message-reader.js';
+import { serializeMessage, type GrpcMethod } from './grpc-method.js';
+import { MESSAGE_PREFIX_BYTES, errorToStatus, messagePrefix, responseHeadersBlock, trailersBlock, trailersOnlyBlock, type CallStatus } from './grpc-wire.js';
+
+type StreamMethod = Extract<GrpcMethod, { kind: 'serverStream' | 'bidi' }>;
+type WriteCallback = (error?: Error | null) => void;
+
+export class GrpcStreamCall extends Duplex implements StreamSink {
+  cancelled = false;
+  /** A server-streaming call's request (set before its handler runs). */
+  request: unknown = null;
+  private readonly reader: MessageReader;
+  private message: Buffer | null = null;
+  private statusSent = false;
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private responseMetadata: Metadata | null = null;
+  private pendingStatus: CallStatus = { code: status.OK, details: 'OK', metadata: null };
+  /** Write callbacks held until the stream's queue drains. */
+  private heldWrites: WriteCallback[] = [];
+  /** Request bytes received while reads were backed up: granted when reading resumes. */
+  private owedBytes = 0;
+  private backedUp = false;
+
+  constructor(
+    private readonly stream: H2Stream,
+    private readonly head: CallHead,
+    private readonly method: StreamMethod,
+    receiveLimitBytes: number,
+    private readonly deadlineMs: number,
+    private readonly starter: CallStarter,
+  ) {
+    super({ objectMode: true });
+    this.reader = new MessageReader(receiveLimitBytes, head.encoding);
+    // As grpc-js: an 'error' emitted by the handler is the call's status.
+    this.on('error', (error: unknown) => {
+      this.pendingStatus = errorToStatus(error, null);
+      this.end();
+    });
+    if (deadlineMs !== Infinity) {
+      this.deadlineTimer = setTimeout(() => this.sendStatus({ code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded', metadata: null }), Math.max(0, deadlineMs - Date.now()));
+    }
+    if (method.kind === 'bidi') this.begin();
+  }
+
+  // ---- StreamSink ------------------------------------------------------------------
+
+  data(payload: Buffer, end: boolean): void {
+    if (this.statusSent || this.cancelled) return;
+    if (this.backedUp) this.owedBytes += payload.length;
+    else this.stream.consumed(payload.length);
+    const messages = this.reader.push(payload);
+    if (!Array.isArray(messages)) return this.sendStatus(messages);
+    if (this.method.kind === 'bidi') {
+      for (const message of messages) {
+        if (!this.push(this.method.deserialize(message))) this.backedUp = true;
+      }
+      if (end) this.push(null);
+      return;
+    }
+    for (const message of messages) {
+      if (this.message !== null) {
+        return this.sendStatus({ code: status.UNIMPLEMENTED, details: `Received a second request message for server streaming method ${this.method.path}`, metadata: null });
+      }
+      this.message = message;
+    }
+    if (!end) return;
+    if (this.message === null) {
+      return this.sendStatus({ code: status.UNIMPLEMENTED, details: `Received no request message for server streaming method ${this.method.path}`, metadata: null });
+    }
+    this.request = this.method.deserialize(this.message);
+    this.message = null;
+    this.push(null);
+    this.begin();
+  }
+
+  aborted(): void {
+    if (this.statusSent || this.cancelled) return;
+    this.clearDeadline();
+    this.releaseWrites();
+    this.cancelled = true;
+    this.emit('cancelled', 'cancelled');
+    this.destroy();
+  }
+
+  drained(): void {
+    this.releaseWrites();
+  }
+
+  // ---- Duplex ------------------------------------------------------------------------
+
+  override _read(): void {
+    this.backedUp = false;
+    if (this.owedBytes === 0) return;
+    const owed = this.owedBytes;
+    this.owedBytes = 0;
+    this.stream.consumed(owed);
+  }
+
+  override _write(value: unknown, _encoding: BufferEncoding, callback: WriteCallback): void {
+    if (this.statusSent || this.cancelled) return callback();
+    let message;
+    try {
+      message = serializeMessage(this.method, value);
+    } catch {
+      this.sendStatus({ code: status.INTERNAL, details: 'Error serializing response', metadata: null });
+      return callback();
+    }
+    const stream = this.stream;
+    if (!stream.headersSent) stream.sendHeaders(responseHeadersBlock(this.responseMetadata), false);
+    if (stream.sendData([messagePrefix(message.bytes), ...message.parts], MESSAGE_PREFIX_BYTES + message.bytes, false, message.sent)) callback();
+    else this.heldWrites.push(callback);
+  }
+
+  override _final(callback: WriteCallback): void {
+    callback(null);
+    this.sendStatus(this.pendingStatus);
+  }
+
+  // ---- The call ----------------------------------------------------------------------
+
+  private begin(): void {
+    this.starter.start(() => {
+      if (this.statusSent || this.cancelled) return;
+      try {
+        // The kinds' handlers differ only in the call type they declare.
+        this.method.handler(this as unknown as ServerDuplexStream<unknown, unknown> & ServerWritableStream<unknown, unknown>);
+      } catch (error) {
+        this.sendStatus({ code: status.UNKNOWN, details: `Server method handler threw error ${error instanceof Error ? error.message : String(error)}`, metadata: null });
+      }
+    }, false);
+  }
+
+  private sendStatus(callStatus: CallStatus): void {
+    if (this.statusSent || this.cancelled) return;
+    this.statusSent = true;
+    this.clearDeadline();
+    const stream = this.stream;
+    if (stream.headersSent) stream.sendTrailers(trailersBlock(callStatus));
+    else stream.sendHeaders(trailersOnlyBlock(callStatus), true);
+    this.releaseWrites();
+    // As grpc-js: once the status is out, the call reports itself cancelled and is destroyed.
+    process.nextTick(() => {
+      this.cancelled = true;
+      this.emit('cancelled', 'cancelled');
+      this.destroy();
+    });
+  }
+
+  private releaseWrites(): void {
+    if (this.heldWrites.length === 0) return;
+    const held = this.heldWrites;
+    this.heldWrites = [];
+    for (const callback of held) callback();
+  }
+
+  private clearDeadline(): void {
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = null;
+  }
+
+  // ---- The grpc-js call surface handlers may read ------------------------------------
+
+  get metadata(): Metadata {
+    return this.head.metadata;
+  }
+
+  getPeer(): string {
+    return this.head.peer();
+  }
+
+  sendMetadata(metadata: Metadata): void {
+    this.responseMetadata ??= metadata;
+  }
+
+  getDeadline(): number {
+    return this.deadlineMs;
+  }
+
+  getPath(): string {
+    return this.method.path;
+  }
+
+  getHost(): string {
+    return this.head.authority;
+  }
+
+  getAuthContext(): AuthContext {
+    return this.head.authContext();
+  }
+
+  getMetricsRecorder(): never {
+    throw new Error('per-request metric recording is not enabled on this server');
+  }
+}

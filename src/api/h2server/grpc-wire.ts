@@ -1,0 +1,81 @@
+// gRPC over HTTP/2 on the server side: the response header blocks (as grpc-js
+// sends them), status trailers, metadata as header fields, and the 5-byte
+// message prefix.
+import { Metadata, status } from '@grpc/grpc-js';
+import { encodeHeaderBlock } from '../http2/hpack-encoder.js';
+import type { HeaderField } from '../http2/hpack-decoder.js';
+
+/** gRPC message prefix: 1 byte compressed flag, 4 bytes big-endian length. */
+export const MESSAGE_PREFIX_BYTES = 5;
+
+export interface CallStatus {
+  readonly code: number;
+  readonly details: string;
+  readonly metadata: Metadata | null;
+}
+
+const RESPONSE_FIELDS: readonly HeaderField[] = [
+  field(':status', '200'),
+  field('content-type', 'application/grpc+proto'),
+  field('grpc-accept-encoding', 'identity,deflate,gzip'),
+  field('grpc-encoding', 'identity'),
+];
+/** What precedes the first response message when the handler sent no metadata. */
+export const RESPONSE_HEADERS_BLOCK = encodeHeaderBlock(RESPONSE_FIELDS);
+/** Trailers of a call that ended well without trailing metadata. */
+export const OK_TRAILERS_BLOCK = encodeHeaderBlock([field('grpc-status', '0'), field('grpc-message', 'OK')]);
+/** An HTTP 415 for a request that is not gRPC (grpc-js's answer). */
+export const UNSUPPORTED_MEDIA_TYPE_BLOCK = encodeHeaderBlock([field(':status', '415')]);
+
+function field(name: string, value: string): HeaderField {
+  return { name, value, neverIndexed: false };
+}
+
+/** Metadata as header fields (binary values base64, as grpc-js sends them). */
+export function metadataFields(metadata: Metadata | null): HeaderField[] {
+  if (metadata === null) return [];
+  const fields: HeaderField[] = [];
+  for (const [name, value] of Object.entries(metadata.toHttp2Headers())) {
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) fields.push(field(name, String(one)));
+  }
+  return fields;
+}
+
+export function responseHeadersBlock(metadata: Metadata | null): Buffer {
+  return metadata === null ? RESPONSE_HEADERS_BLOCK : encodeHeaderBlock([...RESPONSE_FIELDS, ...metadataFields(metadata)]);
+}
+
+function statusFields(callStatus: CallStatus): HeaderField[] {
+  return [field('grpc-status', String(callStatus.code)), field('grpc-message', encodeURI(callStatus.details)), ...metadataFields(callStatus.metadata)];
+}
+
+/** Trailers after response messages. */
+export function trailersBlock(callStatus: CallStatus): Buffer {
+  if (callStatus.code === 0 && callStatus.details === 'OK' && callStatus.metadata === null) return OK_TRAILERS_BLOCK;
+  return encodeHeaderBlock(statusFields(callStatus));
+}
+
+/** A response that is only a status (grpc-js's trailers-only form). */
+export function trailersOnlyBlock(callStatus: CallStatus): Buffer {
+  // Pseudo-header fields come first (RFC 9113 8.3).
+  return encodeHeaderBlock([RESPONSE_FIELDS[0] as HeaderField, RESPONSE_FIELDS[1] as HeaderField, ...statusFields(callStatus)]);
+}
+
+export function messagePrefix(bytes: number): Buffer {
+  const prefix = Buffer.allocUnsafe(MESSAGE_PREFIX_BYTES);
+  prefix[0] = 0;
+  prefix.writeUInt32BE(bytes, 1);
+  return prefix;
+}
+
+/** grpc-js's reading of a handler's error: a numeric code and its details, else UNKNOWN with the message. */
+export function errorToStatus(error: unknown, trailer: Metadata | null): CallStatus {
+  const fields = typeof error === 'object' && error !== null ? (error as { code?: unknown; details?: unknown; message?: unknown; metadata?: unknown }) : {};
+  const metadata = trailer ?? (fields.metadata instanceof Metadata ? fields.metadata : null);
+  if (typeof fields.code === 'number' && Number.isInteger(fields.code)) {
+    const details = typeof fields.details === 'string' ? fields.details : typeof fields.message === 'string' ? fields.message : 'Unknown Error';
+    return { code: fields.code, details, metadata };
+  }
+  return { code: status.UNKNOWN, details: typeof fields.message === 'string' ? fields.message : 'Unknown Error', metadata };
+}
