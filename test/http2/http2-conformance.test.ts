@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
+import type { HeaderField } from '../../src/api/http2/hpack-decoder.js';
 import { huffmanDecode } from '../../src/api/http2/hpack-huffman.js';
 import {
   LeaseGrantRequest, LeaseGrantResponse, LeaseKeepAliveRequest, LeaseKeepAliveResponse, PutRequest, PutResponse,
@@ -105,13 +106,16 @@ interface RequestShape {
   /** The message in DATA frames of this many bytes, then an empty DATA that ends the stream. */
   readonly dataSplitBytes?: number;
   readonly priorityFrames?: boolean;
+  /** Changes the request's header fields. */
+  readonly editFields?: (fields: HeaderField[]) => HeaderField[];
 }
 
 /** Sends one unary call shaped as told and waits for its answer. */
 async function shapedCall(connection: RawH2Connection, shape: RequestShape, encode: (fields: ReturnType<typeof grpcRequestFields>) => Buffer, path: string, message: Uint8Array): Promise<GrpcResult> {
   const id = connection.nextStreamId();
   if (shape.priorityFrames === true) connection.sendPriority(id, 0, 200);
-  connection.sendHeaders(id, encode(grpcRequestFields(path, `127.0.0.1:${port}`)), shape.headers ?? {});
+  const fields = grpcRequestFields(path, `127.0.0.1:${port}`);
+  connection.sendHeaders(id, encode(shape.editFields?.(fields) ?? fields), shape.headers ?? {});
   if (shape.priorityFrames === true) connection.sendPriority(id, 0, 7, true);
   const body = grpcFrame(message);
   const padBytes = shape.dataPadBytes;
@@ -134,6 +138,23 @@ const REQUEST_SHAPES: readonly RequestShape[] = [
   { name: 'the message in one-byte DATA frames, ended by an empty DATA', block: plain, dataSplitBytes: 1 },
   { name: 'PRIORITY flag and PRIORITY frames', block: plain, headers: { priority: true }, priorityFrames: true },
   { name: 'Huffman-coded names and values', block: () => encodeHuffmanBlock },
+  {
+    // grpc-go clients of some versions (etcdctl 3.4) send the endpoint URL as :authority.
+    name: 'a URL as :authority',
+    block: plain,
+    editFields: (fields) => fields.map((entry) => entry.name === ':authority' ? field(':authority', `http://127.0.0.1:${port}`) : entry),
+  },
+  {
+    name: 'content-type application/grpc+proto',
+    block: plain,
+    editFields: (fields) => fields.map((entry) => entry.name === 'content-type' ? field('content-type', 'application/grpc+proto') : entry),
+  },
+  {
+    name: '12 KiB of metadata over HEADERS and CONTINUATIONs',
+    block: plain,
+    headers: { splitBytes: 4000 },
+    editFields: (fields) => [...fields, field('x-large-metadata', 'm'.repeat(12 * 1024))],
+  },
   {
     name: 'fields indexed on first use, then sent as indexes',
     block: () => {
@@ -643,6 +664,19 @@ test('a WINDOW_UPDATE of 0 on a stream resets that stream with PROTOCOL_ERROR; t
     connection.sendWindowUpdate(id, 0);
     const record = await connection.waitStreamEnd(id, CALL_TIMEOUT_MS);
     assert.equal(record.rstCode, H2Error.protocol);
+    assert.deepEqual(await rangeValue(connection, 'any'), undefined);
+    assert.equal(connection.goaway, null);
+  });
+});
+
+test('HEADERS again on a stream the client has ended resets that stream; the connection goes on', { timeout: TEST_TIMEOUT_MS }, async () => {
+  await withConnection({}, async (connection) => {
+    const id = connection.nextStreamId();
+    connection.sendHeaders(id, encodePlainBlock(grpcRequestFields('/etcdserverpb.Watch/Watch', `127.0.0.1:${port}`)));
+    connection.sendData(id, grpcFrame(watchCreate('again/k')), { endStream: true });
+    connection.sendHeaders(id, encodePlainBlock([field('x-again', 'v')]), { endStream: true });
+    const record = await connection.waitStreamEnd(id, CALL_TIMEOUT_MS);
+    assert.notEqual(record.rstCode, null, 'RST_STREAM');
     assert.deepEqual(await rangeValue(connection, 'any'), undefined);
     assert.equal(connection.goaway, null);
   });
