@@ -16,7 +16,7 @@ import {
 import { LockRequest } from '../../src/generated/v3lockpb/v3lock.js';
 import { defaultTarget, startServer, type ServerProcess } from '../support/server-process.js';
 import {
-  encodeHuffmanBlock, encodePlainBlock, field, grpcFrame, grpcRequestFields, grpcResult, H2Error, H2Flag, H2Setting,
+  encodeHuffmanBlock, encodePlainBlock, field, FRAME_BYTES_DEFAULT, grpcFrame, grpcRequestFields, grpcResult, H2Error, H2Flag, H2Setting,
   H2Type, headerValue, huffmanEncode, IndexingEncoder, RawH2Connection, unaryCall, WINDOW_BYTES_DEFAULT, WINDOW_BYTES_MAX,
   type GrpcResult, type RawH2Options,
 } from './raw-h2-client.js';
@@ -62,10 +62,10 @@ function assertGrpcOk(result: GrpcResult, what: string): Buffer {
   assert.equal(headerValue(result.headers, ':status'), '200', `${what}: :status`);
   assert.match(headerValue(result.headers, 'content-type') ?? '', /^application\/grpc/, `${what}: content-type`);
   assert.equal(result.status, 0, `${what}: grpc-status (${result.message})`);
-  assert.notEqual(result.headers, result.trailers, `${what}: trailers are their own block`);
+  assert.notEqual(result.headers, result.trailers, `${what}: trailers are their own block, not a trailers-only answer`);
   assert.equal(result.messages.length, 1, `${what}: one message`);
   // Both etcd and etcd-ts send a reply that fits in one frame as one DATA frame.
-  if ((result.messages[0]?.length ?? 0) + 5 <= 16_384) assert.equal(result.dataFrames, 1, `${what}: one DATA frame`);
+  if (grpcFrame(result.messages[0] ?? Buffer.alloc(0)).length <= FRAME_BYTES_DEFAULT) assert.equal(result.dataFrames, 1, `${what}: one DATA frame`);
   return result.messages[0] ?? Buffer.alloc(0);
 }
 
@@ -97,10 +97,13 @@ test('connection setup: the server opens with SETTINGS, acknowledges ours and an
   });
 });
 
+/** Turns a request's header fields into the bytes of its header block. */
+type BlockEncoder = (fields: readonly HeaderField[]) => Buffer;
+
 interface RequestShape {
   readonly name: string;
   /** Encodes each request's header block; called once per request, in order, on one connection. */
-  readonly block: () => (fields: ReturnType<typeof grpcRequestFields>) => Buffer;
+  readonly block: () => BlockEncoder;
   readonly headers?: { padBytes?: number; priority?: boolean; splitBytes?: number };
   readonly dataPadBytes?: number;
   /** The message in DATA frames of this many bytes, then an empty DATA that ends the stream. */
@@ -111,7 +114,7 @@ interface RequestShape {
 }
 
 /** Sends one unary call shaped as told and waits for its answer. */
-async function shapedCall(connection: RawH2Connection, shape: RequestShape, encode: (fields: ReturnType<typeof grpcRequestFields>) => Buffer, path: string, message: Uint8Array): Promise<GrpcResult> {
+async function shapedCall(connection: RawH2Connection, shape: RequestShape, encode: BlockEncoder, path: string, message: Uint8Array): Promise<GrpcResult> {
   const id = connection.nextStreamId();
   if (shape.priorityFrames === true) connection.sendPriority(id, 0, 200);
   const fields = grpcRequestFields(path, `127.0.0.1:${port}`);
@@ -128,7 +131,7 @@ async function shapedCall(connection: RawH2Connection, shape: RequestShape, enco
   return grpcResult(await connection.waitStreamEnd(id, CALL_TIMEOUT_MS));
 }
 
-const plain = (): ((fields: ReturnType<typeof grpcRequestFields>) => Buffer) => encodePlainBlock;
+const plain = (): BlockEncoder => encodePlainBlock;
 
 const REQUEST_SHAPES: readonly RequestShape[] = [
   { name: 'plain literals', block: plain },
@@ -264,14 +267,14 @@ describe('flow control, server to client', () => {
     const kvs = RangeResponse.decode(assertGrpcOk(result, 'the flow-controlled range')).kvs;
     assert.equal(kvs.length, values);
     assert.ok(kvs.every((kv, index) => kv.value.length === valueBytes && kv.value[0] === index));
-    assert.ok(record.dataFrameBytes.every((bytes) => bytes <= 16_384), 'no DATA frame above our MAX_FRAME_SIZE');
+    assert.ok(record.dataFrameBytes.every((bytes) => bytes <= FRAME_BYTES_DEFAULT), 'no DATA frame above our MAX_FRAME_SIZE');
   }
 
   /** Received flow-controlled bytes on a stream. */
   const received = (connection: RawH2Connection, id: number): number => connection.stream(id).dataFrameBytes.reduce((sum, bytes) => sum + bytes, 0);
 
   test('a 200 KiB Range arrives only as the client opens the stream and connection windows', { timeout: TEST_TIMEOUT_MS }, async () => {
-    await withConnection({ initialWindowSize: 16, maxFrameSize: 16_384, autoWindowUpdate: false }, async (connection) => {
+    await withConnection({ initialWindowSize: 16, maxFrameSize: FRAME_BYTES_DEFAULT, autoWindowUpdate: false }, async (connection) => {
       const id = await openRange(connection);
       let streamGranted = 16;
       let connectionGranted = WINDOW_BYTES_DEFAULT;
@@ -341,7 +344,7 @@ test('flow control, client to server: a 1 MiB Put sent within the server windows
     const value = Buffer.alloc(1 << 20, 0x5a);
     const id = connection.nextStreamId();
     connection.sendHeaders(id, encodePlainBlock(grpcRequestFields('/etcdserverpb.KV/Put', `127.0.0.1:${port}`)));
-    await connection.sendDataWithinWindows(id, grpcFrame(putMessage('flow/big', value)), 16_384, TEST_TIMEOUT_MS / 2);
+    await connection.sendDataWithinWindows(id, grpcFrame(putMessage('flow/big', value)), FRAME_BYTES_DEFAULT, TEST_TIMEOUT_MS / 2);
     assertGrpcOk(grpcResult(await connection.waitStreamEnd(id, CALL_TIMEOUT_MS)), 'the 1 MiB put');
     assert.deepEqual(await rangeValue(connection, 'flow/big'), value);
   });
@@ -385,8 +388,7 @@ test('RST_STREAM on an open Watch: nothing more is sent on it and the connection
     assert.equal(connection.stream(watch).dataBytes, bytesAtReset, 'no event on the reset stream');
     assert.deepEqual(await rangeValue(connection, 'reset/k'), enc('after'));
     // A reset of a stream that has already ended is harmless.
-    const finished = connection.nextStreamId() - 2;
-    connection.sendRstStream(finished, H2Error.cancel);
+    connection.sendRstStream(connection.lastStreamId, H2Error.cancel);
     connection.sendRstStream(watch, H2Error.cancel);
     assert.deepEqual(await rangeValue(connection, 'reset/k'), enc('after'));
     assert.equal(connection.goaway, null);
@@ -483,7 +485,7 @@ describe('connection errors end the connection; the server goes on', () => {
         if (goaway !== null) {
           if (errorCase.code === null) assert.notEqual(goaway.errorCode, H2Error.noError, 'GOAWAY names an error');
           else assert.equal(goaway.errorCode, errorCase.code, `GOAWAY code (${goaway.debug})`);
-          assert.ok(goaway.lastStreamId <= connection.nextStreamId(), 'GOAWAY last stream id is one we opened');
+          assert.ok(goaway.lastStreamId <= connection.lastStreamId, 'GOAWAY last stream id is one we opened');
           // A stream opened after the GOAWAY is not served (RFC 9113 6.8).
           const late = connection.nextStreamId();
           connection.sendHeaders(late, rangeBlock());
@@ -589,7 +591,7 @@ describe('gRPC answers on raw streams', () => {
 test('a client GOAWAY then close: the server closes the connection cleanly and serves others', { timeout: TEST_TIMEOUT_MS }, async () => {
   await withConnection({}, async (connection) => {
     assert.deepEqual(await rangeValue(connection, 'any'), undefined);
-    connection.sendGoaway(connection.nextStreamId() - 2, H2Error.noError);
+    connection.sendGoaway(connection.lastStreamId, H2Error.noError);
     connection.endSocket();
     assert.equal(await connection.waitClosed(CALL_TIMEOUT_MS), true, 'the server closed its side');
     assert.ok(connection.goaway === null || connection.goaway.errorCode === H2Error.noError, `no error GOAWAY: ${JSON.stringify(connection.goaway)}`);

@@ -158,6 +158,11 @@ export class RawH2Connection {
     return id;
   }
 
+  /** The id of the last stream we opened (0: none yet). */
+  get lastStreamId(): number {
+    return Math.max(0, this.nextId - 2);
+  }
+
   stream(id: number): StreamRecord {
     let record = this.streams.get(id);
     if (record === undefined) {
@@ -183,8 +188,8 @@ export class RawH2Connection {
   /** HEADERS (optionally padded, with a priority, or split into HEADERS + CONTINUATIONs of splitBytes). */
   sendHeaders(streamId: number, block: Buffer, options: { endStream?: boolean; padBytes?: number; priority?: boolean; splitBytes?: number } = {}): void {
     this.stream(streamId);
-    const split = options.splitBytes ?? block.length;
-    const first = block.subarray(0, Math.max(1, split));
+    const split = Math.max(1, options.splitBytes ?? block.length);
+    const first = block.subarray(0, split);
     const rest: Buffer[] = [];
     for (let at = first.length; at < block.length; at += split) rest.push(block.subarray(at, at + split));
     let flags = (options.endStream ? H2Flag.endStream : 0) | (rest.length === 0 ? H2Flag.endHeaders : 0);
