@@ -39,7 +39,7 @@ export async function pollUntil(what: string, check: () => Promise<boolean> | bo
 }
 
 /** The sum of a metric's samples whose labels include every pair given (0 when none). */
-export async function metricSum(server: ServerProcess, name: string, labels: Readonly<Record<string, string>> = {}): Promise<number> {
+export async function metricSum(server: { readonly clientUrl: string }, name: string, labels: Readonly<Record<string, string>> = {}): Promise<number> {
   const response = await fetch(`${server.clientUrl}/metrics`, { signal: AbortSignal.timeout(5_000) });
   const text = await response.text();
   let sum = 0;
