@@ -14,10 +14,10 @@ export function portOf(server: ServerProcess): number {
   return Number(server.endpoint.split(':')[1]);
 }
 
-/** Resident memory of a process (VmRSS), bytes. */
-export function rssBytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (match === null) throw new Error(`no VmRSS for pid ${pid}`);
+/** Resident memory of a process, bytes: all of it (VmRSS), or only the anonymous part (RssAnon: no file mappings such as lmdb's). */
+export function rssBytes(pid: number, field: 'VmRSS' | 'RssAnon' = 'VmRSS'): number {
+  const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (match === null) throw new Error(`no ${field} for pid ${pid}`);
   return Number(match[1]) * 1024;
 }
 
