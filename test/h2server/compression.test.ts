@@ -1,7 +1,8 @@
 // gRPC message compression on the client port: real grpc-js clients that gzip or
 // deflate every request get the same answers as one that does not (a proxy in front
 // proves they compressed), the size limit applies to the inflated message, and a
-// compressed body the server cannot read ends only its own call with gRPC's status.
+// compressed body the server cannot read ends only its own call with gRPC's status;
+// a gzip bomb is inflated only as far as the limit.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -12,8 +13,8 @@ import {
 } from '../../src/generated/etcdserverpb/rpc.js';
 import { grpcFailure, unary } from '../support/grpc-raw.js';
 import { startServer, type ServerProcess } from '../support/server-process.js';
-import { encodePlainBlock, grpcRequestFields, grpcResult, RawH2Connection } from '../http2/raw-h2-client.js';
-import { enc, portOf, sniffingProxy, type SniffingProxy } from './support/h2server-fixture.js';
+import { encodePlainBlock, FRAME_BYTES_DEFAULT, grpcRequestFields, grpcResult, RawH2Connection } from '../http2/raw-h2-client.js';
+import { enc, portOf, rssBytes, sniffingProxy, type SniffingProxy } from './support/h2server-fixture.js';
 
 const TEST_TIMEOUT_MS = 30_000;
 const CALL_TIMEOUT_MS = 5_000;
@@ -26,6 +27,7 @@ const VALUE = Buffer.from('compressible '.repeat(800));
 /** The small server's --max-request-bytes; its transport limit is (this + 512 KiB) * 2. */
 const SMALL_REQUEST_BYTES = 1024;
 const SMALL_TRANSPORT_LIMIT_BYTES = (SMALL_REQUEST_BYTES + 512 * 1024) * 2;
+const BOMB_BYTES = 64 * 1024 * 1024;
 
 let server: ServerProcess;
 let proxy: SniffingProxy;
@@ -156,22 +158,30 @@ test('the size limit applies to the inflated message: too large is RESOURCE_EXHA
   // Above --max-request-bytes once inflated, but within gRPC's margin: etcd's own answer.
   const tooLarge = await grpcFailure(put(gzip, { key: enc('large'), value: Buffer.alloc(4 * SMALL_REQUEST_BYTES) }));
   assert.deepEqual(tooLarge, { code: grpc.status.INVALID_ARGUMENT, details: 'etcdserver: request is too large' });
+  // A gzip bomb (64 MiB of zeros in ~64 KiB) is inflated only up to the limit, not to its full size.
+  const anonBefore = rssBytes(small.pid, 'RssAnon');
+  const bomb = gzipSync(PutRequest.encode(PutRequest.fromPartial({ key: enc('bomb'), value: Buffer.alloc(BOMB_BYTES) })).finish());
+  const bombed = await rawCompressedPut(bomb, 'gzip', small);
+  assert.equal(bombed.status, grpc.status.RESOURCE_EXHAUSTED, bombed.message);
+  const anonGrowth = rssBytes(small.pid, 'RssAnon') - anonBefore;
+  t.diagnostic(`a ${bomb.length} B gzip bomb of ${BOMB_BYTES} B: ${bombed.message}; anonymous RSS +${anonGrowth} B`);
+  assert.ok(anonGrowth < BOMB_BYTES / 4, `anonymous RSS grew ${anonGrowth} B`);
   // Both connections go on.
   await put(gzip, { key: enc('fits'), value: enc('z') });
   assert.equal((await range(plain, { key: enc('fits') })).kvs[0]?.value.toString(), 'z');
 });
 
 /** A unary Put whose one message is sent with the compressed flag and these bytes, under this grpc-encoding (null: none). */
-async function rawCompressedPut(body: Buffer, encoding: string | null): Promise<{ status: number | null; message: string }> {
-  const connection = await RawH2Connection.open(portOf(server));
+async function rawCompressedPut(body: Buffer, encoding: string | null, target: ServerProcess = server): Promise<{ status: number | null; message: string }> {
+  const connection = await RawH2Connection.open(portOf(target));
   try {
     const id = connection.nextStreamId();
     const extra: Array<[string, string]> = encoding === null ? [] : [['grpc-encoding', encoding]];
-    connection.sendHeaders(id, encodePlainBlock(grpcRequestFields(KVService.put.path, server.endpoint, extra)));
+    connection.sendHeaders(id, encodePlainBlock(grpcRequestFields(KVService.put.path, target.endpoint, extra)));
     const prefix = Buffer.alloc(5);
     prefix[0] = 1;
     prefix.writeUInt32BE(body.length, 1);
-    connection.sendData(id, Buffer.concat([prefix, body]), { endStream: true });
+    await connection.sendDataWithinWindows(id, Buffer.concat([prefix, body]), FRAME_BYTES_DEFAULT, CALL_TIMEOUT_MS);
     const result = grpcResult(await connection.waitStreamEnd(id, CALL_TIMEOUT_MS));
     return { status: result.status, message: result.message };
   } finally {
