@@ -1,14 +1,19 @@
 // Flow control on the client port with a raw client that reads slowly or not at all:
 // a ~20 MiB Snapshot drip-fed 256 KiB of window every 50 ms arrives whole and
-// correct while other calls, on other connections and on the same one, answer at
+// correct (its sha256 trailer, and etcdctl snapshot save's file byte for byte) while
+// other calls, on other connections and on the same one, answer at
 // once and the server's memory stays bounded; a Watch whose client stops granting
 // window while 5,000 puts are made holds only itself up, and gets every event, in
 // order, once it reads again (etcd's slow watchers are held back, never cancelled);
 // and a snapshot bound by the connection window still leaves a Range its share.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MaintenanceService, SnapshotRequest, SnapshotResponse, WatchRequest, WatchResponse, WatchService, KVService, RangeRequest } from '../../src/generated/etcdserverpb/rpc.js';
+import { etcdctlOk } from '../support/etcdctl.js';
 import { RawKv } from '../support/raw-kv.js';
 import { startServer, type ServerProcess } from '../support/server-process.js';
 import { encodePlainBlock, grpcFrame, grpcRequestFields, grpcResult, RawH2Connection, unaryCall, WINDOW_BYTES_DEFAULT, WINDOW_BYTES_MAX } from '../http2/raw-h2-client.js';
@@ -118,6 +123,15 @@ test('a drip-fed 20 MiB Snapshot arrives whole; other calls on other connections
     assert.equal(responses.at(-1)?.remainingBytes, 0n);
     assert.equal(blobs.at(-1)?.length, SHA256_BYTES);
     assert.deepEqual(blobs.at(-1), createHash('sha256').update(db).digest(), 'the sha256 trailer matches the bytes received');
+    // etcdctl's own snapshot of the same, unchanged server is the same file, byte for byte.
+    const work = await mkdtemp(join(tmpdir(), 'h2-slow-snapshot-'));
+    try {
+      const saved = join(work, 'etcdctl.db');
+      await etcdctlOk(server.endpoint, ['snapshot', 'save', saved], { timeoutMs: CALL_TIMEOUT_MS * 4 });
+      assert.ok((await readFile(saved)).equals(Buffer.concat(blobs)), 'the drip-fed snapshot equals etcdctl snapshot save');
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
     // Afterwards lmdb's mapping of the file it read stays resident: only anonymous memory is bounded here.
     const afterAnon = rssBytes(server.pid, 'RssAnon');
     t.diagnostic(`after the snapshot: RSS +${rssBytes(server.pid) - baselineRss} B, anonymous +${afterAnon - baselineAnon} B`);
