@@ -65,6 +65,18 @@ function wholeMessages(body: Buffer): Buffer[] {
   return messages;
 }
 
+/** etcdctl's own snapshot of the same, unchanged server is the same file, byte for byte. */
+async function assertSameAsEtcdctl(received: Buffer): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'h2-slow-snapshot-'));
+  try {
+    const saved = join(work, 'etcdctl.db');
+    await etcdctlOk(server.endpoint, ['snapshot', 'save', saved], { timeoutMs: CALL_TIMEOUT_MS * 4 });
+    assert.ok((await readFile(saved)).equals(received), 'the drip-fed snapshot equals etcdctl snapshot save');
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
 /** A connection whose own window never limits: only the stream windows we grant hold the server back. */
 function openSlowConnection(): Promise<RawH2Connection> {
   return RawH2Connection.open(portOf(server), { autoWindowUpdate: false, connectionWindowIncrement: WINDOW_BYTES_MAX - WINDOW_BYTES_DEFAULT });
@@ -123,15 +135,7 @@ test('a drip-fed 20 MiB Snapshot arrives whole; other calls on other connections
     assert.equal(responses.at(-1)?.remainingBytes, 0n);
     assert.equal(blobs.at(-1)?.length, SHA256_BYTES);
     assert.deepEqual(blobs.at(-1), createHash('sha256').update(db).digest(), 'the sha256 trailer matches the bytes received');
-    // etcdctl's own snapshot of the same, unchanged server is the same file, byte for byte.
-    const work = await mkdtemp(join(tmpdir(), 'h2-slow-snapshot-'));
-    try {
-      const saved = join(work, 'etcdctl.db');
-      await etcdctlOk(server.endpoint, ['snapshot', 'save', saved], { timeoutMs: CALL_TIMEOUT_MS * 4 });
-      assert.ok((await readFile(saved)).equals(Buffer.concat(blobs)), 'the drip-fed snapshot equals etcdctl snapshot save');
-    } finally {
-      await rm(work, { recursive: true, force: true });
-    }
+    await assertSameAsEtcdctl(Buffer.concat(blobs));
     // Afterwards lmdb's mapping of the file it read stays resident: only anonymous memory is bounded here.
     const afterAnon = rssBytes(server.pid, 'RssAnon');
     t.diagnostic(`after the snapshot: RSS +${rssBytes(server.pid) - baselineRss} B, anonymous +${afterAnon - baselineAnon} B`);
