@@ -130,14 +130,9 @@ test('binary and text metadata reach unary handlers, and their header and traile
   assert.deepEqual(failed.status.metadata.get('trailer-bin'), [BINARY, Buffer.from('second')]);
 });
 
-// grpc-js's ServerWritableStream.end(metadata) sends that metadata as trailers; our
-// GrpcStreamCall is a plain Duplex whose end(chunk) writes the Metadata as one more
-// message instead, so the status never goes out (no etcd handler passes metadata to
-// end() today). Marked todo until GrpcStreamCall takes end(metadata).
-test('trailing metadata given to a streaming call\'s end() arrives as trailers', {
-  timeout: TEST_TIMEOUT_MS,
-  todo: 'GrpcStreamCall.end(metadata) writes the Metadata as a message; the call never ends (DEADLINE_EXCEEDED at the client)',
-}, async () => {
+// grpc-js's ServerWritableStream.end(metadata) sends that metadata as trailers (a plain
+// Duplex would write it as one more message and never end the call).
+test('trailing metadata given to a streaming call\'s end() arrives as trailers', { timeout: TEST_TIMEOUT_MS }, async () => {
   const streamed = await echoCall(ECHO_PATHS.stream, true, STREAM_DEADLINE_MS);
   assert.equal(streamed.status.code, grpc.status.OK, streamed.status.details);
   assert.deepEqual(streamed.messages, [enc('ping'), enc('ping')]);

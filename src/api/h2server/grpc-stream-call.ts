@@ -25,6 +25,8 @@ export class GrpcStreamCall extends Duplex implements StreamSink {
   private deadlineTimer: NodeJS.Timeout | null = null;
   private responseMetadata: Metadata | null = null;
   private pendingStatus: CallStatus = { code: status.OK, details: 'OK', metadata: null };
+  /** Given to end(metadata): sent with an OK status's trailers. */
+  private trailingMetadata: Metadata | null = null;
   /** Write callbacks held until the stream's queue drains. */
   private heldWrites: WriteCallback[] = [];
   /** Request bytes received while reads were backed up: granted when reading resumes. */
@@ -123,7 +125,18 @@ export class GrpcStreamCall extends Duplex implements StreamSink {
 
   override _final(callback: WriteCallback): void {
     callback(null);
-    this.sendStatus(this.pendingStatus);
+    const pending = this.pendingStatus;
+    this.sendStatus(pending.metadata === null && this.trailingMetadata !== null ? { ...pending, metadata: this.trailingMetadata } : pending);
+  }
+
+  /** As grpc-js's: end(metadata) ends the call with that trailing metadata (it is not a message). */
+  override end(...args: unknown[]): this {
+    const [first] = args;
+    if (first instanceof Metadata) {
+      this.trailingMetadata = first;
+      return super.end();
+    }
+    return super.end(...(args as Parameters<Duplex['end']>));
   }
 
   // ---- The call ----------------------------------------------------------------------
