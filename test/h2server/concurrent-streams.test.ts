@@ -1,19 +1,24 @@
 // --max-concurrent-streams on the client port: the limit is announced in SETTINGS,
 // a stream beyond it is refused with RST_STREAM REFUSED_STREAM (the others go on,
 // and a slot freed by a reset is usable at once), and a grpc-js client that keeps
-// to the limit gets all of 50 concurrent calls answered.
+// to the limit gets all of 50 concurrent calls answered, a call beyond the limit
+// waiting for a slot rather than failing.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import type * as grpc from '@grpc/grpc-js';
 import { KVService, PutRequest, RangeRequest, WatchService } from '../../src/generated/etcdserverpb/rpc.js';
+import { ElectionService, LeaderRequest } from '../../src/generated/v3electionpb/v3election.js';
 import { rawClient, unary } from '../support/grpc-raw.js';
 import { startServer, type ServerProcess } from '../support/server-process.js';
 import { encodePlainBlock, grpcFrame, grpcRequestFields, grpcResult, H2Error, H2Setting, RawH2Connection } from '../http2/raw-h2-client.js';
-import { enc, metricSum, portOf } from './support/h2server-fixture.js';
+import { enc, metricSum, pollUntil, portOf, sleep } from './support/h2server-fixture.js';
 
 const TEST_TIMEOUT_MS = 30_000;
 const CALL_TIMEOUT_MS = 5_000;
 const MAX_STREAMS = 4;
 const CONCURRENT_CALLS = 50;
+/** How long a queued call is watched to make sure it does not go out. */
+const QUEUED_MS = 500;
 
 let server: ServerProcess;
 
@@ -78,6 +83,34 @@ test(`a grpc-js client completes ${CONCURRENT_CALLS} concurrent unary calls on a
     assert.deepEqual(failed, []);
     assert.equal(await metricSum(server, 'grpc_server_handled_total', { grpc_method: 'Put', grpc_code: 'OK' }) - putsBefore, CONCURRENT_CALLS / 2);
   } finally {
+    client.close();
+  }
+});
+
+test(`a grpc-js call beyond ${MAX_STREAMS} open streams waits for a slot instead of failing`, { timeout: TEST_TIMEOUT_MS }, async () => {
+  const client = rawClient(server.endpoint);
+  const observers: grpc.ClientReadableStream<unknown>[] = [];
+  try {
+    // Observes of an election nobody leads stay open: they fill every slot.
+    for (let i = 0; i < MAX_STREAMS; i++) {
+      const observer = client.makeServerStreamRequest(ElectionService.observe.path, (request: LeaderRequest) => Buffer.from(LeaderRequest.encode(request).finish()), (bytes: Buffer) => bytes, { name: enc('nobody') });
+      observer.on('error', () => undefined);
+      observer.on('data', () => undefined);
+      observers.push(observer);
+    }
+    await pollUntil('every Observe to start', async () => (await metricSum(server, 'grpc_server_started_total', { grpc_method: 'Observe' })) >= MAX_STREAMS, CALL_TIMEOUT_MS);
+    let answered = false;
+    const waiting = unary(client, KVService.range, RangeRequest.fromPartial({ key: enc('k') }), CALL_TIMEOUT_MS).then((answer) => {
+      answered = true;
+      return answer;
+    });
+    await sleep(QUEUED_MS);
+    assert.equal(answered, false, 'the call waited while every slot was taken');
+    observers[0]?.cancel();
+    const answer = await waiting;
+    assert.equal(answer.kvs.length, 0);
+  } finally {
+    for (const observer of observers) observer.cancel();
     client.close();
   }
 });
