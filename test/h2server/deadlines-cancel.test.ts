@@ -2,7 +2,8 @@
 // Observe sent with grpc-timeout 300m ends with DEADLINE_EXCEEDED near 300 ms (with
 // no leader, and after streaming a leader), and a Watch the client resets (raw
 // RST_STREAM CANCEL, or grpc-js's cancel()) frees its call and its watcher: the
-// grpc_server started/handled counters balance again and the hub holds no watcher.
+// grpc_server started/handled counters balance again and the hub holds no watcher;
+// so is a Watch whose own grpc-timeout passes.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -129,5 +130,24 @@ test('a grpc-js Watch cancelled by its client is freed the same way', { timeout:
     assert.deepEqual(await watchCounts(), { open: before.open, cancelled: before.cancelled + 1, watchers: before.watchers });
   } finally {
     client.close();
+  }
+});
+
+test('a Watch whose grpc-timeout passes ends with DEADLINE_EXCEEDED and is freed too', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const before = await watchCounts();
+  const connection = await RawH2Connection.open(Number(new URL(embedded.clientUrl).port));
+  try {
+    const id = connection.nextStreamId();
+    connection.sendHeaders(id, encodePlainBlock(grpcRequestFields(WatchService.watch.path, embedded.endpoint, [['grpc-timeout', `${DEADLINE_MS}m`]])));
+    connection.sendData(id, grpcFrame(WatchRequest.encode(createRequest('deadline/raw')).finish()));
+    const record = connection.stream(id);
+    await connection.waitUntil('the created response', () => record.dataBytes > 5, CALL_TIMEOUT_MS);
+    assert.equal((await watchCounts()).watchers, before.watchers + 1);
+    const result = grpcResult(await connection.waitStreamEnd(id, CALL_TIMEOUT_MS));
+    assert.equal(result.status, grpc.status.DEADLINE_EXCEEDED, result.message);
+    await pollUntil('the watch to be freed', async () => (await watchCounts()).open === before.open, CALL_TIMEOUT_MS);
+    assert.equal((await watchCounts()).watchers, before.watchers);
+  } finally {
+    await connection.close();
   }
 });
