@@ -3,7 +3,7 @@
 // no leader, and after streaming a leader), and a Watch the client resets (raw
 // RST_STREAM CANCEL, or grpc-js's cancel()) frees its call and its watcher: the
 // grpc_server started/handled counters balance again and the hub holds no watcher;
-// so is a Watch whose own grpc-timeout passes.
+// a Watch whose own grpc-timeout passes is freed the same way.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
