@@ -6,24 +6,30 @@
 import { Duplex } from 'node:stream';
 import { Metadata, status, type ServerDuplexStream, type ServerWritableStream } from '@grpc/grpc-js';
 import type { H2Stream, StreamSink } from './h2-stream.js';
-import type { AuthContext, CallHead } from './grpc-call-head.js';
+import type { CallHead } from './grpc-call-head.js';
 import type { CallStarter } from './grpc-call-start.js';
+import { addCallSurface, type CallSurface } from './grpc-call-surface.js';
 import { MessageReader } from './grpc-message-reader.js';
+import { SingleRequestReader } from './grpc-single-request.js';
 import { serializeMessage, type GrpcMethod } from './grpc-method.js';
 import { MESSAGE_PREFIX_BYTES, errorToStatus, messagePrefix, responseHeadersBlock, trailersBlock, trailersOnlyBlock, type CallStatus } from './grpc-wire.js';
 
 type StreamMethod = Extract<GrpcMethod, { kind: 'serverStream' | 'bidi' }>;
 type WriteCallback = (error?: Error | null) => void;
 
+// The class gets grpc-js's call surface (metadata, getPeer, ...) from grpc-call-surface.ts.
+export interface GrpcStreamCall extends CallSurface {}
+
 export class GrpcStreamCall extends Duplex implements StreamSink {
   cancelled = false;
   /** A server-streaming call's request (set before its handler runs). */
   request: unknown = null;
-  private readonly reader: MessageReader;
-  private message: Buffer | null = null;
+  responseMetadata: Metadata | null = null;
+  readonly path: string;
+  /** Bidirectional calls read many messages, server-streaming ones exactly one. */
+  private readonly reader: MessageReader | SingleRequestReader;
   private statusSent = false;
   private deadlineTimer: NodeJS.Timeout | null = null;
-  private responseMetadata: Metadata | null = null;
   private pendingStatus: CallStatus = { code: status.OK, details: 'OK', metadata: null };
   /** Given to end(metadata): sent with an OK status's trailers. */
   private trailingMetadata: Metadata | null = null;
@@ -35,14 +41,15 @@ export class GrpcStreamCall extends Duplex implements StreamSink {
 
   constructor(
     private readonly stream: H2Stream,
-    private readonly head: CallHead,
+    readonly head: CallHead,
     private readonly method: StreamMethod,
     receiveLimitBytes: number,
-    private readonly deadlineMs: number,
+    readonly deadlineMs: number,
     private readonly starter: CallStarter,
   ) {
     super({ objectMode: true });
-    this.reader = new MessageReader(receiveLimitBytes, head.encoding);
+    this.path = method.path;
+    this.reader = method.kind === 'bidi' ? new MessageReader(receiveLimitBytes, head.encoding) : new SingleRequestReader(receiveLimitBytes, head.encoding, method.path);
     // As grpc-js: an 'error' emitted by the handler is the call's status.
     this.on('error', (error: unknown) => {
       this.pendingStatus = errorToStatus(error, null);
@@ -60,27 +67,19 @@ export class GrpcStreamCall extends Duplex implements StreamSink {
     if (this.statusSent || this.cancelled) return;
     if (this.backedUp) this.owedBytes += payload.length;
     else this.stream.consumed(payload.length);
-    const messages = this.reader.push(payload);
-    if (!Array.isArray(messages)) return this.sendStatus(messages);
-    if (this.method.kind === 'bidi') {
+    if (this.reader instanceof MessageReader) {
+      const messages = this.reader.push(payload);
+      if (!Array.isArray(messages)) return this.sendStatus(messages);
       for (const message of messages) {
         if (!this.push(this.method.deserialize(message))) this.backedUp = true;
       }
       if (end) this.push(null);
       return;
     }
-    for (const message of messages) {
-      if (this.message !== null) {
-        return this.sendStatus({ code: status.UNIMPLEMENTED, details: `Received a second request message for server streaming method ${this.method.path}`, metadata: null });
-      }
-      this.message = message;
-    }
-    if (!end) return;
-    if (this.message === null) {
-      return this.sendStatus({ code: status.UNIMPLEMENTED, details: `Received no request message for server streaming method ${this.method.path}`, metadata: null });
-    }
-    this.request = this.method.deserialize(this.message);
-    this.message = null;
+    const message = this.reader.push(payload, end);
+    if (message === null) return;
+    if (!Buffer.isBuffer(message)) return this.sendStatus(message);
+    this.request = this.method.deserialize(message);
     this.push(null);
     this.begin();
   }
@@ -157,6 +156,8 @@ export class GrpcStreamCall extends Duplex implements StreamSink {
     if (this.statusSent || this.cancelled) return;
     this.statusSent = true;
     this.clearDeadline();
+    // For the call metrics: this, not the 'cancelled' that follows, is how the call ended.
+    this.emit('status', callStatus.code);
     const stream = this.stream;
     if (stream.headersSent) stream.sendTrailers(trailersBlock(callStatus));
     else stream.sendHeaders(trailersOnlyBlock(callStatus), true);
@@ -180,38 +181,6 @@ export class GrpcStreamCall extends Duplex implements StreamSink {
     if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
     this.deadlineTimer = null;
   }
-
-  // ---- The grpc-js call surface handlers may read ------------------------------------
-
-  get metadata(): Metadata {
-    return this.head.metadata;
-  }
-
-  getPeer(): string {
-    return this.head.peer();
-  }
-
-  sendMetadata(metadata: Metadata): void {
-    this.responseMetadata ??= metadata;
-  }
-
-  getDeadline(): number {
-    return this.deadlineMs;
-  }
-
-  getPath(): string {
-    return this.method.path;
-  }
-
-  getHost(): string {
-    return this.head.authority;
-  }
-
-  getAuthContext(): AuthContext {
-    return this.head.authContext();
-  }
-
-  getMetricsRecorder(): never {
-    throw new Error('per-request metric recording is not enabled on this server');
-  }
 }
+
+addCallSurface(GrpcStreamCall.prototype);

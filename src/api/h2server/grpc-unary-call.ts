@@ -4,35 +4,41 @@
 import { EventEmitter } from 'node:events';
 import { Metadata, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { H2Stream, StreamSink } from './h2-stream.js';
-import type { CallHead, AuthContext } from './grpc-call-head.js';
+import type { CallHead } from './grpc-call-head.js';
 import type { CallStarter } from './grpc-call-start.js';
-import { MessageReader } from './grpc-message-reader.js';
+import { addCallSurface, type CallSurface } from './grpc-call-surface.js';
+import { SingleRequestReader } from './grpc-single-request.js';
 import { serializeMessage, type GrpcMethod, type SerializedMessage } from './grpc-method.js';
 import { MESSAGE_PREFIX_BYTES, OK_TRAILERS_BLOCK, errorToStatus, messagePrefix, responseHeadersBlock, trailersBlock, trailersOnlyBlock, type CallStatus } from './grpc-wire.js';
 
 type UnaryMethod = Extract<GrpcMethod, { kind: 'unary' }>;
 
+// The class gets grpc-js's call surface (metadata, getPeer, ...) from grpc-call-surface.ts.
+export interface GrpcUnaryCall extends CallSurface {}
+
 export class GrpcUnaryCall extends EventEmitter implements StreamSink {
   cancelled = false;
   /** The decoded request (grpc-js's ServerUnaryCall.request), set once the body is in. */
   request: unknown = null;
-  private readonly reader: MessageReader;
+  responseMetadata: Metadata | null = null;
+  readonly path: string;
+  private readonly reader: SingleRequestReader;
   private message: Buffer | null = null;
   private finished = false;
   private started = false;
   private deadlineTimer: NodeJS.Timeout | null = null;
-  private responseMetadata: Metadata | null = null;
 
   constructor(
     private readonly stream: H2Stream,
-    private readonly head: CallHead,
+    readonly head: CallHead,
     private readonly method: UnaryMethod,
     receiveLimitBytes: number,
-    private readonly deadlineMs: number,
+    readonly deadlineMs: number,
     private readonly starter: CallStarter,
   ) {
     super();
-    this.reader = new MessageReader(receiveLimitBytes, head.encoding);
+    this.path = method.path;
+    this.reader = new SingleRequestReader(receiveLimitBytes, head.encoding, method.path);
     if (deadlineMs !== Infinity) {
       this.deadlineTimer = setTimeout(() => this.sendStatus({ code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded', metadata: null }), Math.max(0, deadlineMs - Date.now()));
     }
@@ -43,18 +49,10 @@ export class GrpcUnaryCall extends EventEmitter implements StreamSink {
   data(payload: Buffer, end: boolean): void {
     if (this.finished) return;
     this.stream.consumed(payload.length);
-    const messages = this.reader.push(payload);
-    if (!Array.isArray(messages)) return this.sendStatus(messages);
-    for (const message of messages) {
-      if (this.message !== null) {
-        return this.sendStatus({ code: status.UNIMPLEMENTED, details: `Received a second request message for server streaming method ${this.method.path}`, metadata: null });
-      }
-      this.message = message;
-    }
-    if (!end) return;
-    if (this.message === null) {
-      return this.sendStatus({ code: status.UNIMPLEMENTED, details: `Received no request message for server streaming method ${this.method.path}`, metadata: null });
-    }
+    const message = this.reader.push(payload, end);
+    if (message === null) return;
+    if (!Buffer.isBuffer(message)) return this.sendStatus(message);
+    this.message = message;
     this.started = true;
     this.starter.start(() => this.run(), true);
   }
@@ -115,38 +113,6 @@ export class GrpcUnaryCall extends EventEmitter implements StreamSink {
     this.deadlineTimer = null;
     if (this.started) this.starter.finished();
   }
-
-  // ---- The ServerUnaryCall surface handlers may read ----------------------------
-
-  get metadata(): Metadata {
-    return this.head.metadata;
-  }
-
-  getPeer(): string {
-    return this.head.peer();
-  }
-
-  sendMetadata(metadata: Metadata): void {
-    this.responseMetadata ??= metadata;
-  }
-
-  getDeadline(): number {
-    return this.deadlineMs;
-  }
-
-  getPath(): string {
-    return this.method.path;
-  }
-
-  getHost(): string {
-    return this.head.authority;
-  }
-
-  getAuthContext(): AuthContext {
-    return this.head.authContext();
-  }
-
-  getMetricsRecorder(): never {
-    throw new Error('per-request metric recording is not enabled on this server');
-  }
 }
+
+addCallSurface(GrpcUnaryCall.prototype);

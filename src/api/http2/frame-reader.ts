@@ -1,26 +1,10 @@
 // Splits a client's HTTP/2 byte stream (after the connection preface) into whole frames,
 // holding at most one frame's bytes; a frame above the size limit is an input error.
+import { FRAME_HEADER_BYTES, FRAME_PAYLOAD_BYTES_DEFAULT } from '../h2server/h2-protocol.js';
 import { Http2InputError } from './http2-input-error.js';
 
-export const FRAME_HEADER_BYTES = 9;
-/** The default SETTINGS_MAX_FRAME_SIZE; the server side never advertises more. */
-export const FRAME_PAYLOAD_BYTES_DEFAULT = 16_384;
-
-export const FrameType = {
-  data: 0x0,
-  headers: 0x1,
-  settings: 0x4,
-  pushPromise: 0x5,
-  continuation: 0x9,
-} as const;
-
-export const FrameFlag = {
-  ack: 0x1,
-  endStream: 0x1,
-  endHeaders: 0x4,
-  padded: 0x8,
-  priority: 0x20,
-} as const;
+// The wire constants live with the server that speaks the protocol.
+export { FRAME_HEADER_BYTES, FRAME_PAYLOAD_BYTES_DEFAULT, FrameType, Flag as FrameFlag } from '../h2server/h2-protocol.js';
 
 export interface Frame {
   readonly type: number;
