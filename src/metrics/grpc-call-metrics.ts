@@ -112,6 +112,8 @@ export function instrumentHandler(counters: GrpcCallCounters, method: MethodShap
       return;
     }
     call.once('error', (error: unknown) => finish(codeOf(error)));
+    // Our streaming calls name the status they send (a deadline, a bad message) before they report themselves cancelled.
+    call.once('status', (code: unknown) => finish(typeof code === 'number' ? code : status.UNKNOWN));
     call.once('finish', () => finish(status.OK));
     call.once('cancelled', () => finish(status.CANCELLED));
     inner(call);

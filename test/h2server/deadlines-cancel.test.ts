@@ -147,6 +147,9 @@ test('a Watch whose grpc-timeout passes ends with DEADLINE_EXCEEDED and is freed
     assert.equal(result.status, grpc.status.DEADLINE_EXCEEDED, result.message);
     await pollUntil('the watch to be freed', async () => (await watchCounts()).open === before.open, CALL_TIMEOUT_MS);
     assert.equal((await watchCounts()).watchers, before.watchers);
+    const labels = { grpc_service: 'etcdserverpb.Watch', grpc_method: 'Watch' };
+    assert.equal((await watchCounts()).cancelled, before.cancelled, 'a deadline is not counted as Canceled');
+    assert.ok(await metricSum(embedded, 'grpc_server_handled_total', { ...labels, grpc_code: 'DeadlineExceeded' }) >= 1, 'counted as DeadlineExceeded');
   } finally {
     await connection.close();
   }
