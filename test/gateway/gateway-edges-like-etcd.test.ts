@@ -26,8 +26,27 @@ interface Answer {
   readonly contentType?: string;
 }
 
-/** One HTTP request with the path sent byte for byte (fetch would clean it first). */
-function send(server: ServerProcess, method: string, path: string, body = ''): Promise<Answer> {
+/** Tries of a request whose connection was reset before its answer could be read. */
+const RESET_TRIES_MAX = 5;
+
+/**
+ * One HTTP request with the path sent byte for byte (fetch would clean it first). Go's
+ * server answers a bad request line (the %zz row) and closes at once, and now and then
+ * the connection's reset reaches the client before the answer is read: such a request
+ * is sent again, on a new connection, a bounded number of times.
+ */
+async function send(server: ServerProcess, method: string, path: string, body = ''): Promise<Answer> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await sendOnce(server, method, path, body);
+    } catch (error) {
+      const reset = error instanceof Error && (error as NodeJS.ErrnoException).code === 'ECONNRESET';
+      if (!reset || tries >= RESET_TRIES_MAX) throw error;
+    }
+  }
+}
+
+function sendOnce(server: ServerProcess, method: string, path: string, body: string): Promise<Answer> {
   const url = new URL(server.clientUrl);
   return new Promise((resolve, reject) => {
     // A connection of its own: a 400 for a bad request line closes the connection it came on.
