@@ -23,6 +23,8 @@ const SNAPSHOT_COUNT = 100;
 const WRITES_BEFORE_JOIN = 6000;
 const POLL_ATTEMPTS_MAX = 150;
 const POLL_PAUSE_MS = 200;
+/** Tries at a peer port no earlier member of this file had. */
+const FRESH_PORT_TRIES_MAX = 20;
 
 interface Member {
   readonly name: string;
@@ -48,9 +50,23 @@ describe('peer TLS cluster', { timeout: TEST_TIMEOUT_MS }, () => {
     ];
   }
 
+  /**
+   * Peer ports handed out so far. A member's id hashes its peer URL with the second it
+   * was added (as etcd's does), so a member added on the port a removed one had, in the
+   * same second, would get the removed member's id and be refused ("member ID already
+   * exist"); the kernel does hand a just-freed port back now and then.
+   */
+  const usedPeerPorts = new Set<number>();
+
   async function newMember(name: string): Promise<Member> {
-    const [clientPort, peerPort] = await freePorts(2);
-    return { name, clientUrl: `http://127.0.0.1:${clientPort}`, peerUrl: `https://127.0.0.1:${peerPort}`, process: null };
+    // Bounded: a reused port is rare, so a few tries find a fresh one.
+    for (let attempt = 0; attempt < FRESH_PORT_TRIES_MAX; attempt++) {
+      const [clientPort, peerPort] = await freePorts(2);
+      if (clientPort === undefined || peerPort === undefined || usedPeerPorts.has(peerPort)) continue;
+      usedPeerPorts.add(peerPort);
+      return { name, clientUrl: `http://127.0.0.1:${clientPort}`, peerUrl: `https://127.0.0.1:${peerPort}`, process: null };
+    }
+    throw new Error(`no fresh peer port in ${FRESH_PORT_TRIES_MAX} tries`);
   }
 
   const endpoint = (member: Member | undefined): string => member?.clientUrl ?? 'http://127.0.0.1:1';
