@@ -331,7 +331,12 @@ test('watch and keep-alive streams: a bad first request fails the call (500, cod
   }
 });
 
-const PIECE_GAP_MS = 50;
+/**
+ * Pause between pieces. Generous on purpose: with 50 ms, on a loaded CI machine, etcd once
+ * answered only the first of two keep-alives; the bad value that ends the stream had come
+ * before the second answer was out.
+ */
+const PIECE_GAP_MS = 150;
 
 /** Sends a stream body in pieces with pauses (each its own chunk on the wire); resolves with the status and lines. */
 function streamInPieces(server: ServerProcess, path: string, pieces: readonly string[]): Promise<{ status: number; lines: string[] }> {
