@@ -9,7 +9,7 @@ import type { CallStarter } from './grpc-call-start.js';
 import { addCallSurface, type CallSurface } from './grpc-call-surface.js';
 import { SingleRequestReader } from './grpc-single-request.js';
 import { serializeMessage, type GrpcMethod, type SerializedMessage } from './grpc-method.js';
-import { MESSAGE_PREFIX_BYTES, OK_TRAILERS_BLOCK, errorToStatus, messagePrefix, responseHeadersBlock, trailersBlock, trailersOnlyBlock, type CallStatus } from './grpc-wire.js';
+import { MESSAGE_PREFIX_BYTES, errorToStatus, messagePrefix, responseHeadersBlock, trailersBlock, trailersOnlyBlock, type CallStatus } from './grpc-wire.js';
 
 type UnaryMethod = Extract<GrpcMethod, { kind: 'unary' }>;
 
@@ -97,7 +97,7 @@ export class GrpcUnaryCall extends EventEmitter implements StreamSink {
     const stream = this.stream;
     stream.sendHeaders(responseHeadersBlock(this.responseMetadata), false);
     stream.sendData([messagePrefix(payload.bytes), ...payload.parts], MESSAGE_PREFIX_BYTES + payload.bytes, false, payload.sent);
-    stream.sendTrailers(trailer === null ? OK_TRAILERS_BLOCK : trailersBlock({ code: status.OK, details: 'OK', metadata: trailer }));
+    stream.sendTrailers(trailersBlock({ code: status.OK, details: 'OK', metadata: trailer }));
   }
 
   /** A status with no message: grpc-js's trailers-only response. */

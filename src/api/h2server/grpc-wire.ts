@@ -23,7 +23,7 @@ const RESPONSE_FIELDS: readonly HeaderField[] = [
 /** What precedes the first response message when the handler sent no metadata. */
 export const RESPONSE_HEADERS_BLOCK = encodeHeaderBlock(RESPONSE_FIELDS);
 /** Trailers of a call that ended well without trailing metadata. */
-export const OK_TRAILERS_BLOCK = encodeHeaderBlock([field('grpc-status', '0'), field('grpc-message', 'OK')]);
+const OK_TRAILERS_BLOCK = encodeHeaderBlock([field('grpc-status', '0'), field('grpc-message', 'OK')]);
 /** An HTTP 415 for a request that is not gRPC (grpc-js's answer). */
 export const UNSUPPORTED_MEDIA_TYPE_BLOCK = encodeHeaderBlock([field(':status', '415')]);
 
@@ -52,7 +52,7 @@ function statusFields(callStatus: CallStatus): HeaderField[] {
 
 /** Trailers after response messages. */
 export function trailersBlock(callStatus: CallStatus): Buffer {
-  if (callStatus.code === 0 && callStatus.details === 'OK' && callStatus.metadata === null) return OK_TRAILERS_BLOCK;
+  if (callStatus.code === status.OK && callStatus.details === 'OK' && callStatus.metadata === null) return OK_TRAILERS_BLOCK;
   return encodeHeaderBlock(statusFields(callStatus));
 }
 

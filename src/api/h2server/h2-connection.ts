@@ -127,16 +127,12 @@ export class H2Connection implements StreamHost {
   output(bytes: Buffer): void {
     this.out.push(bytes);
     this.outBytes += bytes.length;
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    process.nextTick(() => this.flush());
+    this.scheduleFlush();
   }
 
   schedule(stream: H2Stream): void {
     this.waitingStreams.add(stream);
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    process.nextTick(() => this.flush());
+    this.scheduleFlush();
   }
 
   retire(stream: H2Stream): void {
@@ -157,18 +153,24 @@ export class H2Connection implements StreamHost {
 
   // ---- Output ----------------------------------------------------------------------
 
+  /** One flush per turn, after everything the turn's callbacks output. */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    process.nextTick(() => this.flush());
+  }
+
   /** Moves queued DATA as the windows allow, then writes everything of this turn at once. */
   private flush(): void {
     this.flushScheduled = false;
-    if (this.ended && this.socket.destroyed) return;
+    const socket = this.socket;
+    if (socket.destroyed) return;
     this.pumpStreams();
     const out = this.out;
     if (out.length === 0) return;
     this.out = [];
     const bytes = this.outBytes;
     this.outBytes = 0;
-    const socket = this.socket;
-    if (socket.destroyed) return;
     const written = this.outWritten;
     const callback = written.length === 0 ? undefined : (error?: Error | null) => (error === null || error === undefined ? runAll(written) : undefined);
     if (written.length > 0) this.outWritten = [];
@@ -184,7 +186,6 @@ export class H2Connection implements StreamHost {
   }
 
   private pumpStreams(): void {
-    if (this.waitingStreams.size === 0) return;
     let queued = 0;
     // Bounded by the streams waiting; each either sends or stays for a later window.
     for (const stream of this.waitingStreams) {
@@ -312,7 +313,7 @@ export class H2Connection implements StreamHost {
     if (this.goingAway) return this.streamError(block.streamId, ErrorCode.refusedStream);
     const limit = this.options.maxConcurrentStreams;
     if (limit !== null && this.streams.size >= limit) return this.streamError(block.streamId, ErrorCode.refusedStream);
-    const stream = new H2Stream(block.streamId, this, this.peer.initialWindowBytes, STREAM_RECEIVE_WINDOW_BYTES, STREAM_RECEIVE_WINDOW_BYTES);
+    const stream = new H2Stream(block.streamId, this, this.peer.initialWindowBytes, STREAM_RECEIVE_WINDOW_BYTES);
     this.streams.set(stream.id, stream);
     if (block.endStream) stream.remoteEnded = true;
     const sink = this.opener.open(stream, fields, this);

@@ -60,12 +60,11 @@ export class H2Stream {
     readonly id: number,
     private readonly host: StreamHost,
     sendWindow: number,
-    receiveWindow: number,
-    /** The window this stream started with: what it is topped back up to. */
+    /** The window this stream starts with (our SETTINGS_INITIAL_WINDOW_SIZE): what it is topped back up to. */
     private readonly receiveWindowFull: number,
   ) {
     this.sendWindow = sendWindow;
-    this.receiveWindow = receiveWindow;
+    this.receiveWindow = receiveWindowFull;
   }
 
   /** Response headers (one header block); endStream for a trailers-only response. */
@@ -235,12 +234,8 @@ export class H2Stream {
 
   private endLocal(): void {
     this.localEnded = true;
-    if (this.remoteEnded) {
-      this.close();
-      return;
-    }
     // The response is complete: the peer need not send the rest of its request (RFC 9113 8.1).
-    this.host.output(frameOf(FrameType.rstStream, 0, this.id, u32Payload(ErrorCode.noError)));
+    if (!this.remoteEnded) this.host.output(frameOf(FrameType.rstStream, 0, this.id, u32Payload(ErrorCode.noError)));
     this.close();
   }
 
