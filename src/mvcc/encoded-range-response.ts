@@ -90,7 +90,7 @@ function release(response: RangeResponse, records: PackedRecords): void {
   records.release();
 }
 
-/** Offered to transports that write a reply in parts (see UnaryFastPath). */
+/** Offered to transports that write a reply in parts (see src/api/h2server/grpc-method.ts). */
 serializeRangeResponse.inParts = rangeResponseParts;
 
 /**

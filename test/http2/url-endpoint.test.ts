@@ -1,7 +1,7 @@
 // etcdctl 3.4 given http:// or https:// endpoints sends the URL itself as :authority
 // (it dials "passthrough:///http://host:port"); Node's HTTP/2 layer would reset those
 // streams. One etcd-ts member serving an http and an https client URL answers every
-// command that way, as etcd does; a connection in rewriting mode that then sends a
+// command that way, as etcd does; a connection that sends such an :authority and then a
 // malformed frame is closed and the server keeps serving.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -79,7 +79,7 @@ describe('etcdctl with URL endpoints', { timeout: TEST_TIMEOUT_MS }, () => {
     await etcdctlOk(httpsUrl, [...TLS_FLAGS, 'endpoint', 'health']);
   });
 
-  test('a rewriting connection that sends a malformed frame is closed; the server keeps serving', async () => {
+  test('a connection with a URL :authority that sends a malformed frame is closed; the server keeps serving', async () => {
     const socket = connect(clientPort, '127.0.0.1');
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     socket.on('error', () => undefined);
