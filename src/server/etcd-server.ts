@@ -157,6 +157,8 @@ export class EtcdServer {
   private readonly applyRequest: (request: LogRequest, index: number) => ApplyOutcome;
   private readonly driver: RaftDriver;
   private readonly writeListeners: Array<(result: WriteResult) => void> = [];
+  /** Client calls in progress on the API in front of this server (see countClientCallsWith). */
+  private clientCalls: () => number = () => 0;
   private readonly membershipListeners: Array<(members: Member[]) => void> = [];
   private readonly removedListeners: Array<() => void> = [];
   private network: PeerNetwork | null = null;
@@ -208,6 +210,8 @@ export class EtcdServer {
     this.driver = new RaftDriver(storage.raftNode, storage.raftStorage, storage.wal, {
       applyEntries: (entries) => this.applyEntries(entries),
       send: (messages) => this.network?.send(messages),
+      // One call: the write being persisted is the only thing anyone waits for.
+      idleButForWrites: () => this.clientCalls() <= 1,
       onReadState: (index, context) => this.reads.onReadState(index, context),
       onLeaderChange: (leader, term) => this.onLeaderChange(leader, term),
       onFatal: (error) => this.onFatal(error),
@@ -341,6 +345,14 @@ export class EtcdServer {
       walStats: this.storage.wal?.stats ?? null,
       backendCommitStats: this.storage.backend instanceof BatchingBackend ? this.storage.backend.commitStats : null,
     };
+  }
+
+  /**
+   * How the API in front tells the server how many client calls wait on it; the WAL
+   * writes inline (on the event loop thread) while at most one does.
+   */
+  countClientCallsWith(probe: () => number): void {
+    this.clientCalls = probe;
   }
 
   /** Listens to every applied write (the watch hub subscribes here). Called synchronously in the apply loop: keep it cheap. */

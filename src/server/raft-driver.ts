@@ -3,7 +3,9 @@
 // new entries (WAL, one fsync for everything the Ready holds, which is how
 // concurrent proposals share a group commit), then send (a leader sends first),
 // then advance. One Ready is processed at a time; proposals arriving meanwhile
-// accumulate for the next one.
+// accumulate for the next one. When the server is otherwise idle, the persistence may
+// write on the event loop thread (`inline`); replies and events from entries applied
+// earlier in the same pass are sent first.
 import type { Logger } from '../log/logger.js';
 import type { Message } from '../raft/message.js';
 import type { RaftNode, Ready } from '../raft/raft-node.js';
@@ -12,7 +14,8 @@ import type { Entry, HardState, Snapshot } from '../raft/types.js';
 
 /** What the driver persists to before acknowledging: the WAL (absent for in-memory servers). */
 export interface RaftPersistence {
-  save(hardState: HardState | null, entries: readonly Entry[]): Promise<void>;
+  /** `inline`: nothing else waits for the event loop, so a small write may block it. */
+  save(hardState: HardState | null, entries: readonly Entry[], inline: boolean): Promise<void>;
 }
 
 export interface RaftDriverHooks {
@@ -21,6 +24,8 @@ export interface RaftDriverHooks {
   /** Applies committed entries, in order, synchronously. */
   applyEntries(entries: readonly Entry[]): void;
   send(messages: readonly Message[]): void;
+  /** No client call waits on the server but the writes being persisted. */
+  idleButForWrites(): boolean;
   onReadState(index: number, context: Uint8Array): void;
   onLeaderChange(leader: bigint, term: number): void;
   /** A fatal I/O failure: the server must stop; acknowledging more would risk loss. */
@@ -36,6 +41,8 @@ export class RaftDriver {
   private idle: Promise<void> = Promise.resolve();
   /** The newest hard state not yet written to the WAL (commit-only changes wait for the next sync). */
   private unsyncedHardState: HardState | null = null;
+  /** This pass applied entries whose replies and events are not yet on their sockets. */
+  private answersPending = false;
 
   constructor(
     readonly node: RaftNode,
@@ -73,6 +80,8 @@ export class RaftDriver {
 
   private async drain(): Promise<void> {
     this.running = true;
+    // drain runs from setImmediate: whatever earlier passes answered has been flushed.
+    this.answersPending = false;
     try {
       while (!this.stopped && this.node.hasReady()) {
         await this.process(this.node.ready());
@@ -98,7 +107,10 @@ export class RaftDriver {
     // Committed entries are already on disk (raft only commits what was persisted), so
     // they are applied, and their clients answered, before this Ready's new entries are
     // synced: a write then waits for one fsync, not two.
-    if (ready.committedEntries.length > 0) this.hooks.applyEntries(ready.committedEntries);
+    if (ready.committedEntries.length > 0) {
+      this.hooks.applyEntries(ready.committedEntries);
+      this.answersPending = true;
+    }
     for (const readState of ready.readStates) this.hooks.onReadState(readState.index, readState.context);
     // A leader sends before it persists (raft thesis 10.2.1, as etcd does): followers write
     // their copies while the leader writes its own. Safe because the leader counts itself
@@ -113,7 +125,14 @@ export class RaftDriver {
     if (this.persistence !== null && ready.mustSync && (this.unsyncedHardState !== null || ready.entries.length > 0)) {
       const toSave = this.unsyncedHardState;
       this.unsyncedHardState = null;
-      await this.persistence.save(toSave, ready.entries);
+      const inline = this.hooks.idleButForWrites();
+      if (inline && this.answersPending) {
+        // Replies and watch events are flushed in later ticks and microtasks: let them go
+        // out before the event loop is blocked by the write.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        this.answersPending = false;
+      }
+      await this.persistence.save(toSave, ready.entries, inline);
     }
     if (hardState !== null) this.storage.setHardState(hardState);
     if (ready.entries.length > 0) this.storage.append(ready.entries);

@@ -1,6 +1,8 @@
 // Group commit: saves that arrive while a write+fsync is in flight wait and are
 // all written by the next single write+fsync. Each save's promise settles after
 // the fsync that covers it. The queue is bounded; past the bound callers wait.
+// A batch whose every save was submitted as `inline` is handed to the writer as one
+// it may write on the calling thread (see SegmentWriter.writeBatch).
 import { WalError } from './wal-errors.js';
 
 export interface GroupCommitLimits {
@@ -14,11 +16,12 @@ export interface GroupCommitLimits {
 }
 
 /** Writes and syncs a batch; the queue never calls it twice at once. */
-export type BatchWriter<Item> = (items: readonly Item[]) => Promise<void>;
+export type BatchWriter<Item> = (items: readonly Item[], inline: boolean) => Promise<void>;
 
 interface Waiter<Item> {
   readonly item: Item;
   readonly bytes: number;
+  readonly inline: boolean;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
@@ -35,10 +38,11 @@ export class GroupCommitQueue<Item> {
     private readonly limits: GroupCommitLimits,
   ) {}
 
-  submit(item: Item, bytes: number): Promise<void> {
+  /** `inline`: the caller has nothing else for the event loop to do while this is written. */
+  submit(item: Item, bytes: number, inline = false): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter<Item> = { item, bytes, resolve, reject };
+      const waiter: Waiter<Item> = { item, bytes, inline, resolve, reject };
       if (this.blocked.length === 0 && this.hasRoom()) {
         this.enqueue(waiter);
       } else if (this.blocked.length < this.limits.maxBlockedItems) {
@@ -80,7 +84,7 @@ export class GroupCommitQueue<Item> {
         const batch = this.takeBatch();
         this.admitBlocked();
         try {
-          await this.writeBatch(batch.map((w) => w.item));
+          await this.writeBatch(batch.map((w) => w.item), batch.every((w) => w.inline));
         } catch (error) {
           this.fail(error, batch);
           return;

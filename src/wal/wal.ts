@@ -75,7 +75,7 @@ export class Wal {
   private closing: Promise<void> | null = null;
 
   private constructor(private readonly parts: WalParts) {
-    this.queue = new GroupCommitQueue((batch) => parts.writer.writeBatch(batch.flat()), {
+    this.queue = new GroupCommitQueue((batch, inline) => parts.writer.writeBatch(batch.flat(), inline), {
       maxQueuedItems: MAX_QUEUED_SAVES,
       maxQueuedBytes: MAX_QUEUED_SAVE_BYTES,
       maxBatchBytes: MAX_WRITE_BATCH_BYTES,
@@ -141,8 +141,12 @@ export class Wal {
     }
   }
 
-  /** Resolves once the hard state and entries are on disk (written through the segment's O_DSYNC handle). */
-  save(hardState: HardState | null, entries: readonly Entry[]): Promise<void> {
+  /**
+   * Resolves once the hard state and entries are on disk (written through the segment's O_DSYNC handle).
+   * `inline`: the caller has nothing else for the event loop to do meanwhile, so a small write may
+   * block it rather than go through the thread pool (see SegmentWriter.writeBatch).
+   */
+  save(hardState: HardState | null, entries: readonly Entry[], inline = false): Promise<void> {
     // Nothing to write, but the caller may rely on earlier saves being durable.
     if (hardState === null && entries.length === 0) return this.afterEarlierSaves();
     const records: EncodedRecord[] = [];
@@ -152,7 +156,7 @@ export class Wal {
     }
     // Entries first: a hard state must never commit an index the log does not hold.
     if (hardState !== null) records.push(encodeRecord({ type: RecordType.HardState, hardState }));
-    return this.submit(records);
+    return this.submit(records, inline);
   }
 
   saveSnapshot(marker: SnapshotMarker): Promise<void> {
@@ -195,10 +199,10 @@ export class Wal {
     return this.parts.writer.currentSegment.fileName;
   }
 
-  private submit(records: EncodedRecord[]): Promise<void> {
+  private submit(records: EncodedRecord[], inline = false): Promise<void> {
     if (this.closing !== null) return Promise.reject(new WalError('WalClosed', 'wal: closed'));
     this.parts.stats.recordSave();
-    return this.queue.submit(records, framedBytes(records));
+    return this.queue.submit(records, framedBytes(records), inline);
   }
 
   private async afterEarlierSaves(): Promise<void> {

@@ -1,7 +1,9 @@
 // The raft driver's order of I/O: a leader hands its messages to the transport
 // before its WAL write finishes (followers persist in parallel), while a follower
 // or candidate sends only after its own write is durable, because its messages
-// (votes, append acknowledgements) promise what is on its disk.
+// (votes, append acknowledgements) promise what is on its disk. A write that may block
+// the event loop (the server is idle) starts only after the answers of entries
+// applied in the same pass went out.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SILENT_LOGGER } from '../../src/log/logger.js';
@@ -22,8 +24,8 @@ class HeldPersistence implements RaftPersistence {
   readonly events: string[] = [];
   private release: (() => void) | null = null;
 
-  save(_hardState: HardState | null, entries: readonly Entry[]): Promise<void> {
-    this.events.push(`save started (${entries.length} entries)`);
+  save(_hardState: HardState | null, entries: readonly Entry[], inline: boolean): Promise<void> {
+    this.events.push(`save started (${entries.length} entries${inline ? ', inline' : ''})`);
     return new Promise((resolve) => {
       this.release = () => {
         this.events.push('save done');
@@ -48,7 +50,7 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   assert.ok(condition(), `timed out waiting for ${what}`);
 }
 
-function startDriver(): { node: RaftNode; driver: RaftDriver; wal: HeldPersistence } {
+function startDriver(idle = false): { node: RaftNode; driver: RaftDriver; wal: HeldPersistence } {
   const storage = new MemoryStorage({ voters: [SELF, PEER], learners: [] });
   const node = new RaftNode({
     id: SELF, storage, electionTicks: 10, heartbeatTicks: 1, random: seededRandom(3),
@@ -58,10 +60,16 @@ function startDriver(): { node: RaftNode; driver: RaftDriver; wal: HeldPersisten
   const wal = new HeldPersistence();
   const driver = new RaftDriver(node, storage, wal, {
     installSnapshot: async () => undefined,
-    applyEntries: () => undefined,
+    applyEntries: (entries) => {
+      wal.events.push(`applied ${entries.length}`);
+      // As the API does: a reply leaves in a later tick, a watch event in a microtask.
+      process.nextTick(() => wal.events.push('reply flushed'));
+      queueMicrotask(() => wal.events.push('event flushed'));
+    },
     send: (messages: readonly Message[]) => {
       for (const m of messages) wal.events.push(`sent ${MessageType[m.type]}`);
     },
+    idleButForWrites: () => idle,
     onReadState: () => undefined,
     onLeaderChange: () => undefined,
     onFatal: (error) => {
@@ -100,3 +108,30 @@ test('a follower acknowledges appended entries only after they are durable', asy
   assert.deepEqual(wal.events, ['save started (1 entries)', 'save done', 'sent MsgAppResp']);
   await driver.stop();
 });
+
+for (const idle of [false, true]) {
+  test(`a Ready that applies and appends: the write ${idle ? 'waits for the answers when it may block the loop' : 'starts at once in the thread pool'}`, async () => {
+    const { node, driver, wal } = startDriver(idle);
+    const first: Entry = { term: 1, index: 1, type: 0, data: new Uint8Array([1]) };
+    node.step(makeMessage({ type: MessageType.MsgApp, from: PEER, to: SELF, term: 1, logTerm: 0, index: 0, entries: [first], commit: 0 }));
+    driver.schedule();
+    await until(() => wal.saving, 'the first entry to be saved');
+    wal.finishSave();
+    await until(() => wal.events.includes('sent MsgAppResp'), 'the first acknowledgement');
+    wal.events.length = 0;
+    // Commits the first entry and appends a second: one Ready applies and saves.
+    const second: Entry = { term: 1, index: 2, type: 0, data: new Uint8Array([2]) };
+    node.step(makeMessage({ type: MessageType.MsgApp, from: PEER, to: SELF, term: 1, logTerm: 1, index: 1, entries: [second], commit: 1 }));
+    driver.schedule();
+    await until(() => wal.saving, 'the second entry to be saved');
+    await until(() => wal.events.includes('reply flushed'), 'the answers');
+    const save = idle ? 'save started (1 entries, inline)' : 'save started (1 entries)';
+    assert.deepEqual([...wal.events].sort(), ['applied 1', 'event flushed', 'reply flushed', save].sort());
+    assert.equal(wal.events[0], 'applied 1');
+    const saveAt = wal.events.indexOf(save);
+    if (idle) assert.equal(saveAt, 3, 'the blocking write starts after both answers went out');
+    else assert.equal(saveAt, 1, 'the thread-pool write starts before the answers go out');
+    wal.finishSave();
+    await driver.stop();
+  });
+}

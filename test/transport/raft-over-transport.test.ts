@@ -54,6 +54,7 @@ async function startRaftMember(id: MemberId, listenUrl: string, durable?: Durabl
       for (const e of entries) if (e.type === EntryType.Normal && e.data.length > 0) applied.push(decoder.decode(e.data));
     },
     send: (messages) => transport.send(messages),
+    idleButForWrites: () => false,
     onReadState: () => undefined,
     onLeaderChange: () => undefined,
     onFatal: (error) => { throw error; },

@@ -12,15 +12,15 @@ const ACKS_BEFORE_KILL = 1500;
 const CHILD_TIMEOUT_MS = 60_000;
 
 /** The child runs the same way this file does: .ts under tsx, .js from dist. */
-function childCommand(dir: string): string[] {
+function childCommand(dir: string, inline: boolean): string[] {
   const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
   const script = fileURLToPath(new URL(`./wal-crash-writer.${extension}`, import.meta.url));
   const loaderArgs = process.execArgv.filter((arg, i, all) => arg.startsWith('--import') || all[i - 1] === '--import');
-  return [...loaderArgs, script, dir];
+  return [...loaderArgs, script, dir, ...(inline ? ['inline'] : [])];
 }
 
-async function runAndKill(dir: string): Promise<number> {
-  const child = spawn(process.execPath, childCommand(dir), { stdio: ['ignore', 'pipe', 'inherit'] });
+async function runAndKill(dir: string, inline: boolean): Promise<number> {
+  const child = spawn(process.execPath, childCommand(dir, inline), { stdio: ['ignore', 'pipe', 'inherit'] });
   let highestAck = 0;
   let buffered = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -37,10 +37,10 @@ async function runAndKill(dir: string): Promise<number> {
   return highestAck;
 }
 
-test('after kill -9 every acknowledged save is there and the log goes on', async () => {
+for (const inline of [false, true]) test(`after kill -9 every acknowledged save is there and the log goes on${inline ? ' (saves written inline)' : ''}`, async () => {
   await withTempDir(async (dir) => {
     const walDir = join(dir, 'wal');
-    const highestAck = await runAndKill(walDir);
+    const highestAck = await runAndKill(walDir, inline);
     assert.ok(highestAck >= ACKS_BEFORE_KILL, `the writer acknowledged only ${highestAck} saves`);
     assert.ok((await segmentFiles(walDir)).length > 2, 'the writer rolled over segments');
 

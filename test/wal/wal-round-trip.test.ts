@@ -31,6 +31,29 @@ test('metadata, the latest hard state and entries of many sizes survive close an
   });
 });
 
+test('saves written inline and through the thread pool, interleaved and across segments, read back in order', async () => {
+  await withTempDir(async (dir) => {
+    const wal = await Wal.create(dir, METADATA, SMALL_SEGMENTS);
+    // Sizes on both sides of the inline limit; four concurrent saves share batches of mixed kinds.
+    const entries = Array.from({ length: 120 }, (_, i) => makeEntry(i + 1, 1, [10, 600, 3000, 5000][i % 4]));
+    for (let at = 0; at < entries.length; at += 4) {
+      const group = entries.slice(at, at + 4);
+      await Promise.all(group.map((entry, i) => wal.save({ term: 1, vote: 1n, commit: at + i }, [entry], (at + i) % 3 !== 0)));
+    }
+    for (let i = 121; i <= 160; i++) await wal.save({ term: 1, vote: 1n, commit: i - 1 }, [makeEntry(i, 1, 200)], true);
+    await wal.close();
+
+    const reopened = await Wal.open(dir, SMALL_SEGMENTS);
+    try {
+      assert.deepEqual(reopened.entries, [...entries, ...makeEntries(121, 40, 1, 200)]);
+      assert.deepEqual(reopened.hardState, { term: 1, vote: 1n, commit: 159 });
+      assert.ok((await readdir(dir)).filter((n) => n.endsWith('.wal')).length > 2, 'the saves crossed segments');
+    } finally {
+      await reopened.wal.close();
+    }
+  });
+});
+
 test('a reopened WAL appends after what it read, and the next open sees both', async () => {
   await withTempDir(async (dir) => {
     const first = await Wal.create(dir, METADATA, SMALL_SEGMENTS);

@@ -60,6 +60,7 @@ export class ClientServer {
       maxConcurrentStreams: maxStreams > 0 ? maxStreams : null,
       counters: metrics.grpc,
     });
+    server.countClientCallsWith(() => grpcServer.pendingUnaryCalls);
     // Every service reaches the server through the auth wrapper (a pass-through while auth is off).
     const guard = new GuardedServer(new AuthGate(server.auth, server.tokens, options.clientCertAuth ?? false, () => server.readBarrier()), server, leaseKeysOf(server.lessor));
     grpcServer.addService(kvServiceDefinition(maxReceiveBytes), kvServiceImplementation(server, logger, guard));

@@ -23,13 +23,21 @@ export const OPEN_CALLS_PER_CONNECTION_MAX = 4 * HELD_CALLS_PER_CONNECTION_MAX;
 /** Bytes of replies held back by the client before new calls are refused (one large range alone is let through). */
 export const UNSENT_REPLY_BYTES_PER_CONNECTION_MAX = 64 * 1024 * 1024;
 
+/** Unary calls waiting to start or for their answer, summed over a server's connections. */
+export class PendingCallCount {
+  value = 0;
+}
+
 export class ConnectionLimits implements CallStarter {
   private readonly waiting: Array<() => void> = [];
   private startedThisTurn = 0;
   private turnScheduled = false;
   private pendingCalls = 0;
 
-  constructor(private readonly connection: H2Connection) {}
+  constructor(
+    private readonly connection: H2Connection,
+    private readonly serverPending: PendingCallCount,
+  ) {}
 
   /** New calls are answered "too many requests" while this holds. */
   get refusing(): boolean {
@@ -41,7 +49,10 @@ export class ConnectionLimits implements CallStarter {
   }
 
   start(run: () => void, pending: boolean): void {
-    if (pending && ++this.pendingCalls >= PENDING_CALLS_PER_CONNECTION_MAX) this.connection.pauseReading(ReadPause.calls);
+    if (pending) {
+      this.serverPending.value++;
+      if (++this.pendingCalls >= PENDING_CALLS_PER_CONNECTION_MAX) this.connection.pauseReading(ReadPause.calls);
+    }
     if (this.waiting.length === 0 && this.startedThisTurn < CALLS_STARTED_PER_TURN_MAX) {
       this.startedThisTurn++;
       run();
@@ -50,6 +61,7 @@ export class ConnectionLimits implements CallStarter {
   }
 
   finished(): void {
+    this.serverPending.value--;
     this.pendingCalls--;
     if (this.pendingCalls <= PENDING_CALLS_PER_CONNECTION_MAX / 2) this.connection.resumeReading(ReadPause.calls);
   }

@@ -11,7 +11,7 @@ import { H2Connection, type StreamOpener } from './h2-connection.js';
 import { PREFACE_BYTES } from './h2-protocol.js';
 import type { H2Stream, StreamSink } from './h2-stream.js';
 import { CallHead } from './grpc-call-head.js';
-import { ConnectionLimits } from './grpc-connection-limits.js';
+import { ConnectionLimits, PendingCallCount } from './grpc-connection-limits.js';
 import { partsSerializerOf, type GrpcMethod } from './grpc-method.js';
 import { GrpcStreamCall } from './grpc-stream-call.js';
 import { GrpcUnaryCall } from './grpc-unary-call.js';
@@ -30,6 +30,7 @@ export class GrpcServer implements StreamOpener {
   private readonly methods = new Map<string, GrpcMethod>();
   private readonly serviceNames = new Set<string>();
   private readonly connections = new Map<H2Connection, ConnectionLimits>();
+  private readonly pending = new PendingCallCount();
   private closing = false;
   private allClosed: (() => void) | null = null;
 
@@ -60,6 +61,11 @@ export class GrpcServer implements StreamOpener {
     return this.methods.has(path);
   }
 
+  /** Unary calls on every connection waiting to start or for their answer. */
+  get pendingUnaryCalls(): number {
+    return this.pending.value;
+  }
+
   /** Serves a connection whose first bytes (`opening`, the client preface and maybe more) were already read. */
   acceptConnection(socket: Socket, opening: Buffer): void {
     if (this.closing) {
@@ -67,7 +73,7 @@ export class GrpcServer implements StreamOpener {
       return;
     }
     const connection = new H2Connection(socket, this, { maxConcurrentStreams: this.options.maxConcurrentStreams });
-    this.connections.set(connection, new ConnectionLimits(connection));
+    this.connections.set(connection, new ConnectionLimits(connection, this.pending));
     connection.start(opening.subarray(PREFACE_BYTES));
   }
 

@@ -13,6 +13,8 @@ export const ECHO_PATHS = {
   unary: '/h2test.Echo/Unary',
   fail: '/h2test.Echo/Fail',
   stream: '/h2test.Echo/Stream',
+  /** Answered only when the test calls releaseHeld(). */
+  hold: '/h2test.Echo/Hold',
 } as const;
 
 const method = (path: string, responseStream: boolean): ServiceDefinition[string] => ({
@@ -24,6 +26,7 @@ export const ECHO_SERVICE: ServiceDefinition = {
   Unary: method(ECHO_PATHS.unary, false),
   Fail: method(ECHO_PATHS.fail, false),
   Stream: method(ECHO_PATHS.stream, true),
+  Hold: method(ECHO_PATHS.hold, false),
 };
 
 /** The request's x-bin (binary) and x-text values, as handlers read them, under echo-* names. */
@@ -34,7 +37,14 @@ function echoed(from: Metadata, prefix: string): Metadata {
   return out;
 }
 
+const held = new Set<() => void>();
+
 const implementation = {
+  Hold: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void => {
+    const answer = (): void => callback(null, call.request);
+    held.add(answer);
+    call.once('cancelled', () => held.delete(answer));
+  },
   Unary: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void => {
     call.sendMetadata(echoed(call.metadata, 'header'));
     callback(null, call.request, echoed(call.metadata, 'trailer'));
@@ -52,6 +62,10 @@ const implementation = {
 
 export interface EchoServer {
   readonly port: number;
+  /** The server's count of unary calls waiting to start or for their answer. */
+  pendingUnaryCalls(): number;
+  /** Answers every Hold call waiting. */
+  releaseHeld(): void;
   close(): Promise<void>;
 }
 
@@ -75,6 +89,11 @@ export async function startEchoServer(): Promise<EchoServer> {
   const address = listener.address();
   return {
     port: typeof address === 'object' && address !== null ? address.port : 0,
+    pendingUnaryCalls: () => grpc.pendingUnaryCalls,
+    releaseHeld: () => {
+      for (const answer of [...held]) answer();
+      held.clear();
+    },
     close: async () => {
       grpc.destroy();
       for (const socket of sockets) socket.destroy();
