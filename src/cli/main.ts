@@ -7,6 +7,7 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { EtcdServer } from '../server/etcd-server.js';
 import { loadMemberTls } from '../tls/member-tls.js';
 import { ETCD_COMPAT_VERSION, ETCD_TS_VERSION } from '../version.js';
+import { keepHeapHeadroom } from './heap-headroom.js';
 import { logOutputTargets, serverOptionsFromConfig } from './server-options-from-config.js';
 import { snapshotCommand } from './snapshot-command.js';
 
@@ -34,6 +35,7 @@ async function main(argv: readonly string[]): Promise<number> {
       break;
   }
   const config = parsed.config;
+  keepHeapHeadroom();
   const logger = createLogger({ level: config.logLevel, outputs: logOutputTargets(config.logOutputs) });
   for (const warning of parsed.warnings) logger.warn(warning);
   logger.info('starting etcd-ts', {
