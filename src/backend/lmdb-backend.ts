@@ -91,6 +91,7 @@ class LmdbStore implements CommittedStore {
   constructor(
     private readonly path: string,
     private root: RootDatabase<Buffer, Buffer>,
+    private readonly noSync: boolean,
   ) {
     this.dbs = openBuckets(root);
   }
@@ -214,6 +215,21 @@ class LmdbStore implements CommittedStore {
     rmSync(`${copyPath}${LOCK_SUFFIX}`, { force: true });
   }
 
+  /**
+   * Closes and reopens the environment, which unmaps the file: pages a full scan
+   * touched leave this process's resident set (they stay in the kernel's page
+   * cache) and come back only as they are read again. The caller guarantees no
+   * commit runs meanwhile.
+   */
+  async reopen(): Promise<void> {
+    await this.readersDone();
+    const old = this.root;
+    await old.close();
+    this.root = openRoot(this.path, this.noSync);
+    this.dbs = openBuckets(this.root);
+    this.viewDbs.clear();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -332,7 +348,8 @@ export class LmdbBackend extends BatchingBackend {
    * fsyncs once when done (snapshot restore); a crash meanwhile leaves garbage.
    */
   static open(path: string, options: BackendOptions & { readonly unsynced?: boolean } = {}): LmdbBackend {
-    return new LmdbBackend(new LmdbStore(path, openRoot(path, options.unsynced ?? false)), options);
+    const unsynced = options.unsynced ?? false;
+    return new LmdbBackend(new LmdbStore(path, openRoot(path, unsynced), unsynced), options);
   }
 
   /**
@@ -369,6 +386,15 @@ export class LmdbBackend extends BatchingBackend {
       reader = this.lmdb.openReader();
     });
     return reader as PointInTimeReader;
+  }
+
+  /**
+   * Commits, then lets go of the file's mapped pages (see LmdbStore.reopen). After the
+   * start-up scan that rebuilds the key index every record has been read: without
+   * this, the whole file would count in the process's resident memory.
+   */
+  releaseMappedPages(): Promise<void> {
+    return this.exclusive(() => this.lmdb.reopen());
   }
 
   /** etcd's defragment: commits, then shrinks the file to the pages in use. */

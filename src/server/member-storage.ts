@@ -62,6 +62,8 @@ export async function openMemberStorage(options: ServerOptions): Promise<MemberS
     throw new BootstrapError('a snapshot from the leader was being installed when this member stopped; its data dir is incomplete: remove it, then remove and add the member again');
   }
   const store = MvccStore.open(backend, { compactionBatchLimit: options.compactionBatchLimit });
+  // The index rebuild read every record; what it mapped need not stay resident.
+  if (backend instanceof LmdbBackend) await backend.releaseMappedPages();
   const marker = readSnapshotMarker(backend);
   let identity = configured;
   let wal: Wal | null = null;
