@@ -76,6 +76,8 @@ export class ClusterServers {
       cpuS: samples.reduce((sum, s) => sum + s.cpuS, 0),
       rssBytes: samples.reduce((sum, s) => sum + s.rssBytes, 0),
       peakRssBytes: samples.reduce((sum, s) => sum + s.peakRssBytes, 0),
+      rssAnonBytes: samples.reduce((sum, s) => sum + s.rssAnonBytes, 0),
+      rssFileBytes: samples.reduce((sum, s) => sum + s.rssFileBytes, 0),
     };
   }
 

@@ -12,6 +12,9 @@ export interface ProcSample {
   rssBytes: number;
   /** Peak resident set (VmHWM) of each process, summed. */
   peakRssBytes: number;
+  /** The resident set's anonymous (heap, stacks) and file-backed (mapped files, the binary) parts. */
+  rssAnonBytes: number;
+  rssFileBytes: number;
 }
 
 function readText(path: string): string | undefined {
@@ -59,11 +62,15 @@ export function sampleProcess(pid: number): ProcSample {
   let cpuS = 0;
   let rssKb = 0;
   let peakKb = 0;
+  let anonKb = 0;
+  let fileKb = 0;
   for (const p of processTree(pid)) {
     cpuS += cpuSecondsOf(p);
     const status = readText(`/proc/${p}/status`) ?? '';
     rssKb += statusKb(status, 'VmRSS');
     peakKb += statusKb(status, 'VmHWM');
+    anonKb += statusKb(status, 'RssAnon');
+    fileKb += statusKb(status, 'RssFile');
   }
-  return { cpuS, rssBytes: rssKb * 1024, peakRssBytes: peakKb * 1024 };
+  return { cpuS, rssBytes: rssKb * 1024, peakRssBytes: peakKb * 1024, rssAnonBytes: anonKb * 1024, rssFileBytes: fileKb * 1024 };
 }

@@ -20,6 +20,7 @@ import { freePorts } from './free-port.js';
 import { sampleProcess } from './proc-stats.js';
 import { numberFlag } from './flag-number.js';
 
+const MIB = 1024 * 1024;
 const VALUE_BYTES = 256;
 const KEYS_PER_TXN = 1000;
 const READY_POLL_MS = 20;
@@ -71,6 +72,10 @@ interface Measured {
   restoreMs: number;
   readyMs: number;
   rssMiB: number;
+  /** Its anonymous and file-backed parts, and the peak (VmHWM) up to then. */
+  rssAnonMiB: number;
+  rssFileMiB: number;
+  peakRssMiB: number;
   saveMs: number;
   /** CPU seconds: the restore command; the server from start to ready; the server and etcdctl during the save. */
   restoreCpuS: number;
@@ -109,12 +114,15 @@ async function startAndMeasure(kind: 'etcd' | 'etcd-ts', snapshot: string, root:
     const readyCpuS = sampleProcess(child.pid ?? 0).cpuS;
     await sleep(1000);
     const beforeSave = sampleProcess(child.pid ?? 0);
-    const rssMiB = beforeSave.rssBytes / (1024 * 1024);
+    const rssMiB = beforeSave.rssBytes / MIB;
+    const rssAnonMiB = beforeSave.rssAnonBytes / MIB;
+    const rssFileMiB = beforeSave.rssFileBytes / MIB;
+    const peakRssMiB = beforeSave.peakRssBytes / MIB;
     const saveStarted = performance.now();
     const etcdctlCpuS = await runTimed('/usr/bin/etcdctl', ['--endpoints', `127.0.0.1:${clientPort}`, 'snapshot', 'save', join(root, `saved-${kind}.db`)], root);
     const saveMs = performance.now() - saveStarted;
     const saveCpuS = sampleProcess(child.pid ?? 0).cpuS - beforeSave.cpuS + etcdctlCpuS;
-    return { restoreMs, readyMs, rssMiB, saveMs, restoreCpuS, readyCpuS, saveCpuS };
+    return { restoreMs, readyMs, rssMiB, rssAnonMiB, rssFileMiB, peakRssMiB, saveMs, restoreCpuS, readyCpuS, saveCpuS };
   } finally {
     grpcClient.close();
     child.kill('SIGKILL');
@@ -142,14 +150,14 @@ async function main(): Promise<void> {
       for (const kind of ['etcd', 'etcd-ts'] as const) {
         const result = await startAndMeasure(kind, snapshot, root);
         results[kind].push(result);
-        console.log(`round ${round + 1} ${kind}: restore ${result.restoreMs.toFixed(0)} ms (${result.restoreCpuS.toFixed(2)} CPU s), ready in ${result.readyMs.toFixed(0)} ms (${result.readyCpuS.toFixed(2)} CPU s), rss ${result.rssMiB.toFixed(1)} MiB, snapshot save ${result.saveMs.toFixed(0)} ms (${result.saveCpuS.toFixed(2)} CPU s)`);
+        console.log(`round ${round + 1} ${kind}: restore ${result.restoreMs.toFixed(0)} ms (${result.restoreCpuS.toFixed(2)} CPU s), ready in ${result.readyMs.toFixed(0)} ms (${result.readyCpuS.toFixed(2)} CPU s), rss ${result.rssMiB.toFixed(1)} MiB (anon ${result.rssAnonMiB.toFixed(0)} + file ${result.rssFileMiB.toFixed(0)}, peak ${result.peakRssMiB.toFixed(0)}), snapshot save ${result.saveMs.toFixed(0)} ms (${result.saveCpuS.toFixed(2)} CPU s)`);
       }
     }
     for (const kind of ['etcd', 'etcd-ts'] as const) {
       const r = results[kind];
       const m = (pick: (x: Measured) => number): string => median(r.map(pick)).toFixed(0);
       const c = (pick: (x: Measured) => number): string => median(r.map(pick)).toFixed(2);
-      console.log(`${kind}: median restore ${m((x) => x.restoreMs)} ms (${c((x) => x.restoreCpuS)} CPU s), ready ${m((x) => x.readyMs)} ms (${c((x) => x.readyCpuS)} CPU s), rss ${m((x) => x.rssMiB)} MiB, snapshot save ${m((x) => x.saveMs)} ms (${c((x) => x.saveCpuS)} CPU s)`);
+      console.log(`${kind}: median restore ${m((x) => x.restoreMs)} ms (${c((x) => x.restoreCpuS)} CPU s), ready ${m((x) => x.readyMs)} ms (${c((x) => x.readyCpuS)} CPU s), rss ${m((x) => x.rssMiB)} MiB (anon ${m((x) => x.rssAnonMiB)} + file ${m((x) => x.rssFileMiB)}, peak ${m((x) => x.peakRssMiB)}), snapshot save ${m((x) => x.saveMs)} ms (${c((x) => x.saveCpuS)} CPU s)`);
     }
   } finally {
     await rm(root, { recursive: true, force: true });

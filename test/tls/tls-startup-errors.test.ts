@@ -27,6 +27,12 @@ function startError(logs: string): string {
   return errors[errors.length - 1] ?? `(no start error in)\n${logs}`;
 }
 
+interface Ports {
+  readonly client: number;
+  readonly peer: number;
+  readonly metrics: number;
+}
+
 describe('TLS start-up errors, etcd-ts against etcd', { timeout: TEST_TIMEOUT_MS }, () => {
   let certs: TestCertificates;
   let root: string;
@@ -40,9 +46,10 @@ describe('TLS start-up errors, etcd-ts against etcd', { timeout: TEST_TIMEOUT_MS
     if (root !== undefined) await rm(root, { recursive: true, force: true });
   });
 
-  async function refusal(target: TlsTarget, name: string, flags: (ports: { client: number; peer: number }) => string[]): Promise<{ code: number | null; error: string }> {
-    const [client, peer] = await freePorts(2);
-    const ports = { client: client ?? 0, peer: peer ?? 0 };
+  async function refusal(target: TlsTarget, name: string, flags: (ports: Ports) => string[]): Promise<{ code: number | null; error: string }> {
+    // Every port a case names is reserved: the two servers of a case start at the same time.
+    const [client, peer, metrics] = await freePorts(3);
+    const ports = { client: client ?? 0, peer: peer ?? 0, metrics: metrics ?? 0 };
     const server = TlsProcess.spawn([`--data-dir=${join(root, `${target}-${name}`)}`, ...flags(ports)], target);
     const code = await server.exitCode();
     return { code, error: startError(server.logs()) };
@@ -61,7 +68,7 @@ describe('TLS start-up errors, etcd-ts against etcd', { timeout: TEST_TIMEOUT_MS
     return [`--listen-client-urls=${url}`, `--advertise-client-urls=${url}`];
   };
 
-  const cases: readonly (readonly [string, (ports: { client: number; peer: number }) => string[], RegExp])[] = [
+  const cases: readonly (readonly [string, (ports: Ports) => string[], RegExp])[] = [
     ['https client URL without a certificate', (p) => [...client('https', p), ...plainPeer(p)],
       /^TLS key\/cert \(--cert-file, --key-file\) must be provided for client url https:\/\/127\.0\.0\.1:\d+ with HTTPS scheme$/],
     ['https peer URL without a certificate', (p) => [...client('http', p), ...httpsPeer(p)],
@@ -71,7 +78,7 @@ describe('TLS start-up errors, etcd-ts against etcd', { timeout: TEST_TIMEOUT_MS
     ['both an allowed CN and an allowed host name', (p) => [...client('http', p), ...httpsPeer(p),
       `--peer-cert-file=${certs.server.cert}`, `--peer-key-file=${certs.server.key}`, '--peer-cert-allowed-cn=a', '--peer-cert-allowed-hostname=b'],
       /^AllowedCN and AllowedHostname are mutually exclusive \(cn="a", hostname="b"\)$/],
-    ['an https metrics URL without a certificate', (p) => [...client('http', p), ...plainPeer(p), `--listen-metrics-urls=https://127.0.0.1:${p.client + 1}`],
+    ['an https metrics URL without a certificate', (p) => [...client('http', p), ...plainPeer(p), `--listen-metrics-urls=https://127.0.0.1:${p.metrics}`],
       /^cannot listen on TLS for 127\.0\.0\.1:\d+: KeyFile and CertFile are not presented$/],
     ['a certificate file that does not exist', (p) => [...client('https', p), ...plainPeer(p),
       `--cert-file=${join(certs.dir, 'missing.pem')}`, `--key-file=${certs.server.key}`],
