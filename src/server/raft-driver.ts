@@ -125,7 +125,10 @@ export class RaftDriver {
     if (this.persistence !== null && ready.mustSync && (this.unsyncedHardState !== null || ready.entries.length > 0)) {
       const toSave = this.unsyncedHardState;
       this.unsyncedHardState = null;
-      const inline = this.hooks.idleButForWrites();
+      // A leader that just sent its appends writes through the thread pool: the transport
+      // sends from the event loop, so a write blocking it would hold the appends until
+      // its own copy is durable instead of letting followers write theirs meanwhile.
+      const inline = !(leading && ready.messages.length > 0) && this.hooks.idleButForWrites();
       if (inline && this.answersPending) {
         // Replies and watch events are flushed in later ticks and microtasks: let them go
         // out before the event loop is blocked by the write.

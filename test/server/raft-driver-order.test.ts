@@ -79,12 +79,12 @@ function startDriver(idle = false): { node: RaftNode; driver: RaftDriver; wal: H
   return { node, driver, wal };
 }
 
-test('a candidate persists its vote before asking for votes; as leader it sends appends before its write is durable', async () => {
-  const { node, driver, wal } = startDriver();
+for (const idle of [false, true]) test(`a candidate persists its vote before asking for votes; as leader it sends appends before its write is durable${idle ? ' (idle server: the leader still writes in the thread pool)' : ''}`, async () => {
+  const { node, driver, wal } = startDriver(idle);
   node.campaign();
   driver.schedule();
   await until(() => wal.saving, 'the candidate to save its term and vote');
-  assert.deepEqual(wal.events, ['save started (0 entries)'], 'no vote request goes out before the vote is durable');
+  assert.deepEqual(wal.events, [`save started (0 entries${idle ? ', inline' : ''})`], 'no vote request goes out before the vote is durable');
   wal.finishSave();
   await until(() => wal.events.includes('sent MsgVote'), 'the vote request');
   node.step(makeMessage({ type: MessageType.MsgVoteResp, from: PEER, to: SELF, term: node.term }));
