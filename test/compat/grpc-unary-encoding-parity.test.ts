@@ -1,7 +1,8 @@
-// KV and lease unary calls answer as grpc-js's server would. A request that names a
-// compression encoding but sends its message uncompressed is read the same way: so
-// the very same bytes, sent once plainly and once with `grpc-encoding: gzip`, must get
-// the same headers, trailers and body, for answers and for every kind of failure.
+// KV and lease unary calls answer the same whether or not the request names the
+// identity encoding: the very same bytes, sent once plainly and once with
+// `grpc-encoding: identity`, must get the same headers, trailers and body, for answers
+// and for every kind of failure. (Any other encoding is refused, as etcd refuses it:
+// see test/h2server/compression.test.ts.)
 import assert from 'node:assert/strict';
 import { connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { after, before, describe, test } from 'node:test';
@@ -56,10 +57,10 @@ after(async () => {
   await server?.stop();
 });
 
-/** The same bytes sent plainly and named gzip (but not compressed). */
+/** The same bytes sent plainly and under a named identity encoding. */
 async function bothPaths(path: string, body: Buffer, extra: Record<string, string> = {}): Promise<[Exchange, Exchange]> {
   const fast = await exchange(session, path, body, extra);
-  const grpcJs = await exchange(session, path, body, { ...extra, 'grpc-encoding': 'gzip' });
+  const grpcJs = await exchange(session, path, body, { ...extra, 'grpc-encoding': 'identity' });
   return [fast, grpcJs];
 }
 

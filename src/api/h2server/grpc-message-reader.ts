@@ -1,9 +1,11 @@
 // Splits a request body into gRPC messages as its DATA frames arrive: the 5-byte
-// prefix, the size limit (checked as soon as a prefix announces too much, in
-// grpc-js's words) and gzip/deflate for a client that compresses.
-import { gunzipSync, inflateSync } from 'node:zlib';
+// prefix and the size limit (checked as soon as a prefix announces too much, in
+// grpc-js's words). A call reaches here only uncompressed (see grpc-server.ts), so a
+// set compressed flag is gRPC-Go's INTERNAL, as etcd answers it.
 import { status } from '@grpc/grpc-js';
 import { MESSAGE_PREFIX_BYTES, type CallStatus } from './grpc-wire.js';
+
+const COMPRESSED_WITHOUT_ENCODING: CallStatus = { code: status.INTERNAL, details: 'grpc: compressed flag set with identity or empty encoding', metadata: null };
 
 export class MessageReader {
   private held: Buffer[] = [];
@@ -12,8 +14,6 @@ export class MessageReader {
   constructor(
     /** -1: no limit. */
     private readonly limitBytes: number,
-    /** The request's grpc-encoding ('identity' when absent). */
-    private readonly encoding: string,
   ) {}
 
   /** Bytes of a message not yet whole. */
@@ -40,9 +40,8 @@ export class MessageReader {
       if (tooLarge !== null) return tooLarge;
       const end = at + MESSAGE_PREFIX_BYTES + length;
       if (end > data.length) break;
-      const message = this.inflated(data[at] === 1, data.subarray(at + MESSAGE_PREFIX_BYTES, end));
-      if (!Buffer.isBuffer(message)) return message;
-      messages.push(message);
+      if (data[at] !== 0) return COMPRESSED_WITHOUT_ENCODING;
+      messages.push(data.subarray(at + MESSAGE_PREFIX_BYTES, end));
       at = end;
     }
     if (at < data.length) {
@@ -53,25 +52,6 @@ export class MessageReader {
     return messages;
   }
 
-  private inflated(compressed: boolean, bytes: Buffer): Buffer | CallStatus {
-    if (!compressed) return bytes;
-    const encoding = this.encoding;
-    if (encoding === 'identity') {
-      return { code: status.INTERNAL, details: 'Received compressed message but "grpc-encoding" header was identity', metadata: null };
-    }
-    if (encoding !== 'gzip' && encoding !== 'deflate') {
-      return { code: status.UNIMPLEMENTED, details: `Received message compressed with unsupported encoding "${encoding}"`, metadata: null };
-    }
-    const limit = this.limitBytes === -1 ? undefined : this.limitBytes + 1;
-    let plain: Buffer;
-    try {
-      plain = encoding === 'gzip' ? gunzipSync(bytes, { maxOutputLength: limit }) : inflateSync(bytes, { maxOutputLength: limit });
-    } catch (error) {
-      if (limit !== undefined && error instanceof RangeError) return oversized(limit, this.limitBytes) as CallStatus;
-      return { code: status.INTERNAL, details: `Received message that could not be decompressed: ${error instanceof Error ? error.message : String(error)}`, metadata: null };
-    }
-    return oversized(plain.length, this.limitBytes) ?? plain;
-  }
 }
 
 export function oversized(lengthBytes: number, limitBytes: number): CallStatus | null {

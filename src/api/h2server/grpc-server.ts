@@ -109,6 +109,8 @@ export class GrpcServer implements StreamOpener {
     if (method === undefined) return refuse(stream, { code: status.UNIMPLEMENTED, details: this.unknownMethodText(head.path), metadata: null });
     const deadlineMs = head.deadlineMs(Date.now());
     if (deadlineMs === null) return refuse(stream, { code: status.INTERNAL, details: `Invalid grpc-timeout value "${head.timeout ?? ''}"`, metadata: null });
+    // etcd installs no decompressor: gRPC-Go refuses any encoding but identity before reading the body.
+    if (head.encoding !== 'identity' && head.encoding !== '') return refuse(stream, { code: status.UNIMPLEMENTED, details: `grpc: Decompressor is not installed for grpc-encoding "${head.encoding}"`, metadata: null });
     const limit = this.options.receiveLimitBytes;
     if (method.kind === 'unary') return new GrpcUnaryCall(stream, head, method, limit, deadlineMs, limits);
     return new GrpcStreamCall(stream, head, method, limit, deadlineMs, limits);

@@ -10,10 +10,9 @@ export class SingleRequestReader {
 
   constructor(
     receiveLimitBytes: number,
-    encoding: string,
     private readonly path: string,
   ) {
-    this.reader = new MessageReader(receiveLimitBytes, encoding);
+    this.reader = new MessageReader(receiveLimitBytes);
   }
 
   /** Takes body bytes: the message once the body has ended, a status that ends the call, or null for more. */

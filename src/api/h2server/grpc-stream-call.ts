@@ -8,6 +8,7 @@ import { Metadata, status, type ServerDuplexStream, type ServerWritableStream } 
 import type { H2Stream, StreamSink } from './h2-stream.js';
 import type { CallHead } from './grpc-call-head.js';
 import type { CallStarter } from './grpc-call-start.js';
+import { deadlineStatus } from './grpc-deadline-status.js';
 import { addCallSurface, type CallSurface } from './grpc-call-surface.js';
 import { MessageReader } from './grpc-message-reader.js';
 import { SingleRequestReader } from './grpc-single-request.js';
@@ -49,14 +50,14 @@ export class GrpcStreamCall extends Duplex implements StreamSink {
   ) {
     super({ objectMode: true });
     this.path = method.path;
-    this.reader = method.kind === 'bidi' ? new MessageReader(receiveLimitBytes, head.encoding) : new SingleRequestReader(receiveLimitBytes, head.encoding, method.path);
+    this.reader = method.kind === 'bidi' ? new MessageReader(receiveLimitBytes) : new SingleRequestReader(receiveLimitBytes, method.path);
     // As grpc-js: an 'error' emitted by the handler is the call's status.
     this.on('error', (error: unknown) => {
       this.pendingStatus = errorToStatus(error, null);
       this.end();
     });
     if (deadlineMs !== Infinity) {
-      this.deadlineTimer = setTimeout(() => this.sendStatus({ code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded', metadata: null }), Math.max(0, deadlineMs - Date.now()));
+      this.deadlineTimer = setTimeout(() => this.sendStatus(deadlineStatus(method.path)), Math.max(0, deadlineMs - Date.now()));
     }
     if (method.kind === 'bidi') this.begin();
   }

@@ -6,6 +6,7 @@ import { Metadata, status, type sendUnaryData, type ServerUnaryCall } from '@grp
 import type { H2Stream, StreamSink } from './h2-stream.js';
 import type { CallHead } from './grpc-call-head.js';
 import type { CallStarter } from './grpc-call-start.js';
+import { deadlineStatus } from './grpc-deadline-status.js';
 import { addCallSurface, type CallSurface } from './grpc-call-surface.js';
 import { SingleRequestReader } from './grpc-single-request.js';
 import { serializeMessage, type GrpcMethod, type SerializedMessage } from './grpc-method.js';
@@ -38,9 +39,9 @@ export class GrpcUnaryCall extends EventEmitter implements StreamSink {
   ) {
     super();
     this.path = method.path;
-    this.reader = new SingleRequestReader(receiveLimitBytes, head.encoding, method.path);
+    this.reader = new SingleRequestReader(receiveLimitBytes, method.path);
     if (deadlineMs !== Infinity) {
-      this.deadlineTimer = setTimeout(() => this.sendStatus({ code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded', metadata: null }), Math.max(0, deadlineMs - Date.now()));
+      this.deadlineTimer = setTimeout(() => this.sendStatus(deadlineStatus(method.path)), Math.max(0, deadlineMs - Date.now()));
     }
   }
 

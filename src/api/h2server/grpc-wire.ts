@@ -17,8 +17,7 @@ export interface CallStatus {
 const RESPONSE_FIELDS: readonly HeaderField[] = [
   field(':status', '200'),
   field('content-type', 'application/grpc+proto'),
-  field('grpc-accept-encoding', 'identity,deflate,gzip'),
-  field('grpc-encoding', 'identity'),
+  // No grpc-encoding or grpc-accept-encoding: etcd's gRPC-Go sends neither, as it takes no compressed requests.
 ];
 /** What precedes the first response message when the handler sent no metadata. */
 export const RESPONSE_HEADERS_BLOCK = encodeHeaderBlock(RESPONSE_FIELDS);

@@ -1,0 +1,32 @@
+// The status a call ends with when its grpc-timeout passes, as etcd's answers it.
+// gRPC-Go (under etcd) has no deadline status of its own: the deadline only ends
+// the handler's context, and what the client sees is what the handler then
+// returns. etcd's blocking handlers (Lock, Campaign, Observe, Watch) return the bare
+// context error, which gRPC-Go sends as UNKNOWN "context deadline exceeded"
+// (measured against etcd 3.4: a Watch whose client has not half-closed ends so in
+// about four runs of five, else with DEADLINE_EXCEEDED and the same text).
+import { status } from '@grpc/grpc-js';
+import type { CallStatus } from './grpc-wire.js';
+
+/** Go's context.DeadlineExceeded, as etcd's handlers report it. */
+export const CONTEXT_DEADLINE_TEXT = 'context deadline exceeded';
+
+/** Calls that return the context's own error: their deadline is UNKNOWN. */
+const HANDLER_CONTEXT_PATHS: ReadonlySet<string> = new Set([
+  '/v3lockpb.Lock/Lock',
+  '/v3lockpb.Lock/Unlock',
+  '/v3electionpb.Election/Campaign',
+  '/v3electionpb.Election/Proclaim',
+  '/v3electionpb.Election/Leader',
+  '/v3electionpb.Election/Observe',
+  '/v3electionpb.Election/Resign',
+  '/etcdserverpb.Watch/Watch',
+]);
+
+const HANDLER_CONTEXT_STATUS: CallStatus = { code: status.UNKNOWN, details: CONTEXT_DEADLINE_TEXT, metadata: null };
+/** Any other call: a stream read that fails on the deadline is gRPC-Go's DEADLINE_EXCEEDED. */
+const TRANSPORT_STATUS: CallStatus = { code: status.DEADLINE_EXCEEDED, details: CONTEXT_DEADLINE_TEXT, metadata: null };
+
+export function deadlineStatus(path: string): CallStatus {
+  return HANDLER_CONTEXT_PATHS.has(path) ? HANDLER_CONTEXT_STATUS : TRANSPORT_STATUS;
+}
