@@ -18,8 +18,15 @@ import { H2Stream, type StreamHost, type StreamSink } from './h2-stream.js';
 export const STREAM_RECEIVE_WINDOW_BYTES = 1024 * 1024;
 /** The connection's receive window, raised to this right after SETTINGS. */
 export const CONNECTION_RECEIVE_WINDOW_BYTES = 16 * 1024 * 1024;
-/** Largest header block (HEADERS plus CONTINUATIONs) accepted. */
-export const HEADER_BLOCK_BYTES_MAX = 256 * 1024;
+/**
+ * Largest header list (names and values plus 32 per field) a request may carry: gRPC-Go's
+ * server default, which etcd keeps and does not advertise. A larger one resets only its
+ * stream (FRAME_SIZE_ERROR) and the connection goes on, as etcd does. The block's encoded
+ * bytes get the same bound: only dynamic table size updates encode smaller than they count.
+ */
+export const HEADER_LIST_BYTES_MAX = 16 * 1024 * 1024;
+/** HpackDecoder's error text for a list over its limit (a stream error here, not a connection one). */
+const HEADER_LIST_TOO_LARGE_TEXT = 'header list too large';
 /** Above this many bytes waiting in the socket, DATA waits and the socket is not read. */
 const SOCKET_BACKLOG_BYTES_MAX = 1024 * 1024;
 /** Output of one turn up to this size is joined into one buffer; larger goes out as a vector. */
@@ -50,8 +57,10 @@ export const ReadPause = { backlog: 1, calls: 2 } as const;
 export class H2Connection implements StreamHost {
   readonly streams = new Map<number, H2Stream>();
   private readonly peer: PeerSettings = defaultPeerSettings();
-  private readonly decoder = new HpackDecoder(undefined, HEADER_BLOCK_BYTES_MAX);
-  private readonly assembler = new HeaderBlockAssembler(HEADER_BLOCK_BYTES_MAX);
+  private readonly decoder = new HpackDecoder(undefined, HEADER_LIST_BYTES_MAX);
+  private readonly assembler = new HeaderBlockAssembler(HEADER_LIST_BYTES_MAX);
+  /** Encoded bytes of the header block being received; past the limit its fragments are dropped. */
+  private blockBytes = 0;
   private buffered: Buffer | null = null;
   private lastStreamId = 0;
   private sendWindow = WINDOW_BYTES_DEFAULT;
@@ -85,7 +94,6 @@ export class H2Connection implements StreamHost {
     this.output(settingsFrame([
       [SettingId.maxConcurrentStreams, this.options.maxConcurrentStreams],
       [SettingId.initialWindowSize, STREAM_RECEIVE_WINDOW_BYTES],
-      [SettingId.maxHeaderListSize, HEADER_BLOCK_BYTES_MAX],
     ]));
     this.output(frameOf(FrameType.windowUpdate, 0, 0, u32Payload(CONNECTION_RECEIVE_WINDOW_BYTES - WINDOW_BYTES_DEFAULT)));
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -286,20 +294,24 @@ export class H2Connection implements StreamHost {
   }
 
   private onHeaderFrame(type: number, flags: number, streamId: number, payload: Buffer): void {
+    if (type === FrameType.headers) this.blockBytes = 0;
+    this.blockBytes += payload.length;
+    // A HEADERS frame is at most one frame (16 KiB), so only CONTINUATIONs are ever dropped.
+    const kept = this.blockBytes > HEADER_LIST_BYTES_MAX && type === FrameType.continuation ? EMPTY : payload;
     let block;
     try {
-      block = this.assembler.push({ type, flags, streamId, payload, raw: payload });
+      block = this.assembler.push({ type, flags, streamId, payload: kept, raw: kept });
     } catch (error) {
       throw new Http2ConnectionError(ErrorCode.protocol, error instanceof Error ? error.message : String(error));
     }
     if (block === null) return;
-    let fields: HeaderField[];
-    try {
-      fields = this.decoder.decode(block.fragment);
-    } catch (error) {
-      throw new Http2ConnectionError(ErrorCode.compression, error instanceof Http2InputError ? error.message : String(error));
-    }
     if (block.streamId % 2 === 0) throw new Http2ConnectionError(ErrorCode.protocol, 'HEADERS on an even stream id');
+    const fields = this.blockBytes > HEADER_LIST_BYTES_MAX ? null : this.decodeBlock(block.fragment);
+    if (fields === null) {
+      // gRPC-Go's answer to a truncated header list: reset that stream alone.
+      if (block.streamId > this.lastStreamId && !this.streams.has(block.streamId)) this.lastStreamId = block.streamId;
+      return this.streamError(block.streamId, ErrorCode.frameSize);
+    }
     const existing = this.streams.get(block.streamId);
     if (existing === undefined && block.streamId <= this.lastStreamId) return; // Late trailers of a stream we closed.
     if (existing !== undefined) {
@@ -320,6 +332,16 @@ export class H2Connection implements StreamHost {
     if (sink === null || stream.closed) return;
     stream.sink = sink;
     if (block.endStream) sink.data(EMPTY, true);
+  }
+
+  /** The block's fields; null when their list is over the limit. Any other decoding error ends the connection. */
+  private decodeBlock(fragment: Buffer): HeaderField[] | null {
+    try {
+      return this.decoder.decode(fragment);
+    } catch (error) {
+      if (error instanceof Http2InputError && error.message === HEADER_LIST_TOO_LARGE_TEXT) return null;
+      throw new Http2ConnectionError(ErrorCode.compression, error instanceof Http2InputError ? error.message : String(error));
+    }
   }
 
   private onReset(streamId: number, payload: Buffer): void {
