@@ -2,7 +2,10 @@
 // 16 MiB (names and values plus 32 per field, RFC 7541's count) is not advertised in SETTINGS;
 // a list of up to exactly 16 MiB is served, one byte more resets that stream alone with
 // RST_STREAM FRAME_SIZE_ERROR (no GOAWAY, no gRPC status), and the connection's other streams,
-// open or new, go on. Measured on /usr/bin/etcd: run with ETCD_TS_TARGET=etcd to check it.
+// open or new, go on: the refused block is still decoded, so HPACK entries it indexed serve
+// the next block. A single name or value over 16 MiB ends the connection (etcd closes it
+// without a GOAWAY; etcd-ts sends GOAWAY COMPRESSION_ERROR first, as for any HPACK error).
+// Measured on /usr/bin/etcd: run with ETCD_TS_TARGET=etcd to check it.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -10,7 +13,7 @@ import type { HeaderField } from '../../src/api/http2/hpack-decoder.js';
 import { PutRequest, RangeRequest, WatchRequest, WatchResponse } from '../../src/generated/etcdserverpb/rpc.js';
 import { startServer, type ServerProcess } from '../support/server-process.js';
 import {
-  encodePlainBlock, field, FRAME_BYTES_DEFAULT, grpcFrame, grpcMessages, grpcRequestFields, grpcResult, H2Error, H2Setting, RawH2Connection, unaryCall,
+  encodePlainBlock, field, FRAME_BYTES_DEFAULT, grpcFrame, grpcMessages, grpcRequestFields, grpcResult, H2Error, H2Setting, IndexingEncoder, RawH2Connection, unaryCall,
 } from '../http2/raw-h2-client.js';
 import { enc, portOf } from './support/h2server-fixture.js';
 
@@ -97,5 +100,55 @@ test('a list of 16 MiB + 1 or 64 MiB resets its stream with FRAME_SIZE_ERROR; an
     assert.equal(watch.rstCode, null);
   } finally {
     await connection.close();
+  }
+});
+
+test('the HPACK entries a refused block indexed serve the next block on the connection', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const connection = await RawH2Connection.open(portOf(server));
+  try {
+    const encoder = new IndexingEncoder();
+    const base = grpcRequestFields('/etcdserverpb.KV/Range', server.endpoint);
+    // Indexed fields first and last, plain padding between them taking the list over the limit.
+    const padding = fieldsOfListBytes('/etcdserverpb.KV/Range', server.endpoint, HEADER_LIST_BYTES_MAX + 1).slice(base.length);
+    const refused = Buffer.concat([encoder.encode(base), encodePlainBlock(padding), encoder.encode([field('x-after', 'indexed')])]);
+    const first = connection.nextStreamId();
+    connection.sendHeaders(first, refused, { splitBytes: FRAME_BYTES_DEFAULT });
+    connection.sendData(first, grpcFrame(rangeMessage), { endStream: true });
+    const record = connection.stream(first);
+    await connection.waitUntil('the refused block answered', () => record.rstCode !== null || record.endStream || connection.closed, CALL_TIMEOUT_MS);
+    assert.equal(record.rstCode, H2Error.frameSize);
+    // The next block is nothing but references to those entries.
+    const next = encoder.encode([...base, field('x-after', 'indexed')]);
+    assert.equal(next.length, base.length + 1, 'one byte per field: every one indexed');
+    const second = connection.nextStreamId();
+    connection.sendHeaders(second, next);
+    connection.sendData(second, grpcFrame(rangeMessage), { endStream: true });
+    const result = grpcResult(await connection.waitStreamEnd(second, CALL_TIMEOUT_MS));
+    assert.equal(result.status, grpc.status.OK, result.message);
+    assert.equal(connection.goaway, null);
+  } finally {
+    await connection.close();
+  }
+});
+
+test('a single value over 16 MiB ends the connection; the server goes on', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const connection = await RawH2Connection.open(portOf(server));
+  try {
+    const id = connection.nextStreamId();
+    const fields = [...grpcRequestFields('/etcdserverpb.KV/Range', server.endpoint), field('x-big', 'b'.repeat(HEADER_LIST_BYTES_MAX + 1))];
+    connection.sendHeaders(id, encodePlainBlock(fields), { splitBytes: FRAME_BYTES_DEFAULT });
+    connection.sendData(id, grpcFrame(rangeMessage), { endStream: true });
+    const goaway = await connection.waitGoawayOrClose(CALL_TIMEOUT_MS);
+    assert.ok(goaway !== null || connection.closed, 'a GOAWAY or a closed socket');
+    if (goaway !== null) assert.equal(goaway.errorCode, H2Error.compression);
+    assert.deepEqual(connection.stream(id).headerBlocks, [], 'no answer on the stream');
+  } finally {
+    await connection.close();
+  }
+  const fresh = await RawH2Connection.open(portOf(server));
+  try {
+    assert.equal((await unaryCall(fresh, '/etcdserverpb.KV/Range', rangeMessage, CALL_TIMEOUT_MS)).status, grpc.status.OK);
+  } finally {
+    await fresh.close();
   }
 });

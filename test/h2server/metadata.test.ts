@@ -163,7 +163,8 @@ test('a header list above 16 MiB resets its stream and the server goes on; one b
 
   const above = await RawH2Connection.open(portOf(server));
   try {
-    await rangeWithHeader(above, HEADER_LIST_BYTES_MAX + 1024);
+    // One value under the limit, the list over it (a longer single value ends the connection).
+    await rangeWithHeader(above, HEADER_LIST_BYTES_MAX - 64);
     const record = above.stream(above.lastStreamId);
     await above.waitUntil('the oversized block answered', () => record.rstCode !== null || record.endStream || above.closed, CALL_TIMEOUT_MS);
     // As etcd: that stream alone is reset, with no gRPC status and no GOAWAY.

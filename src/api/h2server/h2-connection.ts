@@ -4,14 +4,15 @@
 // socket write. Anything the RFC calls a connection error ends the connection
 // with GOAWAY and that error's code; the server goes on serving others.
 import type { Socket } from 'node:net';
-import { HeaderBlockAssembler } from '../http2/header-block-assembler.js';
-import { HpackDecoder, type HeaderField } from '../http2/hpack-decoder.js';
+import { HeaderBlockAssembler, type HeaderBlock } from '../http2/header-block-assembler.js';
+import type { HeaderField } from '../http2/hpack-decoder.js';
 import { Http2InputError } from '../http2/http2-input-error.js';
 import {
   ErrorCode, FRAME_HEADER_BYTES, FRAME_PAYLOAD_BYTES_DEFAULT, Flag, FrameType, Http2ConnectionError, PING_PAYLOAD_BYTES, SettingId,
   WINDOW_BYTES_DEFAULT, WINDOW_BYTES_LIMIT, frameOf, u32Payload,
 } from './h2-protocol.js';
 import { applyPeerSettings, defaultPeerSettings, settingsFrame, type PeerSettings } from './h2-settings.js';
+import { HeaderListReader } from './h2-header-list.js';
 import { H2Stream, type StreamHost, type StreamSink } from './h2-stream.js';
 
 /** Each stream may receive this much before we grant more (our SETTINGS_INITIAL_WINDOW_SIZE). */
@@ -19,14 +20,12 @@ export const STREAM_RECEIVE_WINDOW_BYTES = 1024 * 1024;
 /** The connection's receive window, raised to this right after SETTINGS. */
 export const CONNECTION_RECEIVE_WINDOW_BYTES = 16 * 1024 * 1024;
 /**
- * Largest header list (names and values plus 32 per field) a request may carry: gRPC-Go's
- * server default, which etcd keeps and does not advertise. A larger one resets only its
- * stream (FRAME_SIZE_ERROR) and the connection goes on, as etcd does. The block's encoded
- * bytes get the same bound: only dynamic table size updates encode smaller than they count.
+ * Largest header list (names and values plus 32 per field) a request may carry, and largest
+ * single name or value: gRPC-Go's server default, which etcd keeps and does not advertise.
+ * A larger list resets only its stream (FRAME_SIZE_ERROR) and the connection goes on, as etcd
+ * does; a longer string ends the connection (etcd closes it).
  */
 export const HEADER_LIST_BYTES_MAX = 16 * 1024 * 1024;
-/** HpackDecoder's error text for a list over its limit (a stream error here, not a connection one). */
-const HEADER_LIST_TOO_LARGE_TEXT = 'header list too large';
 /** Above this many bytes waiting in the socket, DATA waits and the socket is not read. */
 const SOCKET_BACKLOG_BYTES_MAX = 1024 * 1024;
 /** Output of one turn up to this size is joined into one buffer; larger goes out as a vector. */
@@ -57,10 +56,11 @@ export const ReadPause = { backlog: 1, calls: 2 } as const;
 export class H2Connection implements StreamHost {
   readonly streams = new Map<number, H2Stream>();
   private readonly peer: PeerSettings = defaultPeerSettings();
-  private readonly decoder = new HpackDecoder(undefined, HEADER_LIST_BYTES_MAX);
+  /** Parses HEADERS frames (padding, priority); the block's fragments go to `headerList` as they come. */
   private readonly assembler = new HeaderBlockAssembler(HEADER_LIST_BYTES_MAX);
-  /** Encoded bytes of the header block being received; past the limit its fragments are dropped. */
-  private blockBytes = 0;
+  private readonly headerList = new HeaderListReader(HEADER_LIST_BYTES_MAX);
+  /** The header block being received (between HEADERS and END_HEADERS). */
+  private openBlock: { readonly streamId: number; readonly endStream: boolean } | null = null;
   private buffered: Buffer | null = null;
   private lastStreamId = 0;
   private sendWindow = WINDOW_BYTES_DEFAULT;
@@ -248,7 +248,7 @@ export class H2Connection implements StreamHost {
   }
 
   private onFrame(type: number, flags: number, streamId: number, payload: Buffer): void {
-    if (this.assembler.inBlock && type !== FrameType.continuation) throw new Http2ConnectionError(ErrorCode.protocol, 'frame inside a header block');
+    if (this.openBlock !== null && type !== FrameType.continuation) throw new Http2ConnectionError(ErrorCode.protocol, 'frame inside a header block');
     switch (type) {
       case FrameType.data: return this.onData(flags, streamId, payload);
       case FrameType.headers:
@@ -294,19 +294,25 @@ export class H2Connection implements StreamHost {
   }
 
   private onHeaderFrame(type: number, flags: number, streamId: number, payload: Buffer): void {
-    if (type === FrameType.headers) this.blockBytes = 0;
-    this.blockBytes += payload.length;
-    // A HEADERS frame is at most one frame (16 KiB), so only CONTINUATIONs are ever dropped.
-    const kept = this.blockBytes > HEADER_LIST_BYTES_MAX && type === FrameType.continuation ? EMPTY : payload;
-    let block;
-    try {
-      block = this.assembler.push({ type, flags, streamId, payload: kept, raw: kept });
-    } catch (error) {
-      throw new Http2ConnectionError(ErrorCode.protocol, error instanceof Error ? error.message : String(error));
+    if (type === FrameType.continuation) {
+      if (this.openBlock === null || streamId !== this.openBlock.streamId) throw new Http2ConnectionError(ErrorCode.protocol, 'CONTINUATION out of place');
+      this.readHeaderFragment(payload);
+    } else {
+      let first;
+      try {
+        // With END_HEADERS set the assembler hands the HEADERS frame's fragment back at once.
+        first = this.assembler.push({ type, flags: flags | Flag.endHeaders, streamId, payload, raw: payload }) as HeaderBlock;
+      } catch (error) {
+        throw new Http2ConnectionError(ErrorCode.protocol, error instanceof Error ? error.message : String(error));
+      }
+      this.openBlock = { streamId: first.streamId, endStream: first.endStream };
+      this.readHeaderFragment(first.fragment);
     }
-    if (block === null) return;
+    if ((flags & Flag.endHeaders) === 0) return;
+    const block = this.openBlock as { readonly streamId: number; readonly endStream: boolean };
+    this.openBlock = null;
+    const fields = this.headerFields();
     if (block.streamId % 2 === 0) throw new Http2ConnectionError(ErrorCode.protocol, 'HEADERS on an even stream id');
-    const fields = this.blockBytes > HEADER_LIST_BYTES_MAX ? null : this.decodeBlock(block.fragment);
     if (fields === null) {
       // gRPC-Go's answer to a truncated header list: reset that stream alone.
       if (block.streamId > this.lastStreamId && !this.streams.has(block.streamId)) this.lastStreamId = block.streamId;
@@ -334,12 +340,19 @@ export class H2Connection implements StreamHost {
     if (block.endStream) sink.data(EMPTY, true);
   }
 
-  /** The block's fields; null when their list is over the limit. Any other decoding error ends the connection. */
-  private decodeBlock(fragment: Buffer): HeaderField[] | null {
+  private readHeaderFragment(fragment: Buffer): void {
     try {
-      return this.decoder.decode(fragment);
+      this.headerList.push(fragment);
     } catch (error) {
-      if (error instanceof Http2InputError && error.message === HEADER_LIST_TOO_LARGE_TEXT) return null;
+      throw new Http2ConnectionError(ErrorCode.compression, error instanceof Http2InputError ? error.message : String(error));
+    }
+  }
+
+  /** The finished block's fields; null when their list is over the limit. */
+  private headerFields(): HeaderField[] | null {
+    try {
+      return this.headerList.finish();
+    } catch (error) {
       throw new Http2ConnectionError(ErrorCode.compression, error instanceof Http2InputError ? error.message : String(error));
     }
   }
