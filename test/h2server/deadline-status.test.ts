@@ -2,12 +2,13 @@
 // handlers return Go's bare context error, which gRPC-Go sends as UNKNOWN "context
 // deadline exceeded" (never grpc-js's DEADLINE_EXCEEDED "Deadline exceeded"). Checked for a
 // Lock on a held lock and a Campaign while another leads (trailers-only answers), an
-// Observe with and without a leader, and a Watch open or half-closed by its client.
+// Observe with and without a leader, a Watch open or half-closed by its client, and an
+// open LeaseKeepAlive.
 // Measured on /usr/bin/etcd: run with ETCD_TS_TARGET=etcd to check it.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { LeaseGrantRequest, LeaseGrantResponse, RangeRequest, WatchRequest } from '../../src/generated/etcdserverpb/rpc.js';
+import { LeaseGrantRequest, LeaseGrantResponse, LeaseKeepAliveRequest, LeaseKeepAliveResponse, RangeRequest, WatchRequest } from '../../src/generated/etcdserverpb/rpc.js';
 import { CampaignRequest, LeaderRequest, LeaderResponse } from '../../src/generated/v3electionpb/v3election.js';
 import { LockRequest } from '../../src/generated/v3lockpb/v3lock.js';
 import { defaultTarget, startServer, type ServerProcess } from '../support/server-process.js';
@@ -112,4 +113,15 @@ test('a Watch ends with "context deadline exceeded", whether or not its client h
   assert.equal(open.rstCode, H2Error.noError);
   const range = await unaryCall(connection, '/etcdserverpb.KV/Range', RangeRequest.encode(RangeRequest.fromPartial({ key: enc('dl/watch') })).finish(), CALL_TIMEOUT_MS);
   assert.equal(range.status, grpc.status.OK, `the connection goes on: ${range.message}`);
+});
+
+test('an open LeaseKeepAlive ends with "context deadline exceeded" after its answers', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const id = await lease();
+  const open = await streamUntilDeadline('/etcdserverpb.Lease/LeaseKeepAlive', LeaseKeepAliveRequest.encode({ ID: id }).finish(), false);
+  // The same race as an open Watch's on etcd.
+  const codes = defaultTarget() === 'etcd' ? [grpc.status.UNKNOWN, grpc.status.DEADLINE_EXCEEDED] : [grpc.status.UNKNOWN];
+  assert.ok(codes.includes(open.status ?? -1), `${open.status} ${open.message}`);
+  assert.equal(open.message, CONTEXT_DEADLINE.message);
+  assert.deepEqual(open.messages.map((message) => LeaseKeepAliveResponse.decode(message).ID), [id]);
+  assert.equal(open.rstCode, H2Error.noError);
 });

@@ -1,10 +1,11 @@
 // The status a call ends with when its grpc-timeout passes, as etcd's answers it.
 // gRPC-Go (under etcd) has no deadline status of its own: the deadline only ends
 // the handler's context, and what the client sees is what the handler then
-// returns. etcd's blocking handlers (Lock, Campaign, Observe, Watch) return the bare
-// context error, which gRPC-Go sends as UNKNOWN "context deadline exceeded"
-// (measured against etcd 3.4: a Watch whose client has not half-closed ends so in
-// about four runs of five, else with DEADLINE_EXCEEDED and the same text).
+// returns. etcd's blocking handlers (Lock, Campaign, Observe, Watch, LeaseKeepAlive)
+// return the bare context error, which gRPC-Go sends as UNKNOWN "context deadline
+// exceeded" (measured against etcd 3.4: a Watch or LeaseKeepAlive whose client has not
+// half-closed ends so in about four runs of five, else with DEADLINE_EXCEEDED and the
+// same text, as its receive loop's error wins the race).
 import { status } from '@grpc/grpc-js';
 import type { CallStatus } from './grpc-wire.js';
 
@@ -21,6 +22,7 @@ const HANDLER_CONTEXT_PATHS: ReadonlySet<string> = new Set([
   '/v3electionpb.Election/Observe',
   '/v3electionpb.Election/Resign',
   '/etcdserverpb.Watch/Watch',
+  '/etcdserverpb.Lease/LeaseKeepAlive',
 ]);
 
 const HANDLER_CONTEXT_STATUS: CallStatus = { code: status.UNKNOWN, details: CONTEXT_DEADLINE_TEXT, metadata: null };
