@@ -15,7 +15,7 @@ import { ConnectionLimits, PendingCallCount } from './grpc-connection-limits.js'
 import { partsSerializerOf, type GrpcMethod } from './grpc-method.js';
 import { GrpcStreamCall } from './grpc-stream-call.js';
 import { GrpcUnaryCall } from './grpc-unary-call.js';
-import { UNSUPPORTED_MEDIA_TYPE_BLOCK, trailersOnlyBlock, type CallStatus } from './grpc-wire.js';
+import { UNSUPPORTED_MEDIA_TYPE_BLOCK, responseContentType, trailersOnlyBlock, type CallStatus } from './grpc-wire.js';
 
 export interface GrpcServerOptions {
   /** Largest request message taken (grpc-js's grpc.max_receive_message_length); -1: none. */
@@ -103,14 +103,14 @@ export class GrpcServer implements StreamOpener {
       return null;
     }
     const limits = this.connections.get(connection);
-    if (limits === undefined) return refuse(stream, { code: status.UNAVAILABLE, details: 'connection closing', metadata: null });
-    if (limits.refusing) return refuse(stream, TOO_MANY_REQUESTS);
+    if (limits === undefined) return refuse(stream, head, { code: status.UNAVAILABLE, details: 'connection closing', metadata: null });
+    if (limits.refusing) return refuse(stream, head, TOO_MANY_REQUESTS);
     const method = this.methods.get(head.path);
-    if (method === undefined) return refuse(stream, { code: status.UNIMPLEMENTED, details: this.unknownMethodText(head.path), metadata: null });
+    if (method === undefined) return refuse(stream, head, { code: status.UNIMPLEMENTED, details: this.unknownMethodText(head.path), metadata: null });
     const deadlineMs = head.deadlineMs(Date.now());
-    if (deadlineMs === null) return refuse(stream, { code: status.INTERNAL, details: `Invalid grpc-timeout value "${head.timeout ?? ''}"`, metadata: null });
+    if (deadlineMs === null) return refuse(stream, head, { code: status.INTERNAL, details: `Invalid grpc-timeout value "${head.timeout ?? ''}"`, metadata: null });
     // etcd installs no decompressor: gRPC-Go refuses any encoding but identity before reading the body.
-    if (head.encoding !== 'identity' && head.encoding !== '') return refuse(stream, { code: status.UNIMPLEMENTED, details: `grpc: Decompressor is not installed for grpc-encoding "${head.encoding}"`, metadata: null });
+    if (head.encoding !== 'identity' && head.encoding !== '') return refuse(stream, head, { code: status.UNIMPLEMENTED, details: `grpc: Decompressor is not installed for grpc-encoding "${head.encoding}"`, metadata: null });
     const limit = this.options.receiveLimitBytes;
     if (method.kind === 'unary') return new GrpcUnaryCall(stream, head, method, limit, deadlineMs, limits);
     return new GrpcStreamCall(stream, head, method, limit, deadlineMs, limits);
@@ -135,7 +135,7 @@ export class GrpcServer implements StreamOpener {
 
 const TOO_MANY_REQUESTS: CallStatus = { code: ERROR_TABLE.TooManyRequests.code, details: ERROR_TABLE.TooManyRequests.message, metadata: null };
 
-function refuse(stream: H2Stream, callStatus: CallStatus): null {
-  stream.sendHeaders(trailersOnlyBlock(callStatus), true);
+function refuse(stream: H2Stream, head: CallHead, callStatus: CallStatus): null {
+  stream.sendHeaders(trailersOnlyBlock(callStatus, responseContentType(head.contentType)), true);
   return null;
 }

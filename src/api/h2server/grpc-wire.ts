@@ -1,5 +1,5 @@
-// gRPC over HTTP/2 on the server side: the response header blocks (as grpc-js
-// sends them), status trailers, metadata as header fields, and the 5-byte
+// gRPC over HTTP/2 on the server side: the response header blocks (as etcd's
+// gRPC-Go sends them), status trailers, metadata as header fields, and the 5-byte
 // message prefix.
 import { Metadata, status } from '@grpc/grpc-js';
 import { encodeHeaderBlock } from '../http2/hpack-encoder.js';
@@ -14,15 +14,29 @@ export interface CallStatus {
   readonly metadata: Metadata | null;
 }
 
-const RESPONSE_FIELDS: readonly HeaderField[] = [
-  field(':status', '200'),
-  field('content-type', 'application/grpc+proto'),
-  // No grpc-encoding or grpc-accept-encoding: etcd's gRPC-Go sends neither, as it takes no compressed requests.
-];
+/**
+ * The response's content type: gRPC-Go (under etcd) answers `application/grpc` to a request
+ * that named no codec and `application/grpc+proto` to one that named proto.
+ */
+export type ResponseContentType = 'application/grpc' | 'application/grpc+proto';
+
+export function responseContentType(requestContentType: string): ResponseContentType {
+  return requestContentType === 'application/grpc' ? 'application/grpc' : 'application/grpc+proto';
+}
+
+// No grpc-encoding or grpc-accept-encoding: etcd's gRPC-Go sends neither, as it takes no compressed requests.
+const STATUS_200 = field(':status', '200');
+const RESPONSE_FIELDS: Readonly<Record<ResponseContentType, readonly HeaderField[]>> = {
+  'application/grpc': [STATUS_200, field('content-type', 'application/grpc')],
+  'application/grpc+proto': [STATUS_200, field('content-type', 'application/grpc+proto')],
+};
 /** What precedes the first response message when the handler sent no metadata. */
-export const RESPONSE_HEADERS_BLOCK = encodeHeaderBlock(RESPONSE_FIELDS);
-/** Trailers of a call that ended well without trailing metadata. */
-const OK_TRAILERS_BLOCK = encodeHeaderBlock([field('grpc-status', '0'), field('grpc-message', 'OK')]);
+const RESPONSE_HEADERS_BLOCKS: Readonly<Record<ResponseContentType, Buffer>> = {
+  'application/grpc': encodeHeaderBlock(RESPONSE_FIELDS['application/grpc']),
+  'application/grpc+proto': encodeHeaderBlock(RESPONSE_FIELDS['application/grpc+proto']),
+};
+/** Trailers of a call that ended well without trailing metadata: gRPC-Go's OK carries an empty message. */
+const OK_TRAILERS_BLOCK = encodeHeaderBlock([field('grpc-status', '0'), field('grpc-message', '')]);
 /** An HTTP 415 for a request that is not gRPC (grpc-js's answer). */
 export const UNSUPPORTED_MEDIA_TYPE_BLOCK = encodeHeaderBlock([field(':status', '415')]);
 
@@ -41,12 +55,32 @@ export function metadataFields(metadata: Metadata | null): HeaderField[] {
   return fields;
 }
 
-export function responseHeadersBlock(metadata: Metadata | null): Buffer {
-  return metadata === null ? RESPONSE_HEADERS_BLOCK : encodeHeaderBlock([...RESPONSE_FIELDS, ...metadataFields(metadata)]);
+export function responseHeadersBlock(metadata: Metadata | null, contentType: ResponseContentType): Buffer {
+  return metadata === null ? RESPONSE_HEADERS_BLOCKS[contentType] : encodeHeaderBlock([...RESPONSE_FIELDS[contentType], ...metadataFields(metadata)]);
+}
+
+/**
+ * grpc-message as gRPC-Go writes it: bytes outside printable ASCII, and '%', percent-encoded;
+ * spaces and other printable characters as they are. An OK status's message is empty.
+ */
+export function grpcMessageText(callStatus: CallStatus): string {
+  if (callStatus.code === status.OK && callStatus.details === 'OK') return '';
+  const details = callStatus.details;
+  let plain = true;
+  for (let i = 0; i < details.length && plain; i++) {
+    const code = details.charCodeAt(i);
+    plain = code >= 0x20 && code <= 0x7e && code !== 0x25;
+  }
+  if (plain) return details;
+  let out = '';
+  for (const byte of Buffer.from(details, 'utf8')) {
+    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
 }
 
 function statusFields(callStatus: CallStatus): HeaderField[] {
-  return [field('grpc-status', String(callStatus.code)), field('grpc-message', encodeURI(callStatus.details)), ...metadataFields(callStatus.metadata)];
+  return [field('grpc-status', String(callStatus.code)), field('grpc-message', grpcMessageText(callStatus)), ...metadataFields(callStatus.metadata)];
 }
 
 /** Trailers after response messages. */
@@ -55,10 +89,10 @@ export function trailersBlock(callStatus: CallStatus): Buffer {
   return encodeHeaderBlock(statusFields(callStatus));
 }
 
-/** A response that is only a status (grpc-js's trailers-only form). */
-export function trailersOnlyBlock(callStatus: CallStatus): Buffer {
+/** A response that is only a status (the trailers-only form). */
+export function trailersOnlyBlock(callStatus: CallStatus, contentType: ResponseContentType): Buffer {
   // Pseudo-header fields come first (RFC 9113 8.3).
-  return encodeHeaderBlock([RESPONSE_FIELDS[0] as HeaderField, RESPONSE_FIELDS[1] as HeaderField, ...statusFields(callStatus)]);
+  return encodeHeaderBlock([...RESPONSE_FIELDS[contentType], ...statusFields(callStatus)]);
 }
 
 export function messagePrefix(bytes: number): Buffer {
