@@ -4,7 +4,6 @@
 // socket write. Anything the RFC calls a connection error ends the connection
 // with GOAWAY and that error's code; the server goes on serving others.
 import type { Socket } from 'node:net';
-import { HeaderBlockAssembler, type HeaderBlock } from '../http2/header-block-assembler.js';
 import type { HeaderField } from '../http2/hpack-decoder.js';
 import { Http2InputError } from '../http2/http2-input-error.js';
 import {
@@ -12,6 +11,7 @@ import {
   WINDOW_BYTES_DEFAULT, WINDOW_BYTES_LIMIT, frameOf, u32Payload,
 } from './h2-protocol.js';
 import { applyPeerSettings, defaultPeerSettings, settingsFrame, type PeerSettings } from './h2-settings.js';
+import { readHeadersFrame } from './h2-headers-frame.js';
 import { HeaderListReader } from './h2-header-list.js';
 import { H2Stream, type StreamHost, type StreamSink } from './h2-stream.js';
 
@@ -56,8 +56,7 @@ export const ReadPause = { backlog: 1, calls: 2 } as const;
 export class H2Connection implements StreamHost {
   readonly streams = new Map<number, H2Stream>();
   private readonly peer: PeerSettings = defaultPeerSettings();
-  /** Parses HEADERS frames (padding, priority); the block's fragments go to `headerList` as they come. */
-  private readonly assembler = new HeaderBlockAssembler(HEADER_LIST_BYTES_MAX);
+  /** Decodes the open header block's fragments as they come. */
   private readonly headerList = new HeaderListReader(HEADER_LIST_BYTES_MAX);
   /** The header block being received (between HEADERS and END_HEADERS). */
   private openBlock: { readonly streamId: number; readonly endStream: boolean } | null = null;
@@ -296,22 +295,21 @@ export class H2Connection implements StreamHost {
   private onHeaderFrame(type: number, flags: number, streamId: number, payload: Buffer): void {
     if (type === FrameType.continuation) {
       if (this.openBlock === null || streamId !== this.openBlock.streamId) throw new Http2ConnectionError(ErrorCode.protocol, 'CONTINUATION out of place');
-      this.readHeaderFragment(payload);
+      asCompressionError(() => this.headerList.push(payload));
     } else {
-      let first;
+      let opened;
       try {
-        // With END_HEADERS set the assembler hands the HEADERS frame's fragment back at once.
-        first = this.assembler.push({ type, flags: flags | Flag.endHeaders, streamId, payload, raw: payload }) as HeaderBlock;
+        opened = readHeadersFrame(flags, streamId, payload);
       } catch (error) {
         throw new Http2ConnectionError(ErrorCode.protocol, error instanceof Error ? error.message : String(error));
       }
-      this.openBlock = { streamId: first.streamId, endStream: first.endStream };
-      this.readHeaderFragment(first.fragment);
+      this.openBlock = { streamId: opened.streamId, endStream: opened.endStream };
+      asCompressionError(() => this.headerList.push(opened.fragment));
     }
     if ((flags & Flag.endHeaders) === 0) return;
-    const block = this.openBlock as { readonly streamId: number; readonly endStream: boolean };
+    const block = this.openBlock;
     this.openBlock = null;
-    const fields = this.headerFields();
+    const fields = asCompressionError(() => this.headerList.finish());
     if (block.streamId % 2 === 0) throw new Http2ConnectionError(ErrorCode.protocol, 'HEADERS on an even stream id');
     if (fields === null) {
       // gRPC-Go's answer to a truncated header list: reset that stream alone.
@@ -338,23 +336,6 @@ export class H2Connection implements StreamHost {
     if (sink === null || stream.closed) return;
     stream.sink = sink;
     if (block.endStream) sink.data(EMPTY, true);
-  }
-
-  private readHeaderFragment(fragment: Buffer): void {
-    try {
-      this.headerList.push(fragment);
-    } catch (error) {
-      throw new Http2ConnectionError(ErrorCode.compression, error instanceof Http2InputError ? error.message : String(error));
-    }
-  }
-
-  /** The finished block's fields; null when their list is over the limit. */
-  private headerFields(): HeaderField[] | null {
-    try {
-      return this.headerList.finish();
-    } catch (error) {
-      throw new Http2ConnectionError(ErrorCode.compression, error instanceof Http2InputError ? error.message : String(error));
-    }
   }
 
   private onReset(streamId: number, payload: Buffer): void {
@@ -465,6 +446,15 @@ export class H2Connection implements StreamHost {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** Header block decoding: bad input there is a connection error of type COMPRESSION_ERROR. */
+function asCompressionError<T>(decode: () => T): T {
+  try {
+    return decode();
+  } catch (error) {
+    throw new Http2ConnectionError(ErrorCode.compression, error instanceof Http2InputError ? error.message : String(error));
+  }
+}
 
 function runAll(callbacks: ReadonlyArray<() => void>): void {
   for (const callback of callbacks) callback();
