@@ -15,7 +15,7 @@ import { ConnectionLimits, PendingCallCount } from './grpc-connection-limits.js'
 import { partsSerializerOf, type GrpcMethod } from './grpc-method.js';
 import { GrpcStreamCall } from './grpc-stream-call.js';
 import { GrpcUnaryCall } from './grpc-unary-call.js';
-import { UNSUPPORTED_MEDIA_TYPE_BLOCK, responseContentType, trailersOnlyBlock, type CallStatus } from './grpc-wire.js';
+import { UNSUPPORTED_MEDIA_TYPE_BLOCK, trailersOnlyBlock, type CallStatus } from './grpc-wire.js';
 
 export interface GrpcServerOptions {
   /** Largest request message taken (grpc-js's grpc.max_receive_message_length); -1: none. */
@@ -136,6 +136,6 @@ export class GrpcServer implements StreamOpener {
 const TOO_MANY_REQUESTS: CallStatus = { code: ERROR_TABLE.TooManyRequests.code, details: ERROR_TABLE.TooManyRequests.message, metadata: null };
 
 function refuse(stream: H2Stream, head: CallHead, callStatus: CallStatus): null {
-  stream.sendHeaders(trailersOnlyBlock(callStatus, responseContentType(head.contentType)), true);
+  stream.sendHeaders(trailersOnlyBlock(callStatus, head.contentType), true);
   return null;
 }

@@ -13,7 +13,7 @@ import { addCallSurface, type CallSurface } from './grpc-call-surface.js';
 import { MessageReader } from './grpc-message-reader.js';
 import { SingleRequestReader } from './grpc-single-request.js';
 import { serializeMessage, type GrpcMethod } from './grpc-method.js';
-import { MESSAGE_PREFIX_BYTES, errorToStatus, messagePrefix, responseContentType, responseHeadersBlock, trailersBlock, trailersOnlyBlock, type CallStatus } from './grpc-wire.js';
+import { MESSAGE_PREFIX_BYTES, errorToStatus, messagePrefix, responseHeadersBlock, trailersBlock, trailersOnlyBlock, type CallStatus } from './grpc-wire.js';
 
 type StreamMethod = Extract<GrpcMethod, { kind: 'serverStream' | 'bidi' }>;
 type WriteCallback = (error?: Error | null) => void;
@@ -118,7 +118,7 @@ export class GrpcStreamCall extends Duplex implements StreamSink {
       return callback();
     }
     const stream = this.stream;
-    if (!stream.headersSent) stream.sendHeaders(responseHeadersBlock(this.responseMetadata, responseContentType(this.head.contentType)), false);
+    if (!stream.headersSent) stream.sendHeaders(responseHeadersBlock(this.responseMetadata, this.head.contentType), false);
     if (stream.sendData([messagePrefix(message.bytes), ...message.parts], MESSAGE_PREFIX_BYTES + message.bytes, false, message.sent)) callback();
     else this.heldWrites.push(callback);
   }
@@ -161,7 +161,7 @@ export class GrpcStreamCall extends Duplex implements StreamSink {
     this.emit('status', callStatus.code);
     const stream = this.stream;
     if (stream.headersSent) stream.sendTrailers(trailersBlock(callStatus));
-    else stream.sendHeaders(trailersOnlyBlock(callStatus, responseContentType(this.head.contentType)), true);
+    else stream.sendHeaders(trailersOnlyBlock(callStatus, this.head.contentType), true);
     this.releaseWrites();
     // As grpc-js: once the status is out, the call reports itself cancelled and is destroyed.
     process.nextTick(() => {

@@ -10,7 +10,7 @@ import { deadlineStatus } from './grpc-deadline-status.js';
 import { addCallSurface, type CallSurface } from './grpc-call-surface.js';
 import { SingleRequestReader } from './grpc-single-request.js';
 import { serializeMessage, type GrpcMethod, type SerializedMessage } from './grpc-method.js';
-import { MESSAGE_PREFIX_BYTES, errorToStatus, messagePrefix, responseContentType, responseHeadersBlock, trailersBlock, trailersOnlyBlock, type CallStatus } from './grpc-wire.js';
+import { MESSAGE_PREFIX_BYTES, errorToStatus, messagePrefix, responseHeadersBlock, trailersBlock, trailersOnlyBlock, type CallStatus } from './grpc-wire.js';
 
 type UnaryMethod = Extract<GrpcMethod, { kind: 'unary' }>;
 
@@ -96,7 +96,7 @@ export class GrpcUnaryCall extends EventEmitter implements StreamSink {
     }
     this.finish();
     const stream = this.stream;
-    stream.sendHeaders(responseHeadersBlock(this.responseMetadata, responseContentType(this.head.contentType)), false);
+    stream.sendHeaders(responseHeadersBlock(this.responseMetadata, this.head.contentType), false);
     stream.sendData([messagePrefix(payload.bytes), ...payload.parts], MESSAGE_PREFIX_BYTES + payload.bytes, false, payload.sent);
     stream.sendTrailers(trailersBlock({ code: status.OK, details: 'OK', metadata: trailer }));
   }
@@ -105,7 +105,7 @@ export class GrpcUnaryCall extends EventEmitter implements StreamSink {
   private sendStatus(callStatus: CallStatus): void {
     if (this.finished) return;
     this.finish();
-    this.stream.sendHeaders(trailersOnlyBlock(callStatus, responseContentType(this.head.contentType)), true);
+    this.stream.sendHeaders(trailersOnlyBlock(callStatus, this.head.contentType), true);
   }
 
   private finish(): void {

@@ -18,9 +18,9 @@ export interface CallStatus {
  * The response's content type: gRPC-Go (under etcd) answers `application/grpc` to a request
  * that named no codec and `application/grpc+proto` to one that named proto.
  */
-export type ResponseContentType = 'application/grpc' | 'application/grpc+proto';
+type ResponseContentType = 'application/grpc' | 'application/grpc+proto';
 
-export function responseContentType(requestContentType: string): ResponseContentType {
+function responseContentType(requestContentType: string): ResponseContentType {
   return requestContentType === 'application/grpc' ? 'application/grpc' : 'application/grpc+proto';
 }
 
@@ -55,7 +55,9 @@ export function metadataFields(metadata: Metadata | null): HeaderField[] {
   return fields;
 }
 
-export function responseHeadersBlock(metadata: Metadata | null, contentType: ResponseContentType): Buffer {
+/** The headers before the first response message; `requestContentType` is the request's content-type. */
+export function responseHeadersBlock(metadata: Metadata | null, requestContentType: string): Buffer {
+  const contentType = responseContentType(requestContentType);
   return metadata === null ? RESPONSE_HEADERS_BLOCKS[contentType] : encodeHeaderBlock([...RESPONSE_FIELDS[contentType], ...metadataFields(metadata)]);
 }
 
@@ -90,9 +92,9 @@ export function trailersBlock(callStatus: CallStatus): Buffer {
 }
 
 /** A response that is only a status (the trailers-only form). */
-export function trailersOnlyBlock(callStatus: CallStatus, contentType: ResponseContentType): Buffer {
+export function trailersOnlyBlock(callStatus: CallStatus, requestContentType: string): Buffer {
   // Pseudo-header fields come first (RFC 9113 8.3).
-  return encodeHeaderBlock([...RESPONSE_FIELDS[contentType], ...statusFields(callStatus)]);
+  return encodeHeaderBlock([...RESPONSE_FIELDS[responseContentType(requestContentType)], ...statusFields(callStatus)]);
 }
 
 export function messagePrefix(bytes: number): Buffer {
