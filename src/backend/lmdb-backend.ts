@@ -206,9 +206,7 @@ class LmdbStore implements CommittedStore {
     rmSync(copyPath, { force: true });
     await this.root.backup(copyPath, true);
     const old = this.root;
-    this.root = openRoot(copyPath);
-    this.dbs = openBuckets(this.root);
-    this.viewDbs.clear();
+    this.useRoot(openRoot(copyPath));
     await old.close();
     // The open environment follows the inode, so the rename is invisible to it.
     renameSync(copyPath, this.path);
@@ -223,10 +221,14 @@ class LmdbStore implements CommittedStore {
    */
   async reopen(): Promise<void> {
     await this.readersDone();
-    const old = this.root;
-    await old.close();
-    this.root = openRoot(this.path, this.noSync);
-    this.dbs = openBuckets(this.root);
+    await this.root.close();
+    this.useRoot(openRoot(this.path, this.noSync));
+  }
+
+  /** Serves from `root` from now on: its bucket handles replace the old environment's. */
+  private useRoot(root: RootDatabase<Buffer, Buffer>): void {
+    this.root = root;
+    this.dbs = openBuckets(root);
     this.viewDbs.clear();
   }
 

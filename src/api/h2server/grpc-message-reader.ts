@@ -51,7 +51,6 @@ export class MessageReader {
     }
     return messages;
   }
-
 }
 
 export function oversized(lengthBytes: number, limitBytes: number): CallStatus | null {
