@@ -11,6 +11,7 @@ import { KeyIndex, toIndexRange } from './key-index.js';
 import type { HashKVResult, RangeOptions, RangeResult, ReadView, WriteTxn } from './kv-view.js';
 import { COMPACTION_BATCH_REVISIONS_DEFAULT, removeCompactedHistory } from './physical-compaction.js';
 import { rangeAt, readKv } from './range-reader.js';
+import { RecordCache } from './record-cache.js';
 import { restoreIndex } from './restore-index.js';
 import {
   hasCompactMark,
@@ -57,6 +58,8 @@ class StoreReadView implements ReadView {
 
 export class MvccStore implements WritableStore {
   index = new KeyIndex();
+  /** Records by revision, per store: two servers in one process never share one. */
+  readonly records = new RecordCache();
   private revision = EMPTY_STORE_REVISION;
   /** Leased keys found by the last index rebuild, for one forEachLeasedKey; stale once a write moves the revision. */
   private restoredLeases: { readonly atRevision: number; readonly keys: Map<string, bigint> } | null = null;
@@ -107,6 +110,8 @@ export class MvccStore implements WritableStore {
    */
   reloadFromBackend(): void {
     assert(!this.writeOpen, 'reloadFromBackend with a write open');
+    // The new contents may hold other records under revisions cached from the old ones.
+    this.records.clear();
     this.index = new KeyIndex();
     this.compactRev = readFinishedCompact(this.backend);
     const scheduled = readScheduledCompact(this.backend);

@@ -1,12 +1,13 @@
 // Serving a range at a revision: the key index picks the live revisions, the
 // backend's `key` bucket holds their values.
-import type { Backend } from '../backend/backend.js';
+import type { Backend, InPlaceReader } from '../backend/backend.js';
 import { EtcdError } from '../errors/etcd-error.js';
 import { KeyValue } from '../generated/mvccpb/kv.js';
 import { assert } from '../util/assert.js';
 import { toIndexRange, type KeyIndex } from './key-index.js';
 import type { RangeOptions, RangeResult } from './kv-view.js';
 import { RecordPacker, type PackedRecords } from './packed-records.js';
+import type { RecordCache } from './record-cache.js';
 import { REVISION_BYTES, revisionBytes, writeRevisionBytes, type Revision } from './revision.js';
 
 /** What a range needs from the store, read at call time. */
@@ -14,6 +15,8 @@ export interface StoreState {
   readonly index: KeyIndex;
   readonly backend: Backend;
   readonly compactRevision: number;
+  /** The store's own cache of records by revision, filled by ranges. */
+  readonly records: RecordCache;
 }
 
 /**
@@ -46,21 +49,55 @@ function readRecord(backend: Backend, rev: Revision): Buffer {
 /** Packs every range's records; ranges run one at a time. */
 const packer = new RecordPacker();
 
-/** The stored records of `revs`, in order, each copied once from where the backend holds it. */
-function packRecords(backend: Backend, revs: readonly Revision[]): PackedRecords {
+/** Where the next in-place read's record is cached; set just before each read. */
+const fillTarget: { cache: RecordCache | null; main: number; sub: number } = { cache: null, main: 0, sub: 0 };
+
+/** Caches the record read in place, then packs the cache's copy (or the original, if not cached). */
+const cacheAndPack: InPlaceReader = (value, valueBytes) => {
+  const { cache } = fillTarget;
+  assert(cache !== null, 'record read without a cache to fill');
+  const copy = cache.insert(fillTarget.main, fillTarget.sub, value, valueBytes);
+  if (copy === undefined) packer.append(value, valueBytes);
+  else packer.append(copy, copy.length);
+};
+
+/** The stored records of `revs`, in order, each copied once from the cache or from where the backend holds it. */
+function packRecords(state: StoreState, revs: readonly Revision[]): PackedRecords {
+  const cache = state.records;
   packer.start(revs.length);
   let records: PackedRecords;
   try {
+    fillTarget.cache = cache;
     for (const rev of revs) {
+      const cached = cache.get(rev.main, rev.sub);
+      if (cached !== undefined) {
+        packer.append(cached, cached.length);
+        continue;
+      }
       writeRevisionBytes(lookupKey, rev.main, rev.sub);
-      const found = backend.readInPlace('key', lookupKey, packer.append);
+      fillTarget.main = rev.main;
+      fillTarget.sub = rev.sub;
+      const found = state.backend.readInPlace('key', lookupKey, cacheAndPack);
       assert(found, `key index points at missing revision ${rev.main}.${rev.sub}`);
     }
   } finally {
     // Also when a read throws: the packer is then ready for the next range.
+    fillTarget.cache = null;
     records = packer.finish();
   }
   return records;
+}
+
+/**
+ * readKv through the store's cache. The decoder copies bytes fields (Buffer.from of
+ * the reader's view), so a decoded record never pins a slab the cache has dropped.
+ */
+function readKvCached(state: StoreState, rev: Revision): KeyValue {
+  const cached = state.records.get(rev.main, rev.sub);
+  if (cached !== undefined) return KeyValue.decode(cached);
+  const value = readRecord(state.backend, rev);
+  state.records.insert(rev.main, rev.sub, value, value.length);
+  return KeyValue.decode(value);
 }
 
 /** Like readKv, but undefined if the record is gone (compacted history). */
@@ -91,8 +128,8 @@ export function rangeAt(
     if (!options.countOnly && revs.length < limit) revs.push(at.modified);
   });
   if (options.encoded === true) {
-    return { kvs: [], records: packRecords(state.backend, revs), count, revision: viewRevision };
+    return { kvs: [], records: packRecords(state, revs), count, revision: viewRevision };
   }
-  const kvs = revs.map((r) => readKv(state.backend, r));
+  const kvs = revs.map((r) => readKvCached(state, r));
   return { kvs, count, revision: viewRevision };
 }
