@@ -1,18 +1,18 @@
-// The receiving half of the transport: checks who is calling (cluster, sender,
-// addressee, protocol), then reads either a message stream or one snapshot upload.
+// The HTTP/2 requests a listener serves: the member list, HashKV for corruption
+// checks, and snapshot uploads (checked for who is calling first). Decoded messages
+// from either a snapshot or a message stream are delivered through here.
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Logger } from '../log/logger.js';
 import { MalformedError } from '../raft/errors.js';
 import { decodeMessage } from '../raft/message-codec.js';
 import { isLocalMessage, MessageType, type Message } from '../raft/message.js';
 import type { MemberId } from '../raft/types.js';
-import { FrameDecoder, FrameError } from './frame-codec.js';
+import { checkCaller } from './caller-check.js';
 import type { TransportCounters } from './transport-counters.js';
-import { MESSAGE_FRAME_BYTES_MAX, SNAPSHOT_BYTES_MAX, SNAPSHOT_RECEIVES_MAX } from './transport-limits.js';
+import { SNAPSHOT_BYTES_MAX, SNAPSHOT_RECEIVES_MAX } from './transport-limits.js';
 import {
-  HASHKV_PATH, HEADER_CLUSTER_ID, HEADER_FROM, HEADER_PROTOCOL, HEADER_TO, idToHex, MEMBERS_PATH, MESSAGE_STREAM_PATH, parseHexId,
-  PROTOCOL_VERSION, SNAPSHOT_PATH, STATUS_BAD_REQUEST, STATUS_BUSY, STATUS_MEMBER_REMOVED, STATUS_NOT_FOUND, STATUS_PRECONDITION_FAILED,
-  STATUS_SNAPSHOT_OK, STATUS_STREAM_OK, STATUS_TOO_LARGE,
+  HASHKV_PATH, HEADER_CLUSTER_ID, HEADER_FROM, HEADER_PROTOCOL, HEADER_TO, idToHex, MEMBERS_PATH, parseHexId, SNAPSHOT_PATH,
+  STATUS_BAD_REQUEST, STATUS_BUSY, STATUS_NOT_FOUND, STATUS_SNAPSHOT_OK, STATUS_TOO_LARGE,
 } from './wire-protocol.js';
 
 export interface InboundContext {
@@ -49,14 +49,14 @@ export function handleInboundStream(ctx: InboundContext, stream: ServerHttp2Stre
     answerHashKv(ctx, ctx.hashKv, stream);
     return;
   }
-  if (headers[':method'] !== 'POST' || (path !== MESSAGE_STREAM_PATH && path !== SNAPSHOT_PATH)) {
+  // Message streams are not HTTP/2 requests: they have connections of their own (inbound-message-stream.ts).
+  if (headers[':method'] !== 'POST' || path !== SNAPSHOT_PATH) {
     refuse(ctx, stream, STATUS_NOT_FOUND, 'not found');
     return;
   }
-  const from = checkCaller(ctx, stream, headers);
+  const from = checkHeaders(ctx, stream, headers);
   if (from === null) return;
-  if (path === MESSAGE_STREAM_PATH) receiveMessageStream(ctx, stream, from);
-  else receiveSnapshot(ctx, stream, from, headers);
+  receiveSnapshot(ctx, stream, from, headers);
 }
 
 /** Reads the (small) request body, then answers with the member's hash, as etcd's peer handler. */
@@ -84,37 +84,18 @@ function answerHashKv(ctx: InboundContext, hashKv: NonNullable<InboundContext['h
 }
 
 /** The sender's member id when the caller may talk to us; otherwise refuses the stream. */
-function checkCaller(ctx: InboundContext, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): MemberId | null {
-  const from = parseHexId(headers[HEADER_FROM]);
-  const fields = { 'local-member-id': idToHex(ctx.memberId), 'remote-peer-id': String(headers[HEADER_FROM]) };
-  if (headers[HEADER_PROTOCOL] !== PROTOCOL_VERSION) {
-    ctx.logger.warn('refused peer stream: unsupported peer protocol version', { ...fields, 'remote-protocol': String(headers[HEADER_PROTOCOL]) });
-    refuse(ctx, stream, STATUS_PRECONDITION_FAILED, 'incompatible peer protocol version');
-    return null;
-  }
-  const clusterId = parseHexId(headers[HEADER_CLUSTER_ID]);
-  if (clusterId !== ctx.clusterId) {
-    ctx.logger.warn('refused peer stream: request cluster ID mismatch', {
-      ...fields, 'local-member-cluster-id': idToHex(ctx.clusterId), 'remote-peer-cluster-id': String(headers[HEADER_CLUSTER_ID]),
-    });
-    refuse(ctx, stream, STATUS_PRECONDITION_FAILED, 'cluster ID mismatch');
-    return null;
-  }
-  if (from === null) {
-    refuse(ctx, stream, STATUS_BAD_REQUEST, 'missing sender member id');
-    return null;
-  }
-  if (ctx.isRemoved(from)) {
-    // Tells a removed member that it is gone, so it stops (etcd's 410 Gone).
-    refuse(ctx, stream, STATUS_MEMBER_REMOVED, 'the member has been permanently removed from the cluster');
-    return null;
-  }
-  if (parseHexId(headers[HEADER_TO]) !== ctx.memberId) {
-    ctx.logger.warn('refused peer stream: addressed to another member', { ...fields, 'remote-target-id': String(headers[HEADER_TO]) });
-    refuse(ctx, stream, STATUS_PRECONDITION_FAILED, 'to field mismatch');
-    return null;
-  }
-  return from;
+function checkHeaders(ctx: InboundContext, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): MemberId | null {
+  const protocol = headers[HEADER_PROTOCOL];
+  const verdict = checkCaller(ctx, {
+    version: typeof protocol === 'string' ? protocol : undefined,
+    clusterId: parseHexId(headers[HEADER_CLUSTER_ID]),
+    from: parseHexId(headers[HEADER_FROM]),
+    to: parseHexId(headers[HEADER_TO]),
+    shown: { clusterId: String(headers[HEADER_CLUSTER_ID]), from: String(headers[HEADER_FROM]), to: String(headers[HEADER_TO]) },
+  });
+  if (verdict.accepted) return verdict.from;
+  refuse(ctx, stream, verdict.status, verdict.text);
+  return null;
 }
 
 function refuse(ctx: InboundContext, stream: ServerHttp2Stream, status: number, text: string): void {
@@ -126,7 +107,7 @@ function refuse(ctx: InboundContext, stream: ServerHttp2Stream, status: number, 
 }
 
 /** Delivers a decoded message if it is one a peer may send us; counts it either way. */
-function deliver(ctx: InboundContext, message: Message, from: MemberId): void {
+export function deliver(ctx: InboundContext, message: Message, from: MemberId): void {
   if (message.to !== ctx.memberId || isLocalMessage(message.type)) {
     ctx.counters.dropped += 1;
     ctx.logger.debug('dropped a peer message not meant for this member', {
@@ -136,41 +117,6 @@ function deliver(ctx: InboundContext, message: Message, from: MemberId): void {
   }
   ctx.counters.received += 1;
   ctx.onMessage(message);
-}
-
-/** Bad bytes from a peer close its whole connection: its framing can no longer be trusted. */
-function closeMalformed(ctx: InboundContext, stream: ServerHttp2Stream, from: MemberId, error: Error): void {
-  ctx.logger.warn('closed peer connection after a malformed message', {
-    'local-member-id': idToHex(ctx.memberId), 'remote-peer-id': idToHex(from), error: error.message,
-  });
-  if (stream.session !== undefined) stream.session.destroy();
-  else stream.destroy();
-}
-
-function receiveMessageStream(ctx: InboundContext, stream: ServerHttp2Stream, from: MemberId): void {
-  stream.respond({ ':status': STATUS_STREAM_OK, [HEADER_CLUSTER_ID]: idToHex(ctx.clusterId) });
-  const decoder = new FrameDecoder(MESSAGE_FRAME_BYTES_MAX);
-  stream.on('data', (chunk: Buffer) => {
-    if (ctx.isRemoved(from)) {
-      // Removed while its stream was open: cut it, so its next dial hears 410 Gone.
-      stream.close();
-      return;
-    }
-    ctx.onReceivedBytes(from, chunk.length);
-    let messages: Message[];
-    try {
-      messages = decoder.push(chunk).map((frame) => decodeMessage(frame));
-    } catch (error) {
-      if (!(error instanceof FrameError || error instanceof MalformedError)) throw error;
-      closeMalformed(ctx, stream, from, error);
-      return;
-    }
-    // Decoded first, delivered after: a bad frame late in a chunk drops the whole chunk,
-    // so raft never sees a batch cut at an arbitrary point without knowing it.
-    for (const message of messages) deliver(ctx, message, from);
-  });
-  // The sender never ends its half on purpose; answer an end by ending ours.
-  stream.on('end', () => stream.end());
 }
 
 function receiveSnapshot(ctx: InboundContext, stream: ServerHttp2Stream, from: MemberId, headers: IncomingHttpHeaders): void {

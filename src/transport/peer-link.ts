@@ -1,7 +1,8 @@
 // The sending half for one peer: a bounded queue of encoded messages, one long-lived
-// HTTP/2 stream that carries them in batches, reconnection with backoff, and
-// snapshot uploads on their own connections.
-import type { ClientHttp2Session, ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
+// message stream connection that carries them in batches, reconnection with backoff,
+// and snapshot uploads on HTTP/2 connections of their own.
+import type { OutgoingHttpHeaders } from 'node:http2';
+import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import { encodeMessage } from '../raft/message-codec.js';
 import type { Message } from '../raft/message.js';
@@ -10,8 +11,10 @@ import type { TlsMaterial } from '../tls/tls-material.js';
 import { assert } from '../util/assert.js';
 import { frameBytes, packFrames } from './frame-codec.js';
 import { describeAddress, type PeerAddress } from './peer-address.js';
-import { dialSession } from './peer-session.js';
+import { ANSWER_BYTES, encodePreface, MESSAGE_STREAM_ALPN, readAnswer } from './message-stream-preface.js';
+import { openSocket } from './peer-session.js';
 import { ReconnectBackoff } from './reconnect-backoff.js';
+import { keepSocketAlive } from './socket-liveness.js';
 import { uploadSnapshot, type SnapshotUpload } from './snapshot-upload.js';
 import type { TransportCounters } from './transport-counters.js';
 import {
@@ -19,8 +22,8 @@ import {
   WRITE_BATCH_BYTES_MAX,
 } from './transport-limits.js';
 import {
-  HEADER_CLUSTER_ID, HEADER_FROM, HEADER_PROTOCOL, HEADER_TO, idToHex, MESSAGE_STREAM_PATH, PROTOCOL_VERSION,
-  STATUS_MEMBER_REMOVED, STATUS_PRECONDITION_FAILED, STATUS_STREAM_OK,
+  HEADER_CLUSTER_ID, HEADER_FROM, HEADER_PROTOCOL, HEADER_TO, idToHex, PROTOCOL_VERSION, STATUS_MEMBER_REMOVED,
+  STATUS_PRECONDITION_FAILED, STATUS_STREAM_OK,
 } from './wire-protocol.js';
 
 export interface PeerLinkContext {
@@ -37,11 +40,9 @@ export interface PeerLinkContext {
 }
 
 type LinkState =
-  | { readonly kind: 'connecting'; readonly session: ClientHttp2Session; readonly stream: ClientHttp2Stream }
-  | {
-      readonly kind: 'streaming'; readonly session: ClientHttp2Session; readonly stream: ClientHttp2Stream;
-      readonly openedAtMs: number;
-    }
+  /** Dialed, preface sent, waiting for the answer. */
+  | { readonly kind: 'connecting'; readonly socket: Socket }
+  | { readonly kind: 'streaming'; readonly socket: Socket; readonly openedAtMs: number }
   /** After a failure, until the backoff timer dials again; sends are dropped meanwhile. */
   | { readonly kind: 'waiting'; readonly timer: NodeJS.Timeout }
   | { readonly kind: 'closed' };
@@ -64,8 +65,8 @@ export class PeerLink {
   private addressIndex = 0;
   private queue: Uint8Array[] = [];
   private queuedBytes = 0;
-  /** The stream a write is in flight on; null when none is. */
-  private writingOn: ClientHttp2Stream | null = null;
+  /** The connection a write is in flight on; null when none is. */
+  private writingOn: Socket | null = null;
   /** Why the last attempt failed, to log a repeated reason once instead of every second. */
   private lastFailure: string | null = null;
   private overloaded = false;
@@ -107,24 +108,28 @@ export class PeerLink {
   }
 
   private dial(): LinkState {
-    const session = dialSession(this.address, this.ctx.tls);
-    this.track(new Promise<void>((resolve) => session.once('close', resolve)));
-    session.on('error', (error) => this.fail(session, `connection error: ${error.message}`));
-    session.on('close', () => this.fail(session, 'connection closed'));
-    const stream = session.request({ ...this.headers(), ':method': 'POST', ':path': MESSAGE_STREAM_PATH }, { endStream: false });
-    stream.on('response', (headers) => {
-      const status = headers[':status'];
-      if (status === STATUS_STREAM_OK) this.opened(session);
+    const socket = openSocket(this.address, this.ctx.tls, MESSAGE_STREAM_ALPN);
+    this.track(new Promise<void>((resolve) => socket.once('close', () => resolve())));
+    socket.on('error', (error) => this.fail(socket, `connection error: ${error.message}`));
+    socket.on('close', () => this.fail(socket, 'connection closed by peer'));
+    socket.write(encodePreface(this.ctx.clusterId, this.ctx.memberId, this.peerId));
+    keepSocketAlive(socket, () => this.state.kind === 'streaming' && this.state.socket === socket);
+    let answer: Buffer = Buffer.alloc(0);
+    const onAnswer = (chunk: Buffer): void => {
+      answer = answer.length === 0 ? chunk : Buffer.concat([answer, chunk]);
+      if (answer.length < ANSWER_BYTES) return;
+      // After the answer the peer sends only keep-alives: read and ignore them.
+      socket.off('data', onAnswer);
+      socket.on('data', ignore);
+      const { status, clusterId } = readAnswer(answer);
+      if (status === STATUS_STREAM_OK) this.opened(socket);
       else {
         if (status === STATUS_MEMBER_REMOVED) this.ctx.onRemovedFromCluster();
-        this.fail(session, refusalReason(status, headers[HEADER_CLUSTER_ID], this.ctx.clusterId));
+        this.fail(socket, refusalReason(status, idToHex(clusterId), this.ctx.clusterId));
       }
-    });
-    stream.on('error', (error) => this.fail(session, `stream error: ${error.message}`));
-    stream.on('close', () => this.fail(session, 'stream closed by peer'));
-    // The peer never answers with a body on a healthy stream; reading keeps flow control open.
-    stream.resume();
-    return { kind: 'connecting', session, stream };
+    };
+    socket.on('data', onAnswer);
+    return { kind: 'connecting', socket };
   }
 
   private track(closed: Promise<void>): void {
@@ -132,18 +137,18 @@ export class PeerLink {
     void closed.then(() => this.closings.delete(closed));
   }
 
-  private opened(session: ClientHttp2Session): void {
-    if (this.state.kind !== 'connecting' || this.state.session !== session) return;
-    this.state = { kind: 'streaming', session, stream: this.state.stream, openedAtMs: performance.now() };
+  private opened(socket: Socket): void {
+    if (this.state.kind !== 'connecting' || this.state.socket !== socket) return;
+    this.state = { kind: 'streaming', socket, openedAtMs: performance.now() };
     this.lastFailure = null;
     this.ctx.logger.info('established a message stream with remote peer', { ...this.fields, url: describeAddress(this.address) });
     this.flush();
   }
 
-  private fail(session: ClientHttp2Session, reason: string): void {
+  private fail(socket: Socket, reason: string): void {
     const state = this.state;
-    if ((state.kind !== 'connecting' && state.kind !== 'streaming') || state.session !== session) return;
-    session.destroy();
+    if ((state.kind !== 'connecting' && state.kind !== 'streaming') || state.socket !== socket) return;
+    socket.destroy();
     const lostCount = this.dropQueue();
     const fields = { ...this.fields, url: describeAddress(this.address), reason, 'dropped-messages': lostCount };
     if (state.kind === 'streaming') this.ctx.logger.warn('lost the message stream with remote peer', fields);
@@ -219,7 +224,7 @@ export class PeerLink {
   /** Starts a write of everything queued (up to a batch limit) unless one is in flight. */
   flush(): void {
     if (this.state.kind !== 'streaming' || this.writingOn !== null || this.queue.length === 0) return;
-    const stream = this.state.stream;
+    const socket = this.state.socket;
     let count = 0;
     let bytes = 0;
     // Bounded by the queue length; the first frame always goes, however large.
@@ -230,11 +235,11 @@ export class PeerLink {
     const batch = this.queue.splice(0, count);
     this.queuedBytes -= bytes;
     if (this.queue.length === 0) this.overloaded = false;
-    this.writingOn = stream;
-    stream.write(packFrames(batch), (error) => {
-      if (this.writingOn !== stream) return;
+    this.writingOn = socket;
+    socket.write(packFrames(batch), (error) => {
+      if (this.writingOn !== socket) return;
       this.writingOn = null;
-      // A failed write is followed by the stream's 'error' or 'close', which handles it.
+      // A failed write is followed by the socket's 'error' or 'close', which handles it.
       if (error !== null && error !== undefined) return;
       this.ctx.counters.sent += count;
       this.sentBytes += bytes;
@@ -281,7 +286,7 @@ export class PeerLink {
     this.addressIndex = index >= 0 ? index : 0;
     if (index >= 0 || this.state.kind === 'closed') return;
     if (this.state.kind !== 'waiting') {
-      this.fail(this.state.session, 'peer URLs changed');
+      this.fail(this.state.socket, 'peer URLs changed');
       return;
     }
     clearTimeout(this.state.timer);
@@ -293,7 +298,7 @@ export class PeerLink {
     const state = this.state;
     this.state = { kind: 'closed' };
     if (state.kind === 'waiting') clearTimeout(state.timer);
-    if (state.kind === 'connecting' || state.kind === 'streaming') state.session.destroy();
+    if (state.kind === 'connecting' || state.kind === 'streaming') state.socket.destroy();
     this.dropQueue();
     for (const upload of this.uploads) upload.abort();
     await Promise.all([...this.closings]);
@@ -302,9 +307,13 @@ export class PeerLink {
 
 const EMPTY = new Uint8Array(0);
 
-function refusalReason(status: number | undefined, peerClusterHeader: unknown, localClusterId: bigint): string {
+function ignore(): void {
+  // Keep-alives from the peer: their arrival is all that matters (socket-liveness.ts).
+}
+
+function refusalReason(status: number, peerCluster: string, localClusterId: bigint): string {
   if (status === STATUS_PRECONDITION_FAILED) {
-    return `peer refused the stream (status 412): local cluster ${idToHex(localClusterId)}, peer cluster ${String(peerClusterHeader)}`;
+    return `peer refused the stream (status 412): local cluster ${idToHex(localClusterId)}, peer cluster ${peerCluster}`;
   }
   return `peer refused the stream with status ${String(status)}`;
 }

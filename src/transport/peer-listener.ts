@@ -1,20 +1,24 @@
-// Listens on the peer URLs (TCP or unix sockets) with HTTP/2, cleartext or over TLS
-// for https URLs, tracks every inbound connection so close() can end them, and hands
-// streams to the inbound handler (over TLS, only once the peer's certificate passed
-// etcd's checks: CRL, allowed CN / host name, SAN names the dialing address).
+// Listens on the peer URLs (TCP or unix sockets), cleartext or over TLS for https
+// URLs, tracks every inbound connection so close() can end them, and sorts each
+// connection by its first bytes: a message stream preface goes to the message stream
+// reader, anything else to an HTTP/2 server that never listens itself (snapshots,
+// member list, HashKV). Over TLS a connection is read only once the peer's certificate
+// passed etcd's checks (CRL, allowed CN / host name, SAN names the dialing address).
 import { lstatSync, unlinkSync } from 'node:fs';
-import { createSecureServer, createServer, type Http2SecureServer, type Http2Server, type ServerHttp2Session } from 'node:http2';
-import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import { createServer as createHttp2Server, type Http2Server, type ServerHttp2Session } from 'node:http2';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { acceptedConnectionError } from '../tls/certificate-checks.js';
 import { serverTlsOptions } from '../tls/secure-options.js';
 import type { TlsMaterial } from '../tls/tls-material.js';
 import { handleInboundStream, type InboundContext } from './inbound-handler.js';
+import { serveMessageStream } from './inbound-message-stream.js';
+import { MESSAGE_STREAM_ALPN, PREFACE_MAGIC } from './message-stream-preface.js';
 import { boundUrl, describeAddress, type PeerAddress } from './peer-address.js';
 import { PEER_HTTP2_SETTINGS, watchLiveness, widenSessionWindow } from './peer-session.js';
 import { DIAL_TIMEOUT_MS, INBOUND_SESSIONS_MAX } from './transport-limits.js';
 
-type PeerServer = Http2Server | Http2SecureServer;
+type PeerServer = NetServer | TlsServer;
 
 /** What https peer URLs are served with. */
 export interface PeerListenerTls {
@@ -28,8 +32,8 @@ export class PeerListener {
 
   private constructor(
     private readonly servers: readonly PeerServer[],
-    /** Filled and emptied by the servers' session handlers. */
-    private readonly sessions: Set<ServerHttp2Session>,
+    /** Every accepted TCP or unix connection, filled and emptied by the servers' handlers. */
+    private readonly sockets: Set<Socket>,
     readonly boundUrls: readonly string[],
   ) {}
 
@@ -37,83 +41,102 @@ export class PeerListener {
   static async open(addresses: readonly PeerAddress[], ctx: InboundContext, tls: PeerListenerTls | null = null): Promise<PeerListener> {
     const servers: PeerServer[] = [];
     const urls: string[] = [];
-    const sessions = new Set<ServerHttp2Session>();
+    const sockets = new Set<Socket>();
+    const http2 = createHttp2Server({ settings: PEER_HTTP2_SETTINGS });
+    serveHttp2(http2, ctx);
     try {
       for (const address of addresses) {
         if (address.secure && (tls?.material ?? null) === null) {
           throw new Error(`cannot listen on TLS for ${describeAddress(address)}: KeyFile and CertFile are not presented`);
         }
-        const server = createPeerServer(ctx, sessions, address.secure ? tls : null);
+        const server = createPeerServer(ctx, sockets, http2, address.secure ? tls : null);
         servers.push(server);
         urls.push(await listenOn(server, address));
       }
     } catch (error) {
-      for (const session of sessions) session.destroy();
+      for (const socket of sockets) socket.destroy();
       await Promise.all(servers.map(closeServer));
       throw error;
     }
-    return new PeerListener(servers, sessions, urls);
+    return new PeerListener(servers, sockets, urls);
   }
 
   /** Stops accepting, ends every inbound connection, and resolves once all are gone. Safe twice. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       const closed = this.servers.map(closeServer);
-      for (const session of this.sessions) session.destroy();
+      for (const socket of this.sockets) socket.destroy();
       await Promise.all(closed);
     })();
     return this.closing;
   }
 }
 
-function createPeerServer(ctx: InboundContext, sessions: Set<ServerHttp2Session>, tls: PeerListenerTls | null): PeerServer {
-  const material = tls?.material ?? null;
-  const server: PeerServer = material === null
-    ? createServer({ settings: PEER_HTTP2_SETTINGS })
-    : createSecureServer({ ...serverTlsOptions(material), ALPNProtocols: ['h2'], settings: PEER_HTTP2_SETTINGS, handshakeTimeout: DIAL_TIMEOUT_MS });
-  server.on('connection', (socket: Socket) => {
-    if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
-  });
-  /** Per TLS session: whether the peer's certificate passed the checks (streams wait for it). */
-  const verdicts = new WeakMap<ServerHttp2Session, Promise<boolean>>();
-  if (material !== null && tls !== null) {
-    server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
-      ctx.logger.warn('rejected connection', { 'remote-addr': `${socket.remoteAddress}:${socket.remotePort}`, error: error.message });
-    });
-  }
+/** The HTTP/2 side: its sessions arrive as connections handed over by sortConnection. */
+function serveHttp2(server: Http2Server, ctx: InboundContext): void {
   server.on('session', (session: ServerHttp2Session) => {
-    if (material !== null && tls !== null) verdicts.set(session, verifyPeer(session, material, tls.checkSan, ctx));
-    if (sessions.size >= INBOUND_SESSIONS_MAX) {
-      ctx.logger.warn('closed an inbound peer connection: too many open', { 'max-connections': INBOUND_SESSIONS_MAX });
-      session.destroy();
-      return;
-    }
-    sessions.add(session);
-    session.once('close', () => sessions.delete(session));
     session.on('error', (error) => ctx.logger.debug('inbound peer connection error', { error: error.message }));
     widenSessionWindow(session);
     watchLiveness(session);
   });
   // Garbage instead of an HTTP/2 preface, or a protocol violation: that connection ends, nothing else.
   server.on('sessionError', (error: Error) => ctx.logger.warn('closed an inbound peer connection after a protocol error', { error: error.message }));
-  server.on('stream', (stream, headers) => {
-    const verdict = verdicts.get(stream.session as ServerHttp2Session);
-    if (verdict === undefined) return handleInboundStream(ctx, stream, headers);
-    void verdict.then((accepted) => {
-      if (accepted) handleInboundStream(ctx, stream, headers);
-      else stream.close();
-    });
+  server.on('stream', (stream, headers) => handleInboundStream(ctx, stream, headers));
+}
+
+function createPeerServer(ctx: InboundContext, sockets: Set<Socket>, http2: Http2Server, tls: PeerListenerTls | null): PeerServer {
+  const material = tls?.material ?? null;
+  const server: PeerServer = material === null
+    ? createNetServer()
+    : createTlsServer({ ...serverTlsOptions(material), ALPNProtocols: ['h2', MESSAGE_STREAM_ALPN], handshakeTimeout: DIAL_TIMEOUT_MS });
+  server.on('connection', (socket: Socket) => {
+    if (sockets.size >= INBOUND_SESSIONS_MAX) {
+      ctx.logger.warn('closed an inbound peer connection: too many open', { 'max-connections': INBOUND_SESSIONS_MAX });
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.on('error', (error) => ctx.logger.debug('inbound peer connection error', { error: error.message }));
+    if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
+    if (material === null) sortConnection(ctx, socket, http2);
   });
+  if (material !== null && tls !== null) {
+    server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
+      ctx.logger.warn('rejected connection', { 'remote-addr': `${socket.remoteAddress}:${socket.remotePort}`, error: error.message });
+    });
+    server.on('secureConnection', (socket: TLSSocket) => {
+      socket.on('error', (error) => ctx.logger.debug('inbound peer connection error', { error: error.message }));
+      void verifyPeer(socket, material, tls.checkSan, ctx).then((accepted) => {
+        if (accepted) sortConnection(ctx, socket, http2);
+      });
+    });
+  }
   return server;
 }
 
-async function verifyPeer(session: ServerHttp2Session, material: TlsMaterial, checkSan: boolean, ctx: InboundContext): Promise<boolean> {
-  const socket = session.socket as TLSSocket;
+/** Reads the first bytes and hands the connection to whichever protocol they begin. */
+function sortConnection(ctx: InboundContext, socket: Socket, http2: Http2Server): void {
+  // A connection that says nothing is not kept waiting for ever.
+  socket.setTimeout(DIAL_TIMEOUT_MS, () => socket.destroy());
+  socket.once('data', (chunk: Buffer) => {
+    socket.setTimeout(0);
+    if (chunk[0] === PREFACE_MAGIC[0]) {
+      serveMessageStream(ctx, socket, chunk);
+      return;
+    }
+    socket.pause();
+    socket.unshift(chunk);
+    http2.emit('connection', socket);
+  });
+}
+
+async function verifyPeer(socket: TLSSocket, material: TlsMaterial, checkSan: boolean, ctx: InboundContext): Promise<boolean> {
   const remote = `${socket.remoteAddress}:${socket.remotePort}`;
   const reason = await acceptedConnectionError(socket, material, checkSan);
   if (reason === undefined) return true;
   ctx.logger.warn('rejected connection', { 'remote-addr': remote, error: reason });
-  session.destroy();
+  socket.destroy();
   return false;
 }
 

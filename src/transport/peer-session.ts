@@ -1,6 +1,6 @@
-// HTTP/2 session plumbing shared by both ends: dialing with Nagle off (over TLS for
-// https peers), flow-control windows sized for raft traffic, and ping-based detection
-// of dead connections.
+// Dialing peers with Nagle off (over TLS for https peers), and the HTTP/2 session
+// plumbing of snapshot uploads and the listener: flow-control windows sized for raft
+// traffic, and ping-based detection of dead connections.
 import { connect as connectHttp2, type ClientHttp2Session, type Http2Session, type Settings } from 'node:http2';
 import { connect as connectNet, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
@@ -17,13 +17,16 @@ export const PEER_HTTP2_SETTINGS: Settings = {
   enablePush: false,
 };
 
-/** Heartbeats are a few dozen bytes: Nagle's delay would add to every round trip. */
-function openSocket(address: PeerAddress, tls: TlsMaterial | null): Socket {
+/**
+ * Dials a peer address, over TLS offering `alpn` for secure ones. Heartbeats are a
+ * few dozen bytes: Nagle's delay would add to every round trip.
+ */
+export function openSocket(address: PeerAddress, tls: TlsMaterial | null, alpn: string): Socket {
   if (address.secure) {
     // A unix socket has no host name to check: the certificate is checked against localhost.
     const host = address.kind === 'unix' ? 'localhost' : address.host;
     const where = address.kind === 'unix' ? { path: address.path } : { port: address.port };
-    const socket = connectTls({ ...clientTlsOptions(tls, host, ['h2']), ...where });
+    const socket = connectTls({ ...clientTlsOptions(tls, host, [alpn]), ...where });
     socket.setNoDelay(true);
     return socket;
   }
@@ -40,7 +43,7 @@ export function dialSession(address: PeerAddress, tls: TlsMaterial | null): Clie
   const authority = address.kind === 'unix' ? `${scheme}://localhost` : `${scheme}://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
   const session = connectHttp2(authority, {
     settings: PEER_HTTP2_SETTINGS,
-    createConnection: () => openSocket(address, tls),
+    createConnection: () => openSocket(address, tls, 'h2'),
   });
   session.once('connect', () => widenSessionWindow(session));
   watchLiveness(session);

@@ -1,9 +1,9 @@
 // The names both ends of a peer connection agree on: paths, headers, status codes
-// and the text form of ids. etcd-ts members only talk to etcd-ts members.
+// and the text form of ids. etcd-ts members only talk to etcd-ts members. Message
+// streams have connections of their own (message-stream-preface.ts); the HTTP/2
+// paths here serve snapshots, the member list and HashKV.
 import type { MemberId } from '../raft/types.js';
 
-/** A long-lived request whose body is a sequence of length-prefixed encoded messages. */
-export const MESSAGE_STREAM_PATH = '/raft/stream/message';
 /** One request per snapshot; the body is one encoded MsgSnap. */
 export const SNAPSHOT_PATH = '/raft/snapshot';
 
@@ -12,9 +12,9 @@ export const HEADER_FROM = 'x-server-from';
 export const HEADER_TO = 'x-raft-to';
 /** Bumped whenever the body format changes, so mixed versions refuse each other cleanly. */
 export const HEADER_PROTOCOL = 'x-etcd-ts-peer-protocol';
-export const PROTOCOL_VERSION = '1';
+export const PROTOCOL_VERSION = '2';
 
-/** Stream accepted: frames may follow. */
+/** Message stream accepted: frames may follow. */
 export const STATUS_STREAM_OK = 200;
 /** Snapshot received and handed to raft. */
 export const STATUS_SNAPSHOT_OK = 204;
@@ -25,7 +25,7 @@ export const STATUS_PRECONDITION_FAILED = 412;
 export const STATUS_TOO_LARGE = 413;
 export const STATUS_BUSY = 503;
 
-/** Frame header: the encoded message length as a 32-bit big-endian unsigned integer. */
+/** Frame header on a message stream: the encoded message length as a 32-bit big-endian unsigned integer. */
 export const FRAME_HEADER_BYTES = 4;
 
 /** Ids in hex, as etcd prints member and cluster ids. */

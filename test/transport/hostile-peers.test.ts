@@ -2,39 +2,37 @@
 // stops reading: each costs only its own connection, never the member.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  connect as connectHttp2, createServer, type ClientHttp2Session, type ClientHttp2Stream as ClientHttpStream,
-  type ServerHttp2Session, type ServerHttp2Stream,
-} from 'node:http2';
-import { connect as connectNet } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { connect as connectHttp2 } from 'node:http2';
+import { connect as connectNet, createServer as createNetServer, type Socket } from 'node:net';
 import { encodeMessage } from '../../src/raft/message-codec.js';
 import { packFrames } from '../../src/transport/frame-codec.js';
+import { encodeAnswer, encodePreface, readAnswer } from '../../src/transport/message-stream-preface.js';
 import { PEER_QUEUE_MESSAGES_MAX, SNAPSHOT_BYTES_MAX } from '../../src/transport/transport-limits.js';
 import {
-  HEADER_CLUSTER_ID, HEADER_FROM, HEADER_PROTOCOL, HEADER_TO, MESSAGE_STREAM_PATH, PROTOCOL_VERSION, SNAPSHOT_PATH,
-  STATUS_BAD_REQUEST, STATUS_TOO_LARGE,
+  HEADER_CLUSTER_ID, HEADER_FROM, HEADER_PROTOCOL, HEADER_TO, PROTOCOL_VERSION, SNAPSHOT_PATH,
+  STATUS_BAD_REQUEST, STATUS_STREAM_OK, STATUS_TOO_LARGE,
 } from '../../src/transport/wire-protocol.js';
-import { CLUSTER_ID, closeAll, connectAndWait, nextTurn, numbered, startMember, waitUntil, type Member } from './transport-fixture.js';
+import {
+  append, CLUSTER_ID, closeAll, connectAndWait, nextTurn, numbered, startMember, waitUntil, type Member,
+} from './transport-fixture.js';
 
 function hostPort(url: string): { host: string; port: number } {
   const u = new URL(url);
   return { host: u.hostname, port: Number(u.port) };
 }
 
-/** Opens a message stream to `target` as member 7 would, and writes `body` on it. */
-async function rawStream(target: Member, body: Buffer): Promise<{ session: ClientHttp2Session; stream: ClientHttpStream; closed: Promise<void> }> {
-  const session = connectHttp2(target.transport.boundUrls[0] ?? '');
-  session.on('error', () => undefined);
-  const closed = new Promise<void>((resolve) => session.once('close', resolve));
-  const stream = session.request({
-    ':method': 'POST', ':path': MESSAGE_STREAM_PATH, [HEADER_CLUSTER_ID]: CLUSTER_ID.toString(16),
-    [HEADER_FROM]: '7', [HEADER_TO]: target.id.toString(16), [HEADER_PROTOCOL]: PROTOCOL_VERSION,
-  });
-  stream.on('error', () => undefined);
-  stream.resume();
-  await new Promise((resolve) => stream.once('response', resolve));
-  stream.write(body);
-  return { session, stream, closed };
+/** Opens a message stream to `target` as member 7 would, and writes `body` on it once accepted. */
+async function rawStream(target: Member, body: Buffer): Promise<{ socket: Socket; closed: Promise<void> }> {
+  const socket = connectNet(hostPort(target.transport.boundUrls[0] ?? ''));
+  socket.on('error', () => undefined);
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.write(encodePreface(CLUSTER_ID, 7n, target.id));
+  const answer = await new Promise<Buffer>((resolve) => socket.once('data', resolve));
+  assert.equal(readAnswer(answer).status, STATUS_STREAM_OK);
+  socket.resume();
+  socket.write(body);
+  return { socket, closed };
 }
 
 async function stillServes(a: Member, b: Member): Promise<void> {
@@ -68,7 +66,7 @@ test('a frame that does not decode closes the sender\'s connection, after the go
     await connectAndWait(members);
     const raw = await rawStream(b, packFrames([encodeMessage(numbered(7n, b.id, 1))]));
     await waitUntil('the good frame', () => b.received.some((m) => m.from === 7n));
-    raw.stream.write(packFrames([Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff]), encodeMessage(numbered(7n, b.id, 2))]));
+    raw.socket.write(packFrames([Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff]), encodeMessage(numbered(7n, b.id, 2))]));
     await raw.closed;
     assert.ok(b.logger.lines.some((l) => l.msg === 'closed peer connection after a malformed message'));
     assert.deepEqual(b.received.filter((m) => m.from === 7n).map((m) => m.index), [1], 'nothing after the bad frame');
@@ -103,40 +101,47 @@ test('messages addressed to another member are dropped on arrival', async () => 
     await waitUntil('the message for this member', () => b.received.some((m) => m.from === 7n));
     assert.deepEqual(b.received.filter((m) => m.from === 7n).map((m) => m.index), [2]);
     assert.equal(b.transport.stats().dropped, 1);
-    raw.session.destroy();
+    raw.socket.destroy();
     await raw.closed;
   } finally {
     await closeAll(members);
   }
 });
 
-/** A peer that accepts the stream and then never reads a byte: a stalled process or full socket. */
-async function stalledPeer(): Promise<{ url: string; streams: ServerHttp2Stream[]; close(): Promise<void> }> {
-  const streams: ServerHttp2Stream[] = [];
-  const sessions = new Set<ServerHttp2Session>();
-  const server = createServer();
-  server.on('session', (s) => {
-    sessions.add(s);
-    s.on('error', () => undefined);
-  });
-  server.on('stream', (stream) => {
-    stream.on('error', () => undefined);
-    stream.respond({ ':status': 200 });
-    stream.pause();
-    streams.push(stream);
+/** A peer that accepts the message stream and then never reads a byte: a stalled process or full socket. */
+async function stalledPeer(): Promise<{ url: string; accepted: Socket[]; close(): Promise<void> }> {
+  const accepted: Socket[] = [];
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.once('data', () => {
+      socket.pause();
+      socket.write(encodeAnswer(STATUS_STREAM_OK, CLUSTER_ID));
+      accepted.push(socket);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   return {
     url: `http://127.0.0.1:${port}`,
-    streams,
+    accepted,
     close: async () => {
-      for (const s of sessions) s.destroy();
+      for (const s of sockets) s.destroy();
       await new Promise((resolve) => server.close(resolve));
     },
   };
 }
+
+/** The most bytes the kernel may hold for a connection nobody reads: both ends' largest buffers. */
+function kernelBufferBytesMax(): number {
+  const largest = (file: string): number => Number(readFileSync(file, 'utf8').trim().split(/\s+/)[2]);
+  return largest('/proc/sys/net/ipv4/tcp_wmem') + largest('/proc/sys/net/ipv4/tcp_rmem');
+}
+
+/** Appends big enough that a stalled peer's socket buffers fill after a few thousand. */
+const STALLED_ENTRY_BYTES = 4096;
 
 test('a peer that stops reading costs a bounded queue, never blocks sends or other peers', async () => {
   const a = await startMember(1n);
@@ -145,12 +150,12 @@ test('a peer that stops reading costs a bounded queue, never blocks sends or oth
   try {
     a.transport.setPeer(2n, [stalled.url]);
     await connectAndWait([a, c]);
-    await waitUntil('the stalled peer to accept the stream', () => stalled.streams.length === 1);
+    await waitUntil('the stalled peer to accept the stream', () => stalled.accepted.length === 1);
     const total = Math.ceil((5 * PEER_QUEUE_MESSAGES_MAX) / 100) * 100;
     let slowestSendMs = 0;
     for (let seq = 0; seq < total; seq += 100) {
       const batch = [];
-      for (let i = seq; i < seq + 100; i++) batch.push(numbered(1n, 2n, i), numbered(1n, 3n, i));
+      for (let i = seq; i < seq + 100; i++) batch.push(append(1n, 2n, i, STALLED_ENTRY_BYTES), numbered(1n, 3n, i));
       const startMs = performance.now();
       a.transport.send(batch);
       slowestSendMs = Math.max(slowestSendMs, performance.now() - startMs);
@@ -159,10 +164,11 @@ test('a peer that stops reading costs a bounded queue, never blocks sends or oth
     await waitUntil('the healthy peer to get everything', () => c.received.length === total);
     assert.deepEqual(c.received.map((m) => m.index), Array.from({ length: total }, (_, i) => i));
     const stats = a.transport.stats();
-    // What the stalled peer can hold: the queue, plus what HTTP/2 flow control (its default
-    // 64 KiB window) let through before it stopped reading.
-    const smallestFrameBytes = packFrames([encodeMessage(numbered(1n, 2n, 0))]).length;
-    const retainedMax = PEER_QUEUE_MESSAGES_MAX + Math.ceil(65_535 / smallestFrameBytes);
+    // What the stalled peer can hold: the queue, plus what the kernel's socket buffers took
+    // before they filled.
+    const frameBytes = packFrames([encodeMessage(append(1n, 2n, 0, STALLED_ENTRY_BYTES))]).length;
+    const retainedMax = PEER_QUEUE_MESSAGES_MAX + Math.ceil(kernelBufferBytesMax() / frameBytes);
+    assert.ok(retainedMax < total, 'the test sends more than the queue and the kernel can hold');
     assert.ok(total - stats.dropped <= retainedMax, `dropped only ${stats.dropped} of ${total}`);
     assert.ok(a.unreachable.includes(2n), 'the stalled peer is reported unreachable');
     assert.ok(!a.unreachable.includes(3n), 'the healthy peer is not');
