@@ -212,6 +212,7 @@ export class EtcdServer {
       send: (messages) => this.network?.send(messages),
       // One call: the write being persisted is the only thing anyone waits for.
       idleButForWrites: () => this.clientCalls() <= 1,
+      sentAll: () => this.network?.sentAll() ?? true,
       onReadState: (index, context) => this.reads.onReadState(index, context),
       onLeaderChange: (leader, term) => this.onLeaderChange(leader, term),
       onFatal: (error) => this.onFatal(error),

@@ -81,6 +81,11 @@ export class PeerNetwork {
     if (outgoing.length > 0) this.transport.send(outgoing);
   }
 
+  /** Every message given to send() is with the kernel: none waits for the event loop. */
+  sentAll(): boolean {
+    return this.transport.sentAll();
+  }
+
   /**
    * Raft's MsgSnap names the log position; the data is a fresh copy of the backend.
    * Copies are costly, so one is in flight per peer, none is made for a peer that is

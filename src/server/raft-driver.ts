@@ -26,6 +26,8 @@ export interface RaftDriverHooks {
   send(messages: readonly Message[]): void;
   /** No client call waits on the server but the writes being persisted. */
   idleButForWrites(): boolean;
+  /** Every message given to send() has reached the kernel: a blocking write would hold none. */
+  sentAll(): boolean;
   onReadState(index: number, context: Uint8Array): void;
   onLeaderChange(leader: bigint, term: number): void;
   /** A fatal I/O failure: the server must stop; acknowledging more would risk loss. */
@@ -125,10 +127,11 @@ export class RaftDriver {
     if (this.persistence !== null && ready.mustSync && (this.unsyncedHardState !== null || ready.entries.length > 0)) {
       const toSave = this.unsyncedHardState;
       this.unsyncedHardState = null;
-      // A leader that just sent its appends writes through the thread pool: the transport
-      // sends from the event loop, so a write blocking it would hold the appends until
-      // its own copy is durable instead of letting followers write theirs meanwhile.
-      const inline = !(leading && ready.messages.length > 0) && this.hooks.idleButForWrites();
+      // A leader whose appends still wait for the event loop writes through the thread
+      // pool: a write blocking the loop would hold them until its own copy is durable,
+      // instead of letting followers write theirs meanwhile.
+      const appendsWaiting = leading && ready.messages.length > 0 && !this.hooks.sentAll();
+      const inline = !appendsWaiting && this.hooks.idleButForWrites();
       if (inline && this.answersPending) {
         // Replies and watch events are flushed in later ticks and microtasks: let them go
         // out before the event loop is blocked by the write.

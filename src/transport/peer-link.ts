@@ -221,6 +221,12 @@ export class PeerLink {
     return 'queued';
   }
 
+  /** Nothing queued, and the socket took everything written to it (socket writes reach the kernel at once when they can). */
+  sentAll(): boolean {
+    if (this.queue.length > 0) return false;
+    return this.state.kind !== 'streaming' || this.state.socket.writableLength === 0;
+  }
+
   /** Starts a write of everything queued (up to a batch limit) unless one is in flight. */
   flush(): void {
     if (this.state.kind !== 'streaming' || this.writingOn !== null || this.queue.length === 0) return;

@@ -169,6 +169,12 @@ export class PeerTransport {
     for (const peer of unreachable) this.reportUnreachable(peer);
   }
 
+  /** Every message queued by send() has been written to its socket (or dropped): none waits for the event loop. */
+  sentAll(): boolean {
+    for (const link of this.links.values()) if (!link.sentAll()) return false;
+    return true;
+  }
+
   private dropUnknownTarget(message: Message): void {
     this.counters.dropped += 1;
     this.options.logger.debug('ignored a message to an unknown peer', { 'remote-peer-id': idToHex(message.to), type: message.type });

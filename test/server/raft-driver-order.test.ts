@@ -50,7 +50,7 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   assert.ok(condition(), `timed out waiting for ${what}`);
 }
 
-function startDriver(idle = false): { node: RaftNode; driver: RaftDriver; wal: HeldPersistence } {
+function startDriver(idle = false, sentAll = false): { node: RaftNode; driver: RaftDriver; wal: HeldPersistence } {
   const storage = new MemoryStorage({ voters: [SELF, PEER], learners: [] });
   const node = new RaftNode({
     id: SELF, storage, electionTicks: 10, heartbeatTicks: 1, random: seededRandom(3),
@@ -70,6 +70,7 @@ function startDriver(idle = false): { node: RaftNode; driver: RaftDriver; wal: H
       for (const m of messages) wal.events.push(`sent ${MessageType[m.type]}`);
     },
     idleButForWrites: () => idle,
+    sentAll: () => sentAll,
     onReadState: () => undefined,
     onLeaderChange: () => undefined,
     onFatal: (error) => {
@@ -79,8 +80,14 @@ function startDriver(idle = false): { node: RaftNode; driver: RaftDriver; wal: H
   return { node, driver, wal };
 }
 
-for (const idle of [false, true]) test(`a candidate persists its vote before asking for votes; as leader it sends appends before its write is durable${idle ? ' (idle server: the leader still writes in the thread pool)' : ''}`, async () => {
-  const { node, driver, wal } = startDriver(idle);
+const LEADER_CASES = [
+  { idle: false, sentAll: true, leaderSave: 'save started (1 entries)', what: '' },
+  { idle: true, sentAll: false, leaderSave: 'save started (1 entries)', what: ' (idle server, appends still queued: the leader writes in the thread pool)' },
+  { idle: true, sentAll: true, leaderSave: 'save started (1 entries, inline)', what: ' (idle server, appends with the kernel: the leader writes inline)' },
+];
+
+for (const { idle, sentAll, leaderSave, what } of LEADER_CASES) test(`a candidate persists its vote before asking for votes; as leader it sends appends before its write is durable${what}`, async () => {
+  const { node, driver, wal } = startDriver(idle, sentAll);
   node.campaign();
   driver.schedule();
   await until(() => wal.saving, 'the candidate to save its term and vote');
@@ -91,7 +98,7 @@ for (const idle of [false, true]) test(`a candidate persists its vote before ask
   driver.schedule();
   await until(() => wal.saving, 'the new leader to save its first entry');
   const sinceElected = wal.events.slice(wal.events.indexOf('sent MsgVote') + 1);
-  assert.deepEqual(sinceElected, ['sent MsgApp', 'save started (1 entries)'], 'the leader sent its append before its own write finished');
+  assert.deepEqual(sinceElected, ['sent MsgApp', leaderSave], 'the leader sent its append before its own write finished');
   wal.finishSave();
   await driver.stop();
 });

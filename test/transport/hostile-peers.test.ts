@@ -176,6 +176,7 @@ test('a peer that stops reading costs a bounded queue, never blocks sends or oth
     assert.equal(a.transport.peerStats().get(3n)?.sentFailures, 0);
     assert.ok(a.logger.lines.some((l) => l.msg.startsWith('dropping messages to remote peer: sending buffer is full')));
     assert.ok(slowestSendMs < 250, `send() took up to ${slowestSendMs.toFixed(1)} ms`);
+    assert.equal(a.transport.sentAll(), false, 'messages for the stalled peer still wait in its queue');
   } finally {
     await closeAll([a, c]);
     await stalled.close();

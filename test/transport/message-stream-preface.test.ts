@@ -103,6 +103,7 @@ test('idle message streams stay open past the silence timeout: both ends send ke
       assert.ok(!m.logger.lines.some((l) => l.msg === 'lost the message stream with remote peer'), `member ${m.id} lost a stream`);
     }
     a.transport.send([numbered(a.id, b.id, 1)]);
+    assert.equal(a.transport.sentAll(), true, 'a small write on an open stream reaches the kernel inside send()');
     b.transport.send([numbered(b.id, a.id, 2)]);
     await waitUntil('both links to still carry messages', () => a.received.length === 1 && b.received.length === 1);
   } finally {

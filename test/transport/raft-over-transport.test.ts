@@ -55,6 +55,7 @@ async function startRaftMember(id: MemberId, listenUrl: string, durable?: Durabl
     },
     send: (messages) => transport.send(messages),
     idleButForWrites: () => false,
+    sentAll: () => transport.sentAll(),
     onReadState: () => undefined,
     onLeaderChange: () => undefined,
     onFatal: (error) => { throw error; },
