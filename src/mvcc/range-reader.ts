@@ -52,13 +52,12 @@ const packer = new RecordPacker();
 /** Where the next in-place read's record is cached; set just before each read. */
 const fillTarget: { cache: RecordCache | null; main: number; sub: number } = { cache: null, main: 0, sub: 0 };
 
-/** Caches the record read in place, then packs the cache's copy (or the original, if not cached). */
-const cacheAndPack: InPlaceReader = (value, valueBytes) => {
+/** Packs a record read from the backend, then offers it to the cache. */
+const packAndCache: InPlaceReader = (value, valueBytes) => {
+  packer.append(value, valueBytes);
   const { cache } = fillTarget;
   assert(cache !== null, 'record read without a cache to fill');
-  const copy = cache.insert(fillTarget.main, fillTarget.sub, value, valueBytes);
-  if (copy === undefined) packer.append(value, valueBytes);
-  else packer.append(copy, copy.length);
+  cache.insert(fillTarget.main, fillTarget.sub, value, valueBytes);
 };
 
 /** The stored records of `revs`, in order, each copied once from the cache or from where the backend holds it. */
@@ -77,7 +76,7 @@ function packRecords(state: StoreState, revs: readonly Revision[]): PackedRecord
       writeRevisionBytes(lookupKey, rev.main, rev.sub);
       fillTarget.main = rev.main;
       fillTarget.sub = rev.sub;
-      const found = state.backend.readInPlace('key', lookupKey, cacheAndPack);
+      const found = state.backend.readInPlace('key', lookupKey, packAndCache);
       assert(found, `key index points at missing revision ${rev.main}.${rev.sub}`);
     }
   } finally {

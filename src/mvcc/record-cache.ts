@@ -20,6 +20,19 @@ export const RECORD_CACHE_SLAB_BYTES = 1024 * 1024;
 export const ENTRY_OVERHEAD_BYTES = 160;
 /** Records above a sixteenth of a slab are not cached: copying dominates their reads anyway. */
 const SLAB_FRACTION_CACHED_MAX = 16;
+/**
+ * A miss is admitted only if the same revision missed before within the last
+ * bytesMax / this many first misses, about as many records as the cache holds (see
+ * RecordCache.firstMiss). Records read once, or cycled through in more records than the
+ * cache holds, would otherwise evict every entry unread and pay a copy for each.
+ */
+const DOORKEEPER_WINDOW_BYTES_PER_MISS = 256;
+/** Bits per miss in the window: few enough set that a first miss rarely looks like a second. */
+const DOORKEEPER_BITS_PER_MISS = 8;
+const WORD_BITS = 32;
+/** Multipliers of the doorkeeper's hash (odd, from the golden ratio and murmur3). */
+const HASH_MAIN = 0x9e3779b1;
+const HASH_SUB = 0x85ebca77;
 /** Entries of revisions with sub > 0 are keyed main * SUB_SPAN + sub, which is exact up to here. */
 const SUB_SPAN = 2 ** 16;
 const COMPOSITE_MAIN_MAX = Math.floor(Number.MAX_SAFE_INTEGER / SUB_SPAN);
@@ -50,13 +63,13 @@ class Slab {
   }
 }
 
-const subarrayOf = Uint8Array.prototype.subarray;
-
 /**
  * Entries are copies in slabs the cache owns (never views of backend memory, which
  * is valid only during a read). Eviction is CLOCK-like at slab granularity: the
  * oldest slab goes, and the entries hit since they were copied in are copied once
  * more into the newest slab instead of being dropped. A hit allocates nothing.
+ * A record is admitted on its second miss within a window (a doorkeeper, as TinyLFU's),
+ * so records read once never displace ones read again.
  */
 export class RecordCache {
   /** Revisions with sub 0, by main: a put outside a txn, the common case. */
@@ -69,8 +82,15 @@ export class RecordCache {
   private readonly bytesMax: number;
   private readonly slabBytes: number;
   private readonly recordBytesMax: number;
-  /** A slab takes no more entries than this, so its overhead never exceeds its own size. */
+  /** A slab takes no more entries than this, so its entries' overhead never exceeds its own size. */
   private readonly slabEntriesMax: number;
+  /** The doorkeeper: one bit per hashed revision that missed since the last reset. */
+  private readonly missedBits: Uint32Array;
+  private readonly missedBitsShift: number;
+  private missesInWindow = 0;
+  private readonly windowMisses: number;
+  /** A plain view of the last source copied from (lmdb-js hands over the same Buffer each read). */
+  private source: Uint8Array | null = null;
   hits = 0;
   misses = 0;
 
@@ -80,6 +100,10 @@ export class RecordCache {
     this.recordBytesMax = Math.floor(this.slabBytes / SLAB_FRACTION_CACHED_MAX);
     this.slabEntriesMax = Math.floor(this.slabBytes / ENTRY_OVERHEAD_BYTES);
     assert(this.slabEntriesMax >= 1, 'record cache slab smaller than one entry');
+    this.windowMisses = Math.ceil(this.bytesMax / DOORKEEPER_WINDOW_BYTES_PER_MISS);
+    const bitsLog2 = Math.max(Math.ceil(Math.log2(this.windowMisses * DOORKEEPER_BITS_PER_MISS)), Math.log2(WORD_BITS));
+    this.missedBits = new Uint32Array(2 ** bitsLog2 / WORD_BITS);
+    this.missedBitsShift = WORD_BITS - bitsLog2;
     // A slab costs at most twice its size (bytes plus entries), and the newest is never
     // evicted: with room for two such slabs the bound always holds.
     assert(this.bytesMax >= 4 * this.slabBytes, 'record cache smaller than four slabs');
@@ -107,26 +131,61 @@ export class RecordCache {
   }
 
   /**
-   * Copies `value`'s first `valueBytes` bytes in as the record at (main, sub) and
-   * returns the copy; undefined if such a record is not cached (too large, or a
-   * revision without an exact key).
+   * Copies `value`'s first `valueBytes` bytes in as the record at (main, sub), unless
+   * such a record is not cached (too large, a revision without an exact key) or this is
+   * its first miss in the doorkeeper's window. Returns whether it is in the cache now.
    */
-  insert(main: number, sub: number, value: Uint8Array, valueBytes: number): Uint8Array | undefined {
-    if (valueBytes > this.recordBytesMax) return undefined;
-    if (sub !== 0 && (sub >= SUB_SPAN || main > COMPOSITE_MAIN_MAX)) return undefined;
-    const present = sub === 0 ? this.byMain.get(main) : this.bySub.get(main * SUB_SPAN + sub);
-    if (present !== undefined) return present.bytes;
-    // `value` may be lmdb-js's Buffer, whose `length` is its own: take a plain view of the record.
-    const entry = this.append(main, sub, subarrayOf.call(value, 0, valueBytes));
+  insert(main: number, sub: number, value: Uint8Array, valueBytes: number): boolean {
+    if (valueBytes > this.recordBytesMax) return false;
+    if (sub !== 0 && (sub >= SUB_SPAN || main > COMPOSITE_MAIN_MAX)) return false;
+    if ((sub === 0 ? this.byMain.get(main) : this.bySub.get(main * SUB_SPAN + sub)) !== undefined) return true;
+    if (this.firstMiss(main, sub)) return false;
+    this.append(main, sub, this.plainView(value).subarray(0, valueBytes));
     this.trim();
-    return entry.bytes;
+    return true;
   }
 
   clear(): void {
+    this.missedBits.fill(0);
+    this.missesInWindow = 0;
     this.byMain.clear();
     this.bySub.clear();
     this.slabs = [];
     this.entryCount = 0;
+  }
+
+  /**
+   * A plain Uint8Array over `value`'s memory, reused while the source is the same: a
+   * plain array's views are cheaper to make than a Buffer's, and `value` may be
+   * lmdb-js's Buffer, whose `length` is its own.
+   */
+  private plainView(value: Uint8Array): Uint8Array {
+    const view = this.source;
+    if (view !== null && view.buffer === value.buffer && view.byteOffset === value.byteOffset && view.byteLength === value.byteLength) return view;
+    this.source = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    return this.source;
+  }
+
+  /**
+   * Records (main, sub) as missed and says whether it had not missed before in this
+   * window. Hash collisions only admit a record early; the window restarts after
+   * windowMisses first misses, so the bits never fill up.
+   */
+  private firstMiss(main: number, sub: number): boolean {
+    // `main | 0` keeps main's low 32 bits: enough to spread revisions, exactness not needed.
+    const hash = (Math.imul(main | 0, HASH_MAIN) ^ Math.imul(sub, HASH_SUB)) >>> this.missedBitsShift;
+    const word = hash >>> 5;
+    const bit = 1 << (hash & (WORD_BITS - 1));
+    const bits = this.missedBits[word] as number;
+    if ((bits & bit) !== 0) return false;
+    // Restarted before this miss is recorded, so a window never forgets its newest miss.
+    if (this.missesInWindow >= this.windowMisses) {
+      this.missedBits.fill(0);
+      this.missesInWindow = 0;
+    }
+    this.missedBits[word] = (this.missedBits[word] as number) | bit;
+    this.missesInWindow++;
+    return true;
   }
 
   private bySubEntry(main: number, sub: number): CachedRecord | undefined {

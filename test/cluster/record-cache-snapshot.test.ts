@@ -70,8 +70,8 @@ test('a member that caught up by snapshot reads the snapshot, not what it had ca
       if (before.length < KEYS) await sleep(POLL_MS);
     }
     assert.equal(before.length, KEYS, 'the member to freeze applied every write');
-    // The second read is served from its cache.
-    assert.deepEqual(await prefixValues(frozenKv), before);
+    // A record is cached on its second read and served from the cache on the third.
+    for (let read = 0; read < 2; read++) assert.deepEqual(await prefixValues(frozenKv), before);
     assert.ok(before.some((line) => line.startsWith(`${REWRITTEN_KEY}=old-3@`)));
 
     frozen.pause();

@@ -45,14 +45,20 @@ test('a repeated range is served from the cache with the same bytes', () =>
     assert.ok(store !== undefined);
     for (let i = 0; i < 50; i++) put(store, `k${String(i).padStart(2, '0')}`, `value-${i}`);
     const first = encodedRange(store);
+    assert.equal(store.records.size, 0, 'a record read once is not cached');
+    assert.deepEqual(encodedRange(store), first);
+    assert.equal(store.records.size, 50, 'a record read twice is');
     assert.equal(store.records.hits, 0);
-    assert.equal(store.records.size, 50, 'the first range filled the cache');
-    const second = encodedRange(store);
-    assert.equal(store.records.hits, 50, 'the second range read nothing from the backend');
-    assert.deepEqual(second, first);
+    const third = encodedRange(store);
+    assert.equal(store.records.hits, 50, 'the third range read nothing from the backend');
+    assert.deepEqual(third, first);
     // Decoded ranges share the cache.
     assert.equal(getAt(store, 'k07'), 'k07=value-7 c9 m9 v1');
     assert.equal(store.records.hits, 51);
+    // Decoded ranges fill it too.
+    put(store, 'late', 'x');
+    for (let i = 0; i < 3; i++) assert.equal(getAt(store, 'late'), 'late=x c52 m52 v1');
+    assert.equal(store.records.hits, 52);
   }));
 
 test('reads through a warm cache follow overwrites, deletes and compaction', () =>
@@ -98,6 +104,8 @@ test("a leader's snapshot installed over cached revisions is what reads see", ()
     await leader.commit();
     assert.equal(getAt(follower, 'k3'), 'k3=old-3 c5 m5 v1');
     encodedRange(follower);
+    encodedRange(follower);
+    assert.equal(follower.records.size, 10, 'the follower cached every record');
 
     const snapshot = await buildMemberSnapshot(leader.backend, CONF_STATE);
     await installMemberSnapshot(follower.backend, snapshot.data);
