@@ -1,5 +1,6 @@
 // Serving a range at a revision: the key index picks the live revisions, the
-// backend's `key` bucket holds their values.
+// backend's `key` bucket holds their values, and the store's record cache holds
+// copies of the ones read more than once.
 import type { Backend, InPlaceReader } from '../backend/backend.js';
 import { EtcdError } from '../errors/etcd-error.js';
 import { KeyValue } from '../generated/mvccpb/kv.js';
@@ -99,7 +100,10 @@ function readKvCached(state: StoreState, rev: Revision): KeyValue {
   return KeyValue.decode(value);
 }
 
-/** Like readKv, but undefined if the record is gone (compacted history). */
+/**
+ * Like readKv, but undefined if the record is gone (compacted history). Never through
+ * the cache: it may still hold a compacted record, which must read as gone here.
+ */
 export function tryReadKv(backend: Backend, rev: Revision): KeyValue | undefined {
   const value = backend.get('key', revisionBytes(rev.main, rev.sub));
   return value === undefined ? undefined : KeyValue.decode(value);
