@@ -91,8 +91,8 @@ export class RecordCache {
   private readonly windowMisses: number;
   /** A plain view of the last source copied from (lmdb-js hands over the same Buffer each read). */
   private source: Uint8Array | null = null;
-  hits = 0;
-  misses = 0;
+  private hitCount = 0;
+  private missCount = 0;
 
   constructor(options: RecordCacheOptions = {}) {
     this.bytesMax = options.bytesMax ?? RECORD_CACHE_BYTES_MAX;
@@ -118,15 +118,25 @@ export class RecordCache {
     return this.entryCount;
   }
 
+  /** Lookups that found their record, since the cache was made. */
+  get hits(): number {
+    return this.hitCount;
+  }
+
+  /** Lookups that did not. */
+  get misses(): number {
+    return this.missCount;
+  }
+
   /** The record at (main, sub), or undefined. The bytes are the cache's: read them, never write. */
   get(main: number, sub: number): Uint8Array | undefined {
     const entry = sub === 0 ? this.byMain.get(main) : this.bySubEntry(main, sub);
     if (entry === undefined) {
-      this.misses++;
+      this.missCount++;
       return undefined;
     }
     entry.referenced = true;
-    this.hits++;
+    this.hitCount++;
     return entry.bytes;
   }
 
