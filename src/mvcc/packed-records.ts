@@ -177,19 +177,25 @@ export class RecordPacker {
   }
 
   readonly append: InPlaceReader = (value, valueBytes) => {
+    // `value` may be longer than valueBytes, so a view of exactly the record is copied
+    // (Buffer's copy makes such a view too, and trusts `length`, which lmdb-js overrides).
+    this.appendExact(this.plainView(value).subarray(0, valueBytes));
+  };
+
+  /** Appends a record held in a plain Uint8Array of exactly its length (the record cache's copies): no view is made. */
+  appendExact(record: Uint8Array): void {
+    const valueBytes = record.length;
     const entryBytes = KVS_FIELD_TAG_BYTES + varintBytes(valueBytes) + valueBytes;
     let chunk = this.chunk;
     if (chunk === null || this.chunkUsed + entryBytes > chunk.length) chunk = this.newChunk(entryBytes);
     let at = this.chunkUsed;
     chunk[at++] = KVS_FIELD_TAG;
     at = writeVarint(chunk, at, valueBytes);
-    // `value` may be longer than valueBytes, so a view of exactly the record is copied
-    // (Buffer's copy makes such a view too, and trusts `length`, which lmdb-js overrides).
-    chunk.set(this.plainView(value).subarray(0, valueBytes), at);
+    chunk.set(record, at);
     at += valueBytes;
     this.chunkUsed = at;
     this.ends.push(this.closedBytes + at);
-  };
+  }
 
   /** The records appended since start(). */
   finish(): PackedRecords {

@@ -71,7 +71,7 @@ function packRecords(state: StoreState, revs: readonly Revision[]): PackedRecord
     for (const rev of revs) {
       const cached = cache.get(rev.main, rev.sub);
       if (cached !== undefined) {
-        packer.append(cached, cached.length);
+        packer.appendExact(cached);
         continue;
       }
       writeRevisionBytes(lookupKey, rev.main, rev.sub);
