@@ -1,11 +1,11 @@
 // Drives the pure raft core: ticks it on a timer, and turns each Ready into I/O in
-// the order raft requires: a leader sends first; the new entries are persisted (WAL,
-// one fsync for everything the Ready holds, which is how concurrent proposals share a
-// group commit) while what was committed (already durable) is applied; then everyone
-// else sends, and the Ready is advanced. One Ready is processed at a time; proposals
-// arriving meanwhile accumulate for the next one. When the server is otherwise idle,
-// the persistence may write on the event loop thread (`inline`), after the replies and
-// events of the entries applied in the same pass went out.
+// the order raft requires: apply what was committed (already durable), persist the
+// new entries (WAL, one fsync for everything the Ready holds, which is how
+// concurrent proposals share a group commit), then send (a leader sends first),
+// then advance. One Ready is processed at a time; proposals arriving meanwhile
+// accumulate for the next one. When the server is otherwise idle, the persistence may
+// write on the event loop thread (`inline`); replies and events from entries applied
+// earlier in the same pass are sent first.
 import type { Logger } from '../log/logger.js';
 import type { Message } from '../raft/message.js';
 import type { RaftNode, Ready } from '../raft/raft-node.js';
@@ -106,6 +106,14 @@ export class RaftDriver {
       await this.hooks.installSnapshot(ready.snapshot);
       this.storage.applySnapshot(ready.snapshot);
     }
+    // Committed entries are already on disk (raft only commits what was persisted), so
+    // they are applied, and their clients answered, before this Ready's new entries are
+    // synced: a write then waits for one fsync, not two.
+    if (ready.committedEntries.length > 0) {
+      this.hooks.applyEntries(ready.committedEntries);
+      this.answersPending = true;
+    }
+    for (const readState of ready.readStates) this.hooks.onReadState(readState.index, readState.context);
     // A leader sends before it persists (raft thesis 10.2.1, as etcd does): followers write
     // their copies while the leader writes its own. Safe because the leader counts itself
     // toward a commit only once advance() marks its entries stable. Everyone else must
@@ -116,37 +124,21 @@ export class RaftDriver {
     if (hardState !== null) this.unsyncedHardState = hardState;
     // A Ready that only moves the commit index need not be synced (raft's mustSync, as
     // etcd): that hard state rides along with the next save that must be.
-    const mustSave = this.persistence !== null && ready.mustSync && (this.unsyncedHardState !== null || ready.entries.length > 0);
-    const toSave = this.unsyncedHardState;
-    if (mustSave) this.unsyncedHardState = null;
-    // A leader whose appends still wait for the event loop writes through the thread
-    // pool: a write blocking the loop would hold them until its own copy is durable,
-    // instead of letting followers write theirs meanwhile.
-    const appendsWaiting = leading && ready.messages.length > 0 && !this.hooks.sentAll();
-    const inline = mustSave && !appendsWaiting && this.hooks.idleButForWrites();
-    // A thread-pool write starts before the committed entries are applied, so the disk
-    // writes while the event loop applies (as etcd applies while it fsyncs). Awaited
-    // below; the empty catch only keeps a throwing apply from leaving it unhandled.
-    const saving = mustSave && !inline ? this.persistence?.save(toSave, ready.entries, false) ?? null : null;
-    saving?.catch(() => undefined);
-    // Committed entries are already on disk (raft only commits what was persisted), so
-    // they are applied, and their clients answered, before this Ready's new entries are
-    // durable: a write then waits for one fsync, not two.
-    if (ready.committedEntries.length > 0) {
-      this.hooks.applyEntries(ready.committedEntries);
-      this.answersPending = true;
-    }
-    for (const readState of ready.readStates) this.hooks.onReadState(readState.index, readState.context);
-    if (inline) {
-      if (this.answersPending) {
+    if (this.persistence !== null && ready.mustSync && (this.unsyncedHardState !== null || ready.entries.length > 0)) {
+      const toSave = this.unsyncedHardState;
+      this.unsyncedHardState = null;
+      // A leader whose appends still wait for the event loop writes through the thread
+      // pool: a write blocking the loop would hold them until its own copy is durable,
+      // instead of letting followers write theirs meanwhile.
+      const appendsWaiting = leading && ready.messages.length > 0 && !this.hooks.sentAll();
+      const inline = !appendsWaiting && this.hooks.idleButForWrites();
+      if (inline && this.answersPending) {
         // Replies and watch events are flushed in later ticks and microtasks: let them go
         // out before the event loop is blocked by the write.
         await new Promise<void>((resolve) => setImmediate(resolve));
         this.answersPending = false;
       }
-      await this.persistence?.save(toSave, ready.entries, true);
-    } else if (saving !== null) {
-      await saving;
+      await this.persistence.save(toSave, ready.entries, inline);
     }
     if (hardState !== null) this.storage.setHardState(hardState);
     if (ready.entries.length > 0) this.storage.append(ready.entries);
