@@ -7,6 +7,7 @@ import { FSYNC_BUCKET_UPPER_SECONDS } from '../wal/wal-stats.js';
 import { ETCD_CLUSTER_VERSION, ETCD_COMPAT_VERSION } from '../version.js';
 import { grpcCallCounters, type GrpcCallCounters } from './grpc-call-metrics.js';
 import { bucketHistogram } from './bucket-histogram.js';
+import { registerPeerNetworkMetrics, type PeerTrafficSource } from './peer-network-metrics.js';
 
 /** What the metrics read from the member at scrape time; declared here, implemented over EtcdServer. */
 export interface MetricsSource {
@@ -22,6 +23,8 @@ export interface MetricsSource {
   /** null for a member without a WAL (in memory). */
   walStats(): WalStats | null;
   backendCommitStats(): BackendCommitStats | null;
+  /** This member's id and its peer links (etcd_network_*). */
+  readonly peerTraffic: PeerTrafficSource;
 }
 
 export interface EtcdMetrics {
@@ -69,5 +72,6 @@ export function createEtcdMetrics(source: MetricsSource): EtcdMetrics {
       return stats === null ? null : { counts: stats.bucketCounts, sum: stats.secondsTotal };
     }),
   );
+  registerPeerNetworkMetrics(registry, source.peerTraffic);
   return { registry, grpc: grpcCallCounters(registry) };
 }

@@ -76,6 +76,7 @@ import { buildMemberSnapshot, installMemberSnapshot } from './install-snapshot.j
 import { writeSnapshotMarker } from './snapshot-marker.js';
 import { prevKvWatched, restoreWatchers } from '../watch/watch-hub-registry.js';
 import { openMemberStorage, type MemberStorage } from './member-storage.js';
+import type { PeerStats } from '../transport/peer-link.js';
 import { PeerNetwork } from './peer-network.js';
 import { applyLogRequest, type ApplyContext, type CompactionOutcome } from './entry-applier.js';
 import { forwardMemberPromote } from './forward-to-leader.js';
@@ -127,7 +128,11 @@ export interface ServerMetricsSnapshot {
   readonly proposalsFailed: number;
   readonly walStats: WalStats | null;
   readonly backendCommitStats: BackendCommitStats | null;
+  /** Traffic per peer (empty for a member without peers). */
+  readonly peers: ReadonlyMap<bigint, PeerStats>;
 }
+
+const NO_PEERS: ReadonlyMap<bigint, PeerStats> = new Map();
 
 /** Tries at drawing a nonzero lease ID; the generator makes zero practically impossible. */
 const LEASE_ID_ATTEMPTS_MAX = 8;
@@ -345,6 +350,7 @@ export class EtcdServer {
       proposalsFailed: this.proposalsFailed,
       walStats: this.storage.wal?.stats ?? null,
       backendCommitStats: this.storage.backend instanceof BatchingBackend ? this.storage.backend.commitStats : null,
+      peers: this.network?.peerStats() ?? NO_PEERS,
     };
   }
 

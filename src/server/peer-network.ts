@@ -6,6 +6,7 @@ import type { Logger } from '../log/logger.js';
 import { MessageType, type Message } from '../raft/message.js';
 import type { MemberId, Snapshot } from '../raft/types.js';
 import { NO_MEMBER_TLS, type MemberTls } from '../tls/member-tls.js';
+import type { PeerStats } from '../transport/peer-link.js';
 import { PeerTransport } from '../transport/peer-transport.js';
 import { encodeMember } from './membership.js';
 
@@ -79,6 +80,11 @@ export class PeerNetwork {
       outgoing.push(message);
     }
     if (outgoing.length > 0) this.transport.send(outgoing);
+  }
+
+  /** Traffic per peer, for etcd's etcd_network_* metrics. */
+  peerStats(): ReadonlyMap<bigint, PeerStats> {
+    return this.transport.peerStats();
   }
 
   /** Every message given to send() is with the kernel: none waits for the event loop. */
