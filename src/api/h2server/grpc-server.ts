@@ -16,6 +16,7 @@ import { partsSerializerOf, type GrpcMethod } from './grpc-method.js';
 import { GrpcStreamCall } from './grpc-stream-call.js';
 import { GrpcUnaryCall } from './grpc-unary-call.js';
 import { UNSUPPORTED_MEDIA_TYPE_BLOCK, trailersOnlyBlock, type CallStatus } from './grpc-wire.js';
+import { goUtf8Text } from './go-utf8.js';
 
 export interface GrpcServerOptions {
   /** Largest request message taken (grpc-js's grpc.max_receive_message_length); -1: none. */
@@ -124,8 +125,9 @@ export class GrpcServer implements StreamOpener {
     }
   }
 
-  /** gRPC-Go's wording for a method the server does not have. */
-  private unknownMethodText(path: string): string {
+  /** gRPC-Go's wording for a method the server does not have; the path's bytes read as Go reads them. */
+  private unknownMethodText(rawPath: string): string {
+    const path = goUtf8Text(rawPath);
     const match = /^\/([^/]+)\/([^/]+)$/.exec(path);
     if (match === null) return `malformed method name: "${path}"`;
     const [, service = '', method = ''] = match;
