@@ -5,8 +5,12 @@ import { TLSSocket } from 'node:tls';
 import { Metadata, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { HeaderField } from '../http2/hpack-decoder.js';
 
-/** grpc-js's grpc-timeout grammar and units. */
-const DEADLINE_PATTERN = /(\d{1,8})\s*([HMSmun])/;
+/**
+ * gRPC-Go's grpc-timeout grammar (etcd's): at most 9 characters, a base-10 integer
+ * (a sign allowed, as strconv.ParseInt reads it) and one unit letter.
+ */
+const DEADLINE_PATTERN = /^([+-]?\d+)([HMSmun])$/;
+const DEADLINE_TEXT_BYTES_MAX = 9;
 const DEADLINE_UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
 /** Request headers grpc-js keeps out of the metadata handlers see. */
 const TRANSPORT_HEADERS: ReadonlySet<string> = new Set(['grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'accept-encoding', 'te', 'content-type']);
@@ -44,7 +48,7 @@ export class CallHead {
   /** The deadline in epoch ms (Infinity when none); null when grpc-timeout cannot be read. */
   deadlineMs(nowMs: number): number | null {
     if (this.timeout === null) return Infinity;
-    const match = DEADLINE_PATTERN.exec(this.timeout);
+    const match = this.timeout.length > DEADLINE_TEXT_BYTES_MAX ? null : DEADLINE_PATTERN.exec(this.timeout);
     if (match === null) return null;
     return nowMs + ((Number(match[1]) * (DEADLINE_UNIT_MS[match[2] ?? ''] ?? 0)) | 0);
   }

@@ -8,7 +8,7 @@ import { ERROR_TABLE } from '../../errors/error-table.js';
 import { instrumentHandler, type GrpcCallCounters } from '../../metrics/grpc-call-metrics.js';
 import type { HeaderField } from '../http2/hpack-decoder.js';
 import { H2Connection, type StreamOpener } from './h2-connection.js';
-import { PREFACE_BYTES } from './h2-protocol.js';
+import { ErrorCode, PREFACE_BYTES } from './h2-protocol.js';
 import type { H2Stream, StreamSink } from './h2-stream.js';
 import { CallHead } from './grpc-call-head.js';
 import { ConnectionLimits, PendingCallCount } from './grpc-connection-limits.js';
@@ -109,7 +109,11 @@ export class GrpcServer implements StreamOpener {
     const method = this.methods.get(head.path);
     if (method === undefined) return refuse(stream, head, { code: status.UNIMPLEMENTED, details: this.unknownMethodText(head.path), metadata: null });
     const deadlineMs = head.deadlineMs(Date.now());
-    if (deadlineMs === null) return refuse(stream, head, { code: status.INTERNAL, details: `Invalid grpc-timeout value "${head.timeout ?? ''}"`, metadata: null });
+    if (deadlineMs === null) {
+      // gRPC-Go resets a stream whose headers it cannot decode, answering nothing.
+      stream.reset(ErrorCode.protocol);
+      return null;
+    }
     // etcd installs no decompressor: gRPC-Go refuses any encoding but identity before reading the body.
     if (head.encoding !== 'identity' && head.encoding !== '') return refuse(stream, head, { code: status.UNIMPLEMENTED, details: `grpc: Decompressor is not installed for grpc-encoding "${head.encoding}"`, metadata: null });
     const limit = this.options.receiveLimitBytes;
