@@ -92,6 +92,9 @@ const BY_MESSAGE: ReadonlyMap<string, ErrorClass> = new Map<string, ErrorClass>(
   ['etcdserver: no leader', NoLeaderError],
   ['etcdserver: not leader', NotLeaderError],
   ['etcdserver: request timed out', TimeoutError],
+  // A blocking Lock, Campaign, Observe or Watch whose deadline passed: etcd's handler
+  // returns the context's error, which gRPC-Go sends as UNKNOWN with this text.
+  ['context deadline exceeded', TimeoutError],
   ['etcdserver: leader changed', NotLeaderError],
 ]);
 

@@ -11,6 +11,7 @@ import {
   InvalidAuthTokenError,
   LeaseNotFoundError,
   NotImplementedError,
+  TimeoutError,
   UnavailableError,
   errorFromGrpc,
 } from '../../src/client/client-errors.js';
@@ -25,6 +26,9 @@ describe('errors', () => {
     assert.ok(errorFromGrpc({ code: GrpcStatus.NOT_FOUND, details: 'etcdserver: requested lease not found' }) instanceof LeaseNotFoundError);
     assert.ok(errorFromGrpc({ code: GrpcStatus.UNAUTHENTICATED, details: 'etcdserver: invalid auth token' }) instanceof InvalidAuthTokenError);
     assert.ok(errorFromGrpc({ code: GrpcStatus.FAILED_PRECONDITION, details: 'etcdserver: revision of auth store is old' }) instanceof AuthOldRevisionError);
+    // A blocked Lock past its deadline, as etcd answers it (UNKNOWN), is a timeout like DEADLINE_EXCEEDED.
+    assert.ok(errorFromGrpc({ code: GrpcStatus.UNKNOWN, details: 'context deadline exceeded' }) instanceof TimeoutError);
+    assert.ok(errorFromGrpc({ code: GrpcStatus.DEADLINE_EXCEEDED, details: 'Deadline exceeded' }) instanceof TimeoutError);
   });
 
   test('unknown texts fall back to the code, then to the base class', () => {
