@@ -5,6 +5,7 @@
 import { KeyValue } from '../generated/mvccpb/kv.js';
 import type { InPlaceReader } from '../backend/backend.js';
 import { assert } from '../util/assert.js';
+import { PlainView } from '../util/plain-view.js';
 import { varintBytes, writeVarint } from '../util/proto-field-writer.js';
 
 /** RangeResponse field 2 (kvs), wire type 2 (length-delimited): (2 << 3) | 2. */
@@ -162,8 +163,8 @@ export class RecordPacker {
   private chunkUsed = 0;
   /** Bytes in the parts already closed. */
   private closedBytes = 0;
-  /** The last source plainView() made a view of, and the view. */
-  private source: Uint8Array | null = null;
+  /** Plain views of the sources records are copied from. */
+  private readonly source = new PlainView();
 
   /** Begins a packing; expectedRecords (how many records will be appended) sizes the first chunk. */
   start(expectedRecords: number): void {
@@ -179,7 +180,7 @@ export class RecordPacker {
   readonly append: InPlaceReader = (value, valueBytes) => {
     // `value` may be longer than valueBytes, so a view of exactly the record is copied
     // (Buffer's copy makes such a view too, and trusts `length`, which lmdb-js overrides).
-    this.appendExact(this.plainView(value).subarray(0, valueBytes));
+    this.appendExact(this.source.of(value).subarray(0, valueBytes));
   };
 
   /** Appends a record held in a plain Uint8Array of exactly its length (the record cache's copies): no view is made. */
@@ -205,18 +206,6 @@ export class RecordPacker {
     const count = this.ends.length;
     if (count > 0) entryBytesGuess = Math.ceil(this.closedBytes / count);
     return new PackedRecords({ parts: this.parts, ends: this.ends, pooled: this.pooled ?? NO_CHUNKS, released: false }, 0, count);
-  }
-
-  /**
-   * A plain Uint8Array over `value`'s memory: lmdb-js hands over the same Buffer
-   * for every read, and a plain array's views are cheaper to make than a Buffer's
-   * (no subclass constructor runs).
-   */
-  private plainView(value: Uint8Array): Uint8Array {
-    const view = this.source;
-    if (view !== null && view.buffer === value.buffer && view.byteOffset === value.byteOffset && view.byteLength === value.byteLength) return view;
-    this.source = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-    return this.source;
   }
 
   private newChunk(entryBytes: number): Buffer {

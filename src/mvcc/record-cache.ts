@@ -8,6 +8,7 @@
 // Compaction needs no hook: the revisions it deletes are no longer in the key index, so
 // nothing asks for them again and their entries age out like any other cold entry.
 import { assert } from '../util/assert.js';
+import { PlainView } from '../util/plain-view.js';
 
 /** What the cache may hold: record bytes (in whole slabs) plus ENTRY_OVERHEAD_BYTES per entry. */
 export const RECORD_CACHE_BYTES_MAX = 64 * 1024 * 1024;
@@ -89,8 +90,8 @@ export class RecordCache {
   private readonly missedBitsShift: number;
   private missesInWindow = 0;
   private readonly windowMisses: number;
-  /** A plain view of the last source copied from (lmdb-js hands over the same Buffer each read). */
-  private source: Uint8Array | null = null;
+  /** Plain views of the sources records are copied from. */
+  private readonly source = new PlainView();
   private hitCount = 0;
   private missCount = 0;
 
@@ -130,7 +131,7 @@ export class RecordCache {
 
   /** The record at (main, sub), or undefined. The bytes are the cache's: read them, never write. */
   get(main: number, sub: number): Uint8Array | undefined {
-    const entry = sub === 0 ? this.byMain.get(main) : this.bySubEntry(main, sub);
+    const entry = this.entryAt(main, sub);
     if (entry === undefined) {
       this.missCount++;
       return undefined;
@@ -146,11 +147,10 @@ export class RecordCache {
    * its first miss in the doorkeeper's window. Returns whether it is in the cache now.
    */
   insert(main: number, sub: number, value: Uint8Array, valueBytes: number): boolean {
-    if (valueBytes > this.recordBytesMax) return false;
-    if (sub !== 0 && (sub >= SUB_SPAN || main > COMPOSITE_MAIN_MAX)) return false;
-    if ((sub === 0 ? this.byMain.get(main) : this.bySub.get(main * SUB_SPAN + sub)) !== undefined) return true;
+    if (valueBytes > this.recordBytesMax || !hasExactKey(main, sub)) return false;
+    if (this.entryAt(main, sub) !== undefined) return true;
     if (this.firstMiss(main, sub)) return false;
-    this.append(main, sub, this.plainView(value).subarray(0, valueBytes));
+    this.append(main, sub, this.source.of(value).subarray(0, valueBytes));
     this.trim();
     return true;
   }
@@ -162,18 +162,6 @@ export class RecordCache {
     this.bySub.clear();
     this.slabs = [];
     this.entryCount = 0;
-  }
-
-  /**
-   * A plain Uint8Array over `value`'s memory, reused while the source is the same: a
-   * plain array's views are cheaper to make than a Buffer's, and `value` may be
-   * lmdb-js's Buffer, whose `length` is its own.
-   */
-  private plainView(value: Uint8Array): Uint8Array {
-    const view = this.source;
-    if (view !== null && view.buffer === value.buffer && view.byteOffset === value.byteOffset && view.byteLength === value.byteLength) return view;
-    this.source = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-    return this.source;
   }
 
   /**
@@ -198,9 +186,9 @@ export class RecordCache {
     return true;
   }
 
-  private bySubEntry(main: number, sub: number): CachedRecord | undefined {
-    if (sub >= SUB_SPAN || main > COMPOSITE_MAIN_MAX) return undefined;
-    return this.bySub.get(main * SUB_SPAN + sub);
+  private entryAt(main: number, sub: number): CachedRecord | undefined {
+    if (sub === 0) return this.byMain.get(main);
+    return hasExactKey(main, sub) ? this.bySub.get(main * SUB_SPAN + sub) : undefined;
   }
 
   /** Copies `record` into the newest slab (opening one if it is full) and maps it. */
@@ -246,4 +234,9 @@ export class RecordCache {
       else this.bySub.delete(entry.main * SUB_SPAN + entry.sub);
     }
   }
+}
+
+/** Whether (main, sub) has a key of its own in the cache's maps (sub 0 always does). */
+function hasExactKey(main: number, sub: number): boolean {
+  return sub === 0 || (sub < SUB_SPAN && main <= COMPOSITE_MAIN_MAX);
 }
