@@ -15,6 +15,6 @@ export function serverMetricsSource(server: EtcdServer): MetricsSource {
     keyCount: () => server.store.keyCount,
     walStats: () => server.metricsSnapshot().walStats,
     backendCommitStats: () => server.metricsSnapshot().backendCommitStats,
-    peerTraffic: { memberId: () => server.memberId, peers: () => server.metricsSnapshot().peers },
+    peerTraffic: { memberId: () => server.memberId, peers: () => server.peerStats() },
   };
 }

@@ -128,8 +128,6 @@ export interface ServerMetricsSnapshot {
   readonly proposalsFailed: number;
   readonly walStats: WalStats | null;
   readonly backendCommitStats: BackendCommitStats | null;
-  /** Traffic per peer (empty for a member without peers). */
-  readonly peers: ReadonlyMap<bigint, PeerStats>;
 }
 
 const NO_PEERS: ReadonlyMap<bigint, PeerStats> = new Map();
@@ -350,8 +348,12 @@ export class EtcdServer {
       proposalsFailed: this.proposalsFailed,
       walStats: this.storage.wal?.stats ?? null,
       backendCommitStats: this.storage.backend instanceof BatchingBackend ? this.storage.backend.commitStats : null,
-      peers: this.network?.peerStats() ?? NO_PEERS,
     };
+  }
+
+  /** Traffic per peer, for etcd's etcd_network_* metrics (empty for a member without peers). */
+  peerStats(): ReadonlyMap<bigint, PeerStats> {
+    return this.network?.peerStats() ?? NO_PEERS;
   }
 
   /**

@@ -130,8 +130,8 @@ export class RaftDriver {
       // A leader whose appends still wait for the event loop writes through the thread
       // pool: a write blocking the loop would hold them until its own copy is durable,
       // instead of letting followers write theirs meanwhile.
-      const appendsWaiting = leading && ready.messages.length > 0 && !this.hooks.sentAll();
-      const inline = !appendsWaiting && this.hooks.idleButForWrites();
+      // Idle first: a busy server never asks the transport to look at its links.
+      const inline = this.hooks.idleButForWrites() && !(leading && ready.messages.length > 0 && !this.hooks.sentAll());
       if (inline && this.answersPending) {
         // Replies and watch events are flushed in later ticks and microtasks: let them go
         // out before the event loop is blocked by the write.
