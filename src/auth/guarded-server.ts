@@ -19,7 +19,7 @@ import type {
   TxnRequest,
   TxnResponse,
 } from '../generated/etcdserverpb/rpc.js';
-import type { ReadView, WriteResult } from '../mvcc/kv-view.js';
+import type { LocalStore, WriteResult } from '../mvcc/kv-view.js';
 import type { AuthGate } from './auth-gate.js';
 import type { AuthStore } from './auth-store.js';
 import type { Caller } from './caller.js';
@@ -35,7 +35,7 @@ export interface GuardedTarget {
   leaseGrant(request: LeaseGrantRequest): Promise<LeaseGrantResponse>;
   header(revision?: number): ResponseHeader;
   onWrite(listener: (result: WriteResult) => void): void;
-  readonly store: { read(): ReadView };
+  readonly store: LocalStore;
 }
 
 /** The server as a caller's own client sees it (what Lock and Election are built on). */
@@ -46,7 +46,7 @@ export interface ConcurrencyView {
   leaseGrant(request: LeaseGrantRequest): Promise<LeaseGrantResponse>;
   header(revision?: number): ResponseHeader;
   onWrite(listener: (result: WriteResult) => void): void;
-  readonly store: { read(): ReadView };
+  readonly store: LocalStore;
 }
 
 function isReadOnly(request: TxnRequest): boolean {

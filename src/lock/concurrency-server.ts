@@ -11,7 +11,7 @@ import type {
   TxnRequest,
   TxnResponse,
 } from '../generated/etcdserverpb/rpc.js';
-import type { ReadView } from '../mvcc/kv-view.js';
+import type { LocalStore } from '../mvcc/kv-view.js';
 import { KeyDeletionWatch, type WriteSource } from './key-deletion-watch.js';
 import { SESSION_LEASE_TTL_SECONDS } from '../lease/lease-limits.js';
 
@@ -20,7 +20,7 @@ export interface ConcurrencyServer extends WriteSource {
   txn(request: TxnRequest): Promise<TxnResponse>;
   deleteRange(request: DeleteRangeRequest): Promise<DeleteRangeResponse>;
   leaseGrant(request: LeaseGrantRequest): Promise<LeaseGrantResponse>;
-  readonly store: { read(): ReadView };
+  readonly store: LocalStore;
 }
 
 const deletionWatches = new WeakMap<ConcurrencyServer, KeyDeletionWatch>();

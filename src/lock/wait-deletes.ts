@@ -34,6 +34,8 @@ async function waitForDeletion(server: ConcurrencyServer, key: Buffer, createRev
   const forward = (): void => local.abort();
   signal.addEventListener('abort', forward, { once: true });
   try {
+    // A snapshot install may be under way; once readable, nothing awaits before the check.
+    while (!server.store.readable) await server.store.whenReadable();
     const deleted = deletionWatchOf(server).waitForDeletion(key, local.signal);
     // Registered and checked in one synchronous step, so no deletion slips between them.
     if (!stillExists(server, key, createRevision)) {

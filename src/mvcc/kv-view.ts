@@ -51,6 +51,15 @@ export interface ReadView {
   keyVersions(key: Buffer, rangeEnd: Buffer): KeyVersion[];
 }
 
+/** The local store as code beside the apply loop reads it synchronously. */
+export interface LocalStore {
+  /** Only while readable: a snapshot being installed makes its records come and go. */
+  read(): ReadView;
+  readonly readable: boolean;
+  /** Resolves once readable (rejects if an install failed half way). */
+  whenReadable(): Promise<void>;
+}
+
 export interface WriteView extends ReadView {
   /**
    * Writes at revision (store revision + 1). Sub-revisions count the changes

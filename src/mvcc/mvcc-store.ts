@@ -12,6 +12,7 @@ import type { HashKVResult, RangeOptions, RangeResult, ReadView, WriteTxn } from
 import { COMPACTION_BATCH_REVISIONS_DEFAULT, removeCompactedHistory } from './physical-compaction.js';
 import { rangeAt, readKv } from './range-reader.js';
 import { RecordCache } from './record-cache.js';
+import { ReplacementGate } from './replacement-gate.js';
 import { restoreIndex } from './restore-index.js';
 import {
   hasCompactMark,
@@ -68,6 +69,8 @@ export class MvccStore implements WritableStore {
   private applied = { index: 0, term: 0 };
   private compactions: Promise<void> = Promise.resolve();
   private closing: Promise<void> | null = null;
+  /** Closed from beginReplace until reloadFromBackend: the backend's records do not match the index. */
+  private readonly replacement = new ReplacementGate();
   private readonly compactionBatchLimit: number;
   /**
    * Whether write events carry previous values. Reading them costs a backend read
@@ -98,10 +101,39 @@ export class MvccStore implements WritableStore {
     store.revision = Math.max(newest, store.compactRev, scheduled, EMPTY_STORE_REVISION);
     store.applied = readConsistentIndex(backend);
     store.restoredLeases = { atRevision: store.revision, keys: leasedKeys };
-    if (scheduled > store.compactRev) {
-      store.compact(scheduled).physical.catch(() => undefined);
-    }
+    store.resumeCompaction(scheduled);
     return store;
+  }
+
+  /** A compaction scheduled in the backend but not finished (a crash, a snapshot taken mid-way) goes on. */
+  private resumeCompaction(scheduled: number): void {
+    if (scheduled > this.compactRev) this.compact(scheduled).physical.catch(() => undefined);
+  }
+
+  /**
+   * The backend's contents are about to be replaced wholesale (a snapshot from the
+   * leader), in slices with commits between them. Until reloadFromBackend (or
+   * abandonReplace), reads must wait for whenReadable(), and a running compaction
+   * stops at its next batch; this resolves once no compaction or hash is running.
+   */
+  async beginReplace(): Promise<void> {
+    this.replacement.close();
+    await this.compactions;
+  }
+
+  /** The replacement failed half way: the backend holds a mix that must never be read. */
+  abandonReplace(error: Error): void {
+    this.replacement.fail(error);
+  }
+
+  /** False while a replacement is under way: read() must wait for whenReadable(). */
+  get readable(): boolean {
+    return this.replacement.isOpen;
+  }
+
+  /** Resolves once the store may be read (at once unless a replacement is under way). */
+  whenReadable(): Promise<void> {
+    return this.replacement.passed();
   }
 
   /**
@@ -110,6 +142,7 @@ export class MvccStore implements WritableStore {
    */
   reloadFromBackend(): void {
     assert(!this.writeOpen, 'reloadFromBackend with a write open');
+    assert(!this.replacement.isOpen, 'reloadFromBackend without beginReplace');
     // The new contents may hold other records under revisions cached from the old ones.
     this.records.clear();
     this.index = new KeyIndex();
@@ -119,6 +152,8 @@ export class MvccStore implements WritableStore {
     this.revision = Math.max(newest, this.compactRev, scheduled, EMPTY_STORE_REVISION);
     this.applied = readConsistentIndex(this.backend);
     this.restoredLeases = { atRevision: this.revision, keys: leasedKeys };
+    this.replacement.open();
+    this.resumeCompaction(scheduled);
   }
 
   get currentRevision(): number {
@@ -155,6 +190,7 @@ export class MvccStore implements WritableStore {
 
   read(): ReadView {
     assert(this.closing === null, 'read after close');
+    assert(this.replacement.isOpen, 'read while the backend is being replaced');
     return new StoreReadView(this, this.revision);
   }
 
@@ -190,7 +226,7 @@ export class MvccStore implements WritableStore {
       await this.backend.commit();
       const keep = await this.compactIndex(revision);
       if (keep === undefined) return;
-      await removeCompactedHistory(this.backend, revision, keep, this.compactionBatchLimit, () => this.closing !== null);
+      await removeCompactedHistory(this.backend, revision, keep, this.compactionBatchLimit, () => this.mustStopCompacting());
     };
     const physical = this.compactions.then(run);
     this.compactions = physical.catch(() => undefined);
@@ -207,11 +243,16 @@ export class MvccStore implements WritableStore {
     let from: string | undefined = '';
     // Each chunk resumes after the last key it saw, so the walk ends.
     while (from !== undefined) {
-      if (this.closing !== null) return undefined;
+      if (this.mustStopCompacting()) return undefined;
       from = this.index.compactChunk(revision, from, INDEX_COMPACTION_CHUNK_KEYS, keep);
       if (from !== undefined) await yieldToEventLoop();
     }
     return keep;
+  }
+
+  /** Closing, or the backend is being replaced (which brings its own compaction state). */
+  private mustStopCompacting(): boolean {
+    return this.closing !== null || !this.replacement.isOpen;
   }
 
   /** Resolves when every compaction (and hash) queued so far has finished. */
@@ -224,6 +265,8 @@ export class MvccStore implements WritableStore {
    * removes records while the hash reads them in chunks.
    */
   hashKV(revision: number): Promise<HashKVResult> {
+    // Not queued while the backend is replaced: beginReplace waits for the queue to drain.
+    if (!this.readable) return this.whenReadable().then(() => this.hashKV(revision));
     try {
       this.checkHashRevision(revision);
     } catch (error: unknown) {

@@ -387,6 +387,7 @@ export class EtcdServer {
 
   async range(request: RangeRequest): Promise<RangeResponse> {
     if (!request.serializable) await this.linearizableBarrier();
+    if (!this.storage.store.readable) await this.storage.store.whenReadable();
     const view = this.storage.store.read();
     const response = applyRange(view, request);
     response.header = this.header(view.revision);
@@ -405,6 +406,7 @@ export class EtcdServer {
   async txn(request: TxnRequest, caller: Caller | null = null): Promise<TxnResponse> {
     if (isTxnReadOnly(request)) {
       if (!txnIsSerializable(request)) await this.linearizableBarrier();
+      if (!this.storage.store.readable) await this.storage.store.whenReadable();
       // A read-only txn changes nothing, so it is served from the local store like a range.
       const view = this.storage.store.read();
       const response = applyReadOnlyTxn(view, request);
@@ -563,6 +565,7 @@ export class EtcdServer {
   }
 
   async hash(): Promise<HashResponse> {
+    await this.storage.store.whenReadable();
     const header = this.header();
     return { header, hash: await backendHash(this.storage.backend) };
   }
@@ -570,6 +573,7 @@ export class EtcdServer {
   /** A consistent copy of the backend, in chunks, ending with its sha256. */
   async *snapshot(): AsyncGenerator<SnapshotResponse> {
     if (this.stopping) throw new EtcdError('Stopped');
+    await this.storage.store.whenReadable();
     // etcd's own format (a bbolt file with etcd's buckets), so etcd can restore it too.
     for await (const chunk of etcdSnapshotChunks(this.storage.backend)) {
       yield { header: this.header(), remainingBytes: BigInt(chunk.remainingBytes), blob: chunk.blob };
@@ -578,6 +582,7 @@ export class EtcdServer {
 
   /** Reclaims free space: a compacting copy is swapped in while reads go on and writes wait in the batch. */
   async defragment(): Promise<DefragmentResponse> {
+    await this.storage.store.whenReadable();
     const backend = this.storage.backend;
     if (backend instanceof LmdbBackend) {
       const before = backend.sizeBytes();
@@ -697,11 +702,19 @@ export class EtcdServer {
     if (snapshot.data.length === 0) return;
     const previousRevision = this.storage.store.currentRevision;
     this.options.logger.info('applying snapshot from the leader', { index: snapshot.metadata.index, bytes: snapshot.data.length });
-    await installMemberSnapshot(this.storage.backend, snapshot.data);
-    writeSnapshotMarker(this.storage.backend, snapshot.metadata);
-    await this.storage.backend.commit();
-    await this.storage.wal?.saveSnapshot({ index: snapshot.metadata.index, term: snapshot.metadata.term });
-    this.storage.store.reloadFromBackend();
+    const store = this.storage.store;
+    // From here until the reload, reads wait: the records under the index come and go.
+    await store.beginReplace();
+    try {
+      await installMemberSnapshot(this.storage.backend, snapshot.data);
+      writeSnapshotMarker(this.storage.backend, snapshot.metadata);
+      await this.storage.backend.commit();
+      await this.storage.wal?.saveSnapshot({ index: snapshot.metadata.index, term: snapshot.metadata.term });
+    } catch (error) {
+      store.abandonReplace(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
+    store.reloadFromBackend();
     this.storage.membership.reload();
     this.alarms.reload();
     this.auth.reload();

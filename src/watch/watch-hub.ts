@@ -211,6 +211,8 @@ export class WatchHub {
 
   /** One bounded step of catch-up; returns whether any watcher moved forward. */
   private syncStep(): boolean {
+    // A snapshot is replacing the backend: history is unreadable until the store reloads (then restored()).
+    if (!this.store.readable) return false;
     const current = this.store.currentRevision;
     const { group, fromRevision, wantPrevKv, progressed } = this.chooseUnsynced(current);
     if (group.size === 0) return progressed;

@@ -108,6 +108,7 @@ test("a leader's snapshot installed over cached revisions is what reads see", ()
     assert.equal(follower.records.size, 10, 'the follower cached every record');
 
     const snapshot = await buildMemberSnapshot(leader.backend, CONF_STATE);
+    await follower.beginReplace();
     await installMemberSnapshot(follower.backend, snapshot.data);
     follower.reloadFromBackend();
 
