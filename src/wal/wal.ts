@@ -25,8 +25,8 @@ import {
 import { WalError } from './wal-errors.js';
 import { WalStatsRecorder, type WalStats } from './wal-stats.js';
 
-/** etcd's segment size: a new file is cut once a segment reaches it. */
-export const SEGMENT_SIZE_BYTES = 64 * 1024 * 1024;
+/** etcd's segment size (64 MB, decimal, as etcd's files): a new file is cut once a segment reaches it. */
+export const SEGMENT_SIZE_BYTES = 64 * 1000 * 1000;
 /** etcd's --max-wals default: old segment files kept; 0 keeps all. */
 export const DEFAULT_MAX_WALS = 5;
 export const MAX_QUEUED_SAVES = 4096;
