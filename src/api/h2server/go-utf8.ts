@@ -1,7 +1,7 @@
 // Text of header bytes as gRPC-Go shows it: Go decodes a string rune by rune, and a
 // byte that does not begin a valid UTF-8 sequence becomes one U+FFFD on its own (so
 // a truncated three-byte sequence is two replacements, where a WHATWG decoder such
-// as Buffer's utf8 would give one).
+// as Buffer's utf8 would give one); and Go's %q quoting of such bytes.
 
 const REPLACEMENT = '\uFFFD';
 
@@ -50,4 +50,36 @@ export function goUtf8Text(latin1: string): string {
     }
   }
   return text;
+}
+
+/** Go's unicode.IsPrint for a rune above ASCII: letters, marks, numbers, punctuation and symbols. */
+const PRINTABLE_RUNE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
+const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v', '"': '\\"', '\\': '\\\\' };
+
+function hexEscape(prefix: string, value: number, digits: number): string {
+  return `${prefix}${value.toString(16).padStart(digits, '0')}`;
+}
+
+/** Go's %q of header bytes (`latin1`, one byte per char): quoted, with what is not printable escaped. */
+export function goQuote(latin1: string): string {
+  const bytes = Buffer.from(latin1, 'latin1');
+  let text = '"';
+  // Each pass consumes at least one byte.
+  for (let at = 0; at < bytes.length; ) {
+    const length = sequenceLength(bytes, at);
+    if (length === 0) {
+      text += hexEscape('\\x', bytes[at] ?? 0, 2);
+      at += 1;
+      continue;
+    }
+    const rune = bytes.toString('utf8', at, at + length);
+    at += length;
+    const code = rune.codePointAt(0) ?? 0;
+    const escape = SHORT_ESCAPES[rune];
+    if (escape !== undefined) text += escape;
+    else if (code < 0x80) text += code >= 0x20 && code < 0x7f ? rune : hexEscape('\\x', code, 2);
+    else if (PRINTABLE_RUNE.test(rune)) text += rune;
+    else text += code < 0x10000 ? hexEscape('\\u', code, 4) : hexEscape('\\U', code, 8);
+  }
+  return `${text}"`;
 }

@@ -4,13 +4,8 @@ import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { Metadata, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { HeaderField } from '../http2/hpack-decoder.js';
+import { contentSubtype, responseContentType, validTimeout } from './grpc-header-rules.js';
 
-/**
- * gRPC-Go's grpc-timeout grammar (etcd's): at most 9 characters, a base-10 integer
- * (a sign allowed, as strconv.ParseInt reads it) and one unit letter.
- */
-const DEADLINE_PATTERN = /^([+-]?\d+)([HMSmun])$/;
-const DEADLINE_TEXT_BYTES_MAX = 9;
 const DEADLINE_UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
 /** Request headers grpc-js keeps out of the metadata handlers see. */
 const TRANSPORT_HEADERS: ReadonlySet<string> = new Set(['grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'accept-encoding', 'te', 'content-type']);
@@ -20,7 +15,8 @@ export type AuthContext = ReturnType<ServerUnaryCall<unknown, unknown>['getAuthC
 export class CallHead {
   path = '';
   method = '';
-  contentType = '';
+  /** The content-type answers carry (gRPC-Go's for the request's content-subtype). */
+  responseContentType = 'application/grpc';
   encoding = 'identity';
   authority = '';
   /** grpc-timeout as sent; null when absent. */
@@ -36,7 +32,11 @@ export class CallHead {
         case ':path': this.path = value; break;
         case ':method': this.method = value; break;
         case ':authority': this.authority = value; break;
-        case 'content-type': this.contentType = value; break;
+        case 'content-type': {
+          const subtype = contentSubtype(value);
+          if (subtype !== null) this.responseContentType = responseContentType(subtype);
+          break;
+        }
         case 'grpc-encoding': this.encoding = value; break;
         case 'grpc-timeout': this.timeout = value; break;
         case 'host': if (this.authority === '') this.authority = value; break;
@@ -48,9 +48,9 @@ export class CallHead {
   /** The deadline in epoch ms (Infinity when none); null when grpc-timeout cannot be read. */
   deadlineMs(nowMs: number): number | null {
     if (this.timeout === null) return Infinity;
-    const match = this.timeout.length > DEADLINE_TEXT_BYTES_MAX ? null : DEADLINE_PATTERN.exec(this.timeout);
-    if (match === null) return null;
-    return nowMs + ((Number(match[1]) * (DEADLINE_UNIT_MS[match[2] ?? ''] ?? 0)) | 0);
+    if (!validTimeout(this.timeout)) return null;
+    const amount = Number(this.timeout.slice(0, -1));
+    return nowMs + ((amount * (DEADLINE_UNIT_MS[this.timeout.slice(-1)] ?? 0)) | 0);
   }
 
   get metadata(): Metadata {

@@ -1,10 +1,11 @@
 // Splits a request body into gRPC messages as its DATA frames arrive: the 5-byte
 // prefix and the size limit (checked as soon as a prefix announces too much, in
 // grpc-js's words). A call reaches here only uncompressed (see grpc-server.ts), so a
-// set compressed flag is gRPC-Go's INTERNAL, as etcd answers it.
+// set compressed flag, or any other flag value, is gRPC-Go's INTERNAL, as etcd answers it.
 import { status } from '@grpc/grpc-js';
 import { MESSAGE_PREFIX_BYTES, type CallStatus } from './grpc-wire.js';
 
+const COMPRESSED_FLAG = 1;
 const COMPRESSED_WITHOUT_ENCODING: CallStatus = { code: status.INTERNAL, details: 'grpc: compressed flag set with identity or empty encoding', metadata: null };
 
 export class MessageReader {
@@ -40,7 +41,9 @@ export class MessageReader {
       if (tooLarge !== null) return tooLarge;
       const end = at + MESSAGE_PREFIX_BYTES + length;
       if (end > data.length) break;
-      if (data[at] !== 0) return COMPRESSED_WITHOUT_ENCODING;
+      const flag = data[at] ?? 0;
+      if (flag === COMPRESSED_FLAG) return COMPRESSED_WITHOUT_ENCODING;
+      if (flag !== 0) return { code: status.INTERNAL, details: `grpc: received unexpected payload format ${flag}`, metadata: null };
       messages.push(data.subarray(at + MESSAGE_PREFIX_BYTES, end));
       at = end;
     }

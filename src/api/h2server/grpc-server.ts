@@ -15,8 +15,9 @@ import { ConnectionLimits, PendingCallCount } from './grpc-connection-limits.js'
 import { partsSerializerOf, type GrpcMethod } from './grpc-method.js';
 import { GrpcStreamCall } from './grpc-stream-call.js';
 import { GrpcUnaryCall } from './grpc-unary-call.js';
-import { UNSUPPORTED_MEDIA_TYPE_BLOCK, trailersOnlyBlock, type CallStatus } from './grpc-wire.js';
-import { goUtf8Text } from './go-utf8.js';
+import { trailersOnlyBlock, type CallStatus } from './grpc-wire.js';
+import { goQuote, goUtf8Text } from './go-utf8.js';
+import { requestHeaderProblem } from './grpc-header-rules.js';
 
 export interface GrpcServerOptions {
   /** Largest request message taken (grpc-js's grpc.max_receive_message_length); -1: none. */
@@ -98,22 +99,18 @@ export class GrpcServer implements StreamOpener {
   // ---- StreamOpener ----------------------------------------------------------------
 
   open(stream: H2Stream, fields: readonly HeaderField[], connection: H2Connection): StreamSink | null {
-    const head = new CallHead(fields, connection.socket);
-    if (!head.contentType.startsWith('application/grpc')) {
-      stream.sendHeaders(UNSUPPORTED_MEDIA_TYPE_BLOCK, true);
-      return null;
-    }
-    const limits = this.connections.get(connection);
-    if (limits === undefined) return refuse(stream, head, { code: status.UNAVAILABLE, details: 'connection closing', metadata: null });
-    if (limits.refusing) return refuse(stream, head, TOO_MANY_REQUESTS);
-    const method = this.methods.get(head.path);
-    if (method === undefined) return refuse(stream, head, { code: status.UNIMPLEMENTED, details: this.unknownMethodText(head.path), metadata: null });
-    const deadlineMs = head.deadlineMs(Date.now());
-    if (deadlineMs === null) {
-      // gRPC-Go resets a stream whose headers it cannot decode, answering nothing.
+    if (requestHeaderProblem(fields) !== null) {
+      // gRPC-Go resets a stream whose headers it cannot read, answering nothing.
       stream.reset(ErrorCode.protocol);
       return null;
     }
+    const head = new CallHead(fields, connection.socket);
+    const limits = this.connections.get(connection);
+    if (limits === undefined) return refuse(stream, head, { code: status.UNAVAILABLE, details: 'connection closing', metadata: null });
+    if (limits.refusing) return refuse(stream, head, TOO_MANY_REQUESTS);
+    const method = this.resolve(head.path);
+    if (!('handler' in method)) return refuse(stream, head, method);
+    const deadlineMs = head.deadlineMs(Date.now()) ?? Infinity;
     // etcd installs no decompressor: gRPC-Go refuses any encoding but identity before reading the body.
     if (head.encoding !== 'identity' && head.encoding !== '') return refuse(stream, head, { code: status.UNIMPLEMENTED, details: `grpc: Decompressor is not installed for grpc-encoding "${head.encoding}"`, metadata: null });
     const limit = this.options.receiveLimitBytes;
@@ -129,19 +126,27 @@ export class GrpcServer implements StreamOpener {
     }
   }
 
-  /** gRPC-Go's wording for a method the server does not have; the path's bytes read as Go reads them. */
-  private unknownMethodText(rawPath: string): string {
-    const path = goUtf8Text(rawPath);
-    const match = /^\/([^/]+)\/([^/]+)$/.exec(path);
-    if (match === null) return `malformed method name: "${path}"`;
-    const [, service = '', method = ''] = match;
-    return this.serviceNames.has(service) ? `unknown method ${method} for service ${service}` : `unknown service ${service}`;
+  /**
+   * The method a :path names, read as gRPC-Go reads it (one leading '/' optional, the
+   * service before the last '/'), or gRPC-Go's status for a path it cannot serve.
+   */
+  private resolve(rawPath: string): GrpcMethod | CallStatus {
+    const path = rawPath.startsWith('/') ? rawPath.slice(1) : rawPath;
+    const cut = path.lastIndexOf('/');
+    if (cut === -1) return { code: status.RESOURCE_EXHAUSTED, details: `malformed method name: ${goQuote(rawPath)}`, metadata: null };
+    const service = path.slice(0, cut);
+    const name = path.slice(cut + 1);
+    const method = this.methods.get(`/${service}/${name}`);
+    if (method !== undefined) return method;
+    // The path's bytes read as Go reads them.
+    const details = this.serviceNames.has(service) ? `unknown method ${goUtf8Text(name)} for service ${goUtf8Text(service)}` : `unknown service ${goUtf8Text(service)}`;
+    return { code: status.UNIMPLEMENTED, details, metadata: null };
   }
 }
 
 const TOO_MANY_REQUESTS: CallStatus = { code: ERROR_TABLE.TooManyRequests.code, details: ERROR_TABLE.TooManyRequests.message, metadata: null };
 
 function refuse(stream: H2Stream, head: CallHead, callStatus: CallStatus): null {
-  stream.sendHeaders(trailersOnlyBlock(callStatus, head.contentType), true);
+  stream.sendHeaders(trailersOnlyBlock(callStatus, head.responseContentType), true);
   return null;
 }

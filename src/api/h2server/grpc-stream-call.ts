@@ -118,7 +118,7 @@ export class GrpcStreamCall extends Duplex implements StreamSink {
       return callback();
     }
     const stream = this.stream;
-    if (!stream.headersSent) stream.sendHeaders(responseHeadersBlock(this.responseMetadata, this.head.contentType), false);
+    if (!stream.headersSent) stream.sendHeaders(responseHeadersBlock(this.responseMetadata, this.head.responseContentType), false);
     if (stream.sendData([messagePrefix(message.bytes), ...message.parts], MESSAGE_PREFIX_BYTES + message.bytes, false, message.sent)) callback();
     else this.heldWrites.push(callback);
   }
@@ -161,7 +161,7 @@ export class GrpcStreamCall extends Duplex implements StreamSink {
     this.emit('status', callStatus.code);
     const stream = this.stream;
     if (stream.headersSent) stream.sendTrailers(trailersBlock(callStatus));
-    else stream.sendHeaders(trailersOnlyBlock(callStatus, this.head.contentType), true);
+    else stream.sendHeaders(trailersOnlyBlock(callStatus, this.head.responseContentType), true);
     this.releaseWrites();
     // As grpc-js: once the status is out, the call reports itself cancelled and is destroyed.
     process.nextTick(() => {

@@ -96,7 +96,7 @@ export class GrpcUnaryCall extends EventEmitter implements StreamSink {
     }
     this.finish();
     const stream = this.stream;
-    stream.sendHeaders(responseHeadersBlock(this.responseMetadata, this.head.contentType), false);
+    stream.sendHeaders(responseHeadersBlock(this.responseMetadata, this.head.responseContentType), false);
     stream.sendData([messagePrefix(payload.bytes), ...payload.parts], MESSAGE_PREFIX_BYTES + payload.bytes, false, payload.sent);
     stream.sendTrailers(trailersBlock({ code: status.OK, details: 'OK', metadata: trailer }));
   }
@@ -105,7 +105,7 @@ export class GrpcUnaryCall extends EventEmitter implements StreamSink {
   private sendStatus(callStatus: CallStatus): void {
     if (this.finished) return;
     this.finish();
-    this.stream.sendHeaders(trailersOnlyBlock(callStatus, this.head.contentType), true);
+    this.stream.sendHeaders(trailersOnlyBlock(callStatus, this.head.responseContentType), true);
   }
 
   private finish(): void {

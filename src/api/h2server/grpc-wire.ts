@@ -14,31 +14,20 @@ export interface CallStatus {
   readonly metadata: Metadata | null;
 }
 
-/**
- * The response's content type: gRPC-Go (under etcd) answers `application/grpc` to a request
- * that named no codec and `application/grpc+proto` to one that named proto.
- */
-type ResponseContentType = 'application/grpc' | 'application/grpc+proto';
-
-function responseContentType(requestContentType: string): ResponseContentType {
-  return requestContentType === 'application/grpc' ? 'application/grpc' : 'application/grpc+proto';
-}
-
 // No grpc-encoding or grpc-accept-encoding: etcd's gRPC-Go sends neither, as it takes no compressed requests.
 const STATUS_200 = field(':status', '200');
-const RESPONSE_FIELDS: Readonly<Record<ResponseContentType, readonly HeaderField[]>> = {
-  'application/grpc': [STATUS_200, field('content-type', 'application/grpc')],
-  'application/grpc+proto': [STATUS_200, field('content-type', 'application/grpc+proto')],
-};
+/** The usual response content types, whose header blocks are made once. */
+const COMMON_CONTENT_TYPES = ['application/grpc', 'application/grpc+proto'] as const;
+const RESPONSE_FIELDS: ReadonlyMap<string, readonly HeaderField[]> = new Map(COMMON_CONTENT_TYPES.map((type) => [type, [STATUS_200, field('content-type', type)]]));
 /** What precedes the first response message when the handler sent no metadata. */
-const RESPONSE_HEADERS_BLOCKS: Readonly<Record<ResponseContentType, Buffer>> = {
-  'application/grpc': encodeHeaderBlock(RESPONSE_FIELDS['application/grpc']),
-  'application/grpc+proto': encodeHeaderBlock(RESPONSE_FIELDS['application/grpc+proto']),
-};
+const RESPONSE_HEADERS_BLOCKS: ReadonlyMap<string, Buffer> = new Map([...RESPONSE_FIELDS].map(([type, fields]) => [type, encodeHeaderBlock(fields)]));
+
+function responseFields(contentType: string): readonly HeaderField[] {
+  return RESPONSE_FIELDS.get(contentType) ?? [STATUS_200, field('content-type', contentType)];
+}
+
 /** Trailers of a call that ended well without trailing metadata: gRPC-Go's OK carries an empty message. */
 const OK_TRAILERS_BLOCK = encodeHeaderBlock([field('grpc-status', '0'), field('grpc-message', '')]);
-/** An HTTP 415 for a request that is not gRPC (grpc-js's answer). */
-export const UNSUPPORTED_MEDIA_TYPE_BLOCK = encodeHeaderBlock([field(':status', '415')]);
 
 function field(name: string, value: string): HeaderField {
   return { name, value, neverIndexed: false };
@@ -55,10 +44,10 @@ export function metadataFields(metadata: Metadata | null): HeaderField[] {
   return fields;
 }
 
-/** The headers before the first response message; `requestContentType` is the request's content-type. */
-export function responseHeadersBlock(metadata: Metadata | null, requestContentType: string): Buffer {
-  const contentType = responseContentType(requestContentType);
-  return metadata === null ? RESPONSE_HEADERS_BLOCKS[contentType] : encodeHeaderBlock([...RESPONSE_FIELDS[contentType], ...metadataFields(metadata)]);
+/** The headers before the first response message; `contentType` is the response's (see CallHead). */
+export function responseHeadersBlock(metadata: Metadata | null, contentType: string): Buffer {
+  const common = metadata === null ? RESPONSE_HEADERS_BLOCKS.get(contentType) : undefined;
+  return common ?? encodeHeaderBlock([...responseFields(contentType), ...metadataFields(metadata)]);
 }
 
 /**
@@ -92,9 +81,9 @@ export function trailersBlock(callStatus: CallStatus): Buffer {
 }
 
 /** A response that is only a status (the trailers-only form). */
-export function trailersOnlyBlock(callStatus: CallStatus, requestContentType: string): Buffer {
+export function trailersOnlyBlock(callStatus: CallStatus, contentType: string): Buffer {
   // Pseudo-header fields come first (RFC 9113 8.3).
-  return encodeHeaderBlock([...RESPONSE_FIELDS[responseContentType(requestContentType)], ...statusFields(callStatus)]);
+  return encodeHeaderBlock([...responseFields(contentType), ...statusFields(callStatus)]);
 }
 
 export function messagePrefix(bytes: number): Buffer {

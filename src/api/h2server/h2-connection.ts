@@ -309,13 +309,14 @@ export class H2Connection implements StreamHost {
     if ((flags & Flag.endHeaders) === 0) return;
     const block = this.openBlock;
     this.openBlock = null;
-    const fields = asCompressionError(() => this.headerList.finish());
+    const list = asCompressionError(() => this.headerList.finish());
     if (block.streamId % 2 === 0) throw new Http2ConnectionError(ErrorCode.protocol, 'HEADERS on an even stream id');
-    if (fields === null) {
-      // gRPC-Go's answer to a truncated header list: reset that stream alone.
+    if (list.kind !== 'fields') {
+      // gRPC-Go's answer to a truncated or malformed header list: reset that stream alone.
       if (block.streamId > this.lastStreamId && !this.streams.has(block.streamId)) this.lastStreamId = block.streamId;
-      return this.streamError(block.streamId, ErrorCode.frameSize);
+      return this.streamError(block.streamId, list.kind === 'tooLarge' ? ErrorCode.frameSize : ErrorCode.protocol);
     }
+    const fields = list.fields;
     const existing = this.streams.get(block.streamId);
     if (existing === undefined && block.streamId <= this.lastStreamId) return; // Late trailers of a stream we closed.
     if (existing !== undefined) {

@@ -1,9 +1,11 @@
 // Reads a request's header block fragment by fragment, as gRPC-Go (under etcd) reads it:
 // every representation is decoded as it completes, so the HPACK table stays in step with
-// the client's even for a list over the limit; such a list is only counted, not kept, and
-// the caller resets its stream. A string longer than the limit ends the connection.
+// the client's even for a list over the limit or malformed; from the first field that
+// makes it so, the list is neither kept nor checked further, and the caller resets its
+// stream. A string longer than the limit ends the connection.
 import { HpackDecoder, type HeaderField } from '../http2/hpack-decoder.js';
 import { Http2InputError } from '../http2/http2-input-error.js';
+import { FieldRules, pseudoHeaderProblem } from './h2-field-rules.js';
 
 /** RFC 7541 4.1: each field counts its name and value octets plus 32. */
 const FIELD_OVERHEAD_BYTES = 32;
@@ -15,6 +17,12 @@ const INTEGER_CONTINUATION_BYTES_MAX = 5;
 /** Where the next representation ends; `need` is a lower bound on the bytes it takes when it is not all here. */
 type Scan = { readonly end: number } | { readonly need: number };
 
+/** A whole list, or why its stream is refused: over the size limit, or malformed (with the first problem). */
+export type HeaderList =
+  | { readonly kind: 'fields'; readonly fields: HeaderField[] }
+  | { readonly kind: 'tooLarge' }
+  | { readonly kind: 'malformed'; readonly problem: string };
+
 export class HeaderListReader {
   private readonly decoder: HpackDecoder;
   private parts: Buffer[] = [];
@@ -24,6 +32,9 @@ export class HeaderListReader {
   private fields: HeaderField[] = [];
   private listBytes = 0;
   private sawField = false;
+  private readonly rules = new FieldRules();
+  /** Set by the first field over the limit or malformed; later fields are then only decoded. */
+  private refusal: HeaderList | null = null;
 
   constructor(
     /** Largest header list (and largest single string) taken. */
@@ -58,9 +69,13 @@ export class HeaderListReader {
     this.partBytes = rest?.length ?? 0;
   }
 
-  /** Ends the block: its fields, or null when their list was over the limit. */
-  finish(): HeaderField[] | null {
-    const fields = this.listBytes > this.listBytesMax ? null : this.fields;
+  /** Ends the block: its fields, or why its stream is refused. */
+  finish(): HeaderList {
+    let list = this.refusal ?? { kind: 'fields', fields: this.fields };
+    if (list.kind === 'fields') {
+      const problem = pseudoHeaderProblem(list.fields);
+      if (problem !== null) list = { kind: 'malformed', problem };
+    }
     const whole = this.partBytes === 0;
     this.parts = [];
     this.partBytes = 0;
@@ -68,16 +83,25 @@ export class HeaderListReader {
     this.fields = [];
     this.listBytes = 0;
     this.sawField = false;
+    this.rules.reset();
+    this.refusal = null;
     if (!whole) throw new Http2InputError('header block ends inside a field');
-    return fields;
+    return list;
   }
 
   private take(decoded: readonly HeaderField[]): void {
     for (const field of decoded) {
       if (field.name.length > this.listBytesMax || field.value.length > this.listBytesMax) throw new Http2InputError('header string too long');
+      // Once refused, the fields are dropped: only the HPACK table matters then.
+      if (this.refusal !== null) continue;
+      const problem = this.rules.check(field);
+      if (problem !== null) {
+        this.refusal = { kind: 'malformed', problem };
+        continue;
+      }
       this.listBytes += field.name.length + field.value.length + FIELD_OVERHEAD_BYTES;
-      // Past the limit the fields are dropped: only the count and the HPACK table matter then.
-      if (this.listBytes <= this.listBytesMax) this.fields.push(field);
+      if (this.listBytes > this.listBytesMax) this.refusal = { kind: 'tooLarge' };
+      else this.fields.push(field);
     }
   }
 
