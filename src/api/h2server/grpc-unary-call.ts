@@ -6,7 +6,7 @@ import { Metadata, status, type sendUnaryData, type ServerUnaryCall } from '@grp
 import type { H2Stream, StreamSink } from './h2-stream.js';
 import type { CallHead } from './grpc-call-head.js';
 import type { CallStarter } from './grpc-call-start.js';
-import { deadlineStatus } from './grpc-deadline-status.js';
+import { answersAfterDeadline, deadlineStatus } from './grpc-deadline-status.js';
 import { addCallSurface, type CallSurface } from './grpc-call-surface.js';
 import { SingleRequestReader } from './grpc-single-request.js';
 import { serializeMessage, type GrpcMethod, type SerializedMessage } from './grpc-method.js';
@@ -41,7 +41,7 @@ export class GrpcUnaryCall extends EventEmitter implements StreamSink {
     this.path = method.path;
     this.reader = new SingleRequestReader(receiveLimitBytes, method.path);
     if (deadlineMs !== Infinity) {
-      this.deadlineTimer = setTimeout(() => this.sendStatus(deadlineStatus(method.path)), Math.max(0, deadlineMs - Date.now()));
+      this.deadlineTimer = setTimeout(() => this.onDeadline(), Math.max(0, deadlineMs - Date.now()));
     }
   }
 
@@ -83,6 +83,13 @@ export class GrpcUnaryCall extends EventEmitter implements StreamSink {
     } catch (error) {
       this.sendStatus({ code: status.UNKNOWN, details: `Server method handler threw error ${error instanceof Error ? error.message : String(error)}`, metadata: null });
     }
+  }
+
+  private onDeadline(): void {
+    this.deadlineTimer = null;
+    // gRPC-Go only ends the handler's context: one that never looks at it still answers.
+    if (this.started && answersAfterDeadline(this.method.path)) return;
+    this.sendStatus(deadlineStatus(this.method.path));
   }
 
   private respond(error: unknown, value: unknown, trailer: Metadata | null): void {
