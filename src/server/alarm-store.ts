@@ -31,8 +31,11 @@ export class AlarmStore {
     return type === AlarmType.NONE ? all : all.filter((alarm) => alarm.alarm === type);
   }
 
+  /** Asked twice for every applied write, so it builds nothing. */
   has(type: AlarmType): boolean {
-    return this.list(type).length > 0;
+    if (type === AlarmType.NONE) return this.alarms.size > 0;
+    for (const alarm of this.alarms.values()) if (alarm.alarm === type) return true;
+    return false;
   }
 
   /** Returns the alarm if it was newly raised, null if it was already there. */
