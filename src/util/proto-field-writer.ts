@@ -11,6 +11,9 @@ export const WIRE_VARINT = 0;
 export const WIRE_LENGTH_DELIMITED = 2;
 
 const TWO_POW_53 = 2n ** 53n;
+const TWO_POW_56 = 2n ** 56n;
+const TWO_POW_63 = 2n ** 63n;
+const LOW_32_BITS = 0xffff_ffffn;
 
 /** Bytes of `value` (an unsigned 32-bit number) as a varint. */
 export function varintBytes(value: number): number {
@@ -39,14 +42,10 @@ export function varint64Bytes(value: bigint): number {
     }
     return bytes;
   }
-  let bytes = 1;
-  let rest = v >> 7n;
-  // At most 9 rounds: v < 2^64.
-  while (rest > 0n) {
-    rest >>= 7n;
-    bytes++;
-  }
-  return bytes;
+  // Past 2^53 (request and lease IDs, which are random 63- and 64-bit numbers) the
+  // length comes from comparisons: BigInt arithmetic would allocate a BigInt per step.
+  if (v < TWO_POW_56) return 8;
+  return v < TWO_POW_63 ? 9 : 10;
 }
 
 /** Writes `value` (an unsigned 32-bit number) as a varint at `at`; returns the next offset. */
@@ -76,13 +75,21 @@ export function writeVarint64(target: Uint8Array, at: number, value: bigint): nu
     target[i++] = n;
     return i;
   }
-  let rest = v;
-  // At most 10 rounds: v < 2^64.
-  while (rest >= 0x80n) {
-    target[i++] = Number(rest & 0x7fn) | 0x80;
-    rest >>= 7n;
+  // Two 32-bit halves as numbers, so only the split allocates BigInts.
+  let low = Number(v & LOW_32_BITS);
+  let high = Number(v >> 32n);
+  // At most 5 rounds while high bits remain: high < 2^32 loses 7 bits a round.
+  while (high > 0) {
+    target[i++] = (low & 0x7f) | 0x80;
+    low = ((low >>> 7) | (high << 25)) >>> 0;
+    high >>>= 7;
   }
-  target[i++] = Number(rest);
+  // At most 5 rounds: low < 2^32.
+  while (low >= 0x80) {
+    target[i++] = (low & 0x7f) | 0x80;
+    low >>>= 7;
+  }
+  target[i++] = low;
   return i;
 }
 

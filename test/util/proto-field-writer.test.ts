@@ -15,8 +15,9 @@ import { seededRandom, type SeededRandom } from '../../src/util/seeded-random.js
 /** Values at every varint length boundary, the 2^53 switch and both int64 ends. */
 const EDGE_VALUES: readonly bigint[] = [
   0n, 1n, 127n, 128n, 16_383n, 16_384n, 2n ** 31n - 1n, 2n ** 31n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n,
-  2n ** 56n, 2n ** 63n - 1n, -1n, -128n, -(2n ** 63n),
+  2n ** 56n - 1n, 2n ** 56n, 2n ** 63n - 1n, -1n, -128n, -(2n ** 63n), -(2n ** 63n) + 1n,
 ];
+const RANDOM_VALUES = 5000;
 const RANDOM_MESSAGES = 2000;
 
 function pick<T>(random: SeededRandom, values: readonly T[]): T {
@@ -34,6 +35,25 @@ test('varint sizes and bytes agree with each other at every boundary', () => {
   for (const value of EDGE_VALUES) {
     const target = new Uint8Array(16);
     assert.equal(writeVarint64(target, 0, value), varint64Bytes(value), `value ${value}`);
+  }
+});
+
+test('random 64-bit values (request and lease IDs) encode as the generated encoder does', () => {
+  const random = seededRandom(29);
+  for (let i = 0; i < RANDOM_VALUES; i++) {
+    // Random bits at a random width, negative half the time: every varint length.
+    const bits = random.int(1, 64);
+    let value = 0n;
+    for (let b = 0; b < bits; b += 16) value = (value << 16n) | BigInt(random.int(0, 0xffff));
+    value = BigInt.asIntN(64, value & ((1n << BigInt(bits)) - 1n));
+    // The generated encoder leaves a zero id out altogether.
+    if (value === 0n) continue;
+    const target = new Uint8Array(16);
+    const end = writeVarint64(target, 0, value);
+    // LogRequest's field 1 (id) is a uint64: its tag byte, then the varint.
+    const expected = LogRequest.encode(LogRequest.fromPartial({ id: BigInt.asUintN(64, value) })).finish();
+    assert.deepEqual(Buffer.from(target.subarray(0, end)), Buffer.from(expected.subarray(1)), `value ${value}`);
+    assert.equal(varint64Bytes(value), end, `size of ${value}`);
   }
 });
 
