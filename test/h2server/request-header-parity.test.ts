@@ -97,6 +97,13 @@ function leading(first: readonly [string, string]): Sender {
   };
 }
 
+/** A Watch's headers alone: the stream stays open for requests. */
+function watchHeaders(replace: Readonly<Record<string, string | null>>, extra: ReadonlyArray<readonly [string, string]> = []): Sender {
+  return (connection, id, authority) => {
+    connection.sendHeaders(id, encodePlainBlock(requestFields(authority, { ':path': '/etcdserverpb.Watch/Watch', ...replace }, extra)));
+  };
+}
+
 function withBody(body: Buffer, extra: ReadonlyArray<readonly [string, string]> = []): Sender {
   return (connection, id, authority) => {
     connection.sendHeaders(id, encodePlainBlock(requestFields(authority, {}, extra)));
@@ -191,6 +198,35 @@ const GRPC_HEADER_CASES: readonly Case[] = [
   ['grpc-tags-bin of 5 characters', headersThenBody({}, [['grpc-tags-bin', 'AAAAA']]), RESET],
   ['grpc-tags-bin padded inside', headersThenBody({}, [['grpc-tags-bin', 'AA=A']]), RESET],
   ['grpc-status-details-bin not base64', headersThenBody({}, [['grpc-status-details-bin', '$$$$']]), RESET],
+  ['grpc-status-details-bin: field number 0', headersThenBody({}, [['grpc-status-details-bin', 'AAAA']]), RESET],
+  ['grpc-status-details-bin: code 5', headersThenBody({}, [['grpc-status-details-bin', 'CAU=']]), served()],
+  ['grpc-status-details-bin: a message not UTF-8', headersThenBody({}, [['grpc-status-details-bin', 'EgH/']]), RESET],
+  ['grpc-status-details-bin: a varint cut short', headersThenBody({}, [['grpc-status-details-bin', 'CA']]), RESET],
+  ['grpc-status-details-bin: an empty detail', headersThenBody({}, [['grpc-status-details-bin', 'GgA=']]), served()],
+  ['grpc-status-details-bin: a detail cut short', headersThenBody({}, [['grpc-status-details-bin', 'GgIK/w==']]), RESET],
+  ['grpc-status-details-bin: a detail type URL not UTF-8', headersThenBody({}, [['grpc-status-details-bin', 'GgMKAf8=']]), RESET],
+  ['grpc-status-details-bin: a detail value of any bytes', headersThenBody({}, [['grpc-status-details-bin', 'GgMSAf8=']]), served()],
+  ['grpc-status-details-bin: an unknown field', headersThenBody({}, [['grpc-status-details-bin', 'IAA=']]), served()],
+  ['grpc-status-details-bin: the message as a varint (skipped as unknown)', headersThenBody({}, [['grpc-status-details-bin', 'EAA=']]), served()],
+  ['grpc-status-details-bin: an empty unknown group', headersThenBody({}, [['grpc-status-details-bin', 'Kyw=']]), served()],
+  ['grpc-status-details-bin: a group closed by another number', headersThenBody({}, [['grpc-status-details-bin', 'KzQ=']]), served()],
+  ['grpc-status-details-bin: a lone end-group', headersThenBody({}, [['grpc-status-details-bin', 'LA==']]), RESET],
+  ['grpc-status-details-bin: a UTF-8 message', headersThenBody({}, [['grpc-status-details-bin', 'EgLDqQ==']]), served()],
+  ['grpc-status-details-bin: a 10-byte varint ending in 1', headersThenBody({}, [['grpc-status-details-bin', 'CP///////////wE=']]), served()],
+  ['grpc-status-details-bin: a 10-byte varint ending in 2', headersThenBody({}, [['grpc-status-details-bin', 'CP///////////wI=']]), RESET],
+  ['grpc-status-details-bin: field number 0 in two bytes', headersThenBody({}, [['grpc-status-details-bin', 'gAAA']]), RESET],
+  ['grpc-status-details-bin: field number 0 inside a detail', headersThenBody({}, [['grpc-status-details-bin', 'GgIAAA==']]), RESET],
+  ['grpc-status-details-bin: field number 0 inside a group', headersThenBody({}, [['grpc-status-details-bin', 'KwAALA==']]), served()],
+  ['grpc-status-details-bin: wire type 6', headersThenBody({}, [['grpc-status-details-bin', 'Lg==']]), RESET],
+  ['grpc-status-details-bin: wire type 6 inside a group', headersThenBody({}, [['grpc-status-details-bin', 'Ky4s']]), RESET],
+  ['grpc-status-details-bin: a second message not UTF-8', headersThenBody({}, [['grpc-status-details-bin', 'EgASAf8=']]), RESET],
+  ['grpc-status-details-bin: a field number above 2^29', headersThenBody({}, [['grpc-status-details-bin', '+P//////////AQA=']]), served()],
+  ['grpc-timeout twice, the first unreadable', headersThenBody({}, [['grpc-timeout', 'x'], ['grpc-timeout', '5S']]), RESET],
+];
+
+const STREAMING_CASES: readonly Case[] = [
+  ['a Watch with a control byte in a value', watchHeaders({}, [['x-odd', 'a\u0001']]), RESET],
+  ['a Watch with content-type text/plain', watchHeaders({ 'content-type': 'text/plain' }), RESET],
 ];
 
 const MESSAGE_FLAG_CASES: readonly Case[] = [
@@ -225,6 +261,10 @@ test('a header list HTTP/2 calls malformed resets its stream with PROTOCOL_ERROR
 
 test('gRPC headers gRPC-Go cannot decode reset the stream; others are not looked at', { timeout: TEST_TIMEOUT_MS }, async () => {
   await checkBoth('', GRPC_HEADER_CASES);
+});
+
+test('a streaming call is refused for its headers as a unary one is', { timeout: TEST_TIMEOUT_MS }, async () => {
+  await checkBoth('', STREAMING_CASES);
 });
 
 test('a message prefix flag other than 0: INTERNAL in gRPC-Go\'s words', { timeout: TEST_TIMEOUT_MS }, async () => {

@@ -32,6 +32,17 @@ function sequenceLength(bytes: Uint8Array, at: number): number {
   return length;
 }
 
+/** Go's utf8.Valid. */
+export function validGoUtf8(bytes: Uint8Array): boolean {
+  // Each pass consumes at least one byte.
+  for (let at = 0; at < bytes.length; ) {
+    const length = sequenceLength(bytes, at);
+    if (length === 0) return false;
+    at += length;
+  }
+  return true;
+}
+
 /** `latin1` holds raw header bytes one per char (as the HPACK decoder gives them). */
 export function goUtf8Text(latin1: string): string {
   // Plain ASCII, the usual case, is already its own text.

@@ -1,7 +1,9 @@
 // Which request headers gRPC-Go (under etcd) cannot read, and so answers with a reset
 // stream (PROTOCOL_ERROR) and no status: no content-type of gRPC's form, or a
-// grpc-status, grpc-timeout or binary stats/status header it fails to decode.
+// grpc-status, grpc-timeout or binary stats/status header it fails to decode (a status
+// detail must also unmarshal as a google.rpc.Status).
 import type { HeaderField } from '../http2/hpack-decoder.js';
+import { validStatusDetails } from './grpc-status-details.js';
 
 const BASE_CONTENT_TYPE = 'application/grpc';
 /** gRPC-Go's grpc-timeout grammar: at most 9 characters, a base-10 integer (sign allowed) and one unit letter. */
@@ -47,6 +49,11 @@ function validBinValue(value: string): boolean {
   return value.length % BASE64_GROUP_CHARS !== 1 && RAW_BASE64.test(value);
 }
 
+function validBinHeader(name: string, value: string): boolean {
+  if (!validBinValue(value)) return false;
+  return name !== 'grpc-status-details-bin' || validStatusDetails(Buffer.from(value, 'base64'));
+}
+
 /** Why gRPC-Go would refuse these request headers, or null when it reads them. */
 export function requestHeaderProblem(fields: readonly HeaderField[]): string | null {
   let grpc = false;
@@ -55,7 +62,7 @@ export function requestHeaderProblem(fields: readonly HeaderField[]): string | n
     if (name === 'content-type') grpc ||= contentSubtype(value) !== null;
     else if (name === 'grpc-timeout' && !validTimeout(value)) problem ??= 'malformed grpc-timeout';
     else if (name === 'grpc-status' && !validAtoi(value)) problem ??= 'malformed grpc-status';
-    else if (DECODED_BIN_HEADERS.has(name) && !validBinValue(value)) problem ??= `malformed ${name}`;
+    else if (DECODED_BIN_HEADERS.has(name) && !validBinHeader(name, value)) problem ??= `malformed ${name}`;
   }
   if (!grpc) return 'not a gRPC content-type';
   return problem;
