@@ -110,6 +110,7 @@ export class GrpcServer implements StreamOpener {
     if (limits.refusing) return refuse(stream, head, TOO_MANY_REQUESTS);
     const method = this.resolve(head.path);
     if (!('handler' in method)) return refuse(stream, head, method);
+    // Never null here: a grpc-timeout gRPC-Go cannot read was reset above.
     const deadlineMs = head.deadlineMs(Date.now()) ?? Infinity;
     // etcd installs no decompressor: gRPC-Go refuses any encoding but identity before reading the body.
     if (head.encoding !== 'identity' && head.encoding !== '') return refuse(stream, head, { code: status.UNIMPLEMENTED, details: `grpc: Decompressor is not installed for grpc-encoding "${head.encoding}"`, metadata: null });
