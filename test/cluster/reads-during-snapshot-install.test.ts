@@ -10,6 +10,7 @@ import { Etcd3, type Watcher } from 'etcd3';
 import { ClusterProcess } from './support/cluster-process.js';
 import { agreedLeader } from './support/cluster-status.js';
 import { RawKv } from '../support/raw-kv.js';
+import { putAll } from './support/parallel-puts.js';
 import { seededRandom } from '../../src/util/seeded-random.js';
 
 const SNAPSHOT_COUNT = 100;
@@ -17,7 +18,6 @@ const SNAPSHOT_COUNT = 100;
 const EARLY_KEYS = 24_000;
 /** More entries than the leader keeps for slow followers (SNAPSHOT_CATCH_UP_ENTRIES, 5,000) after a snapshot. */
 const WRITES_WHILE_FROZEN = 5_600;
-const WRITERS = 32;
 const READERS = 4;
 const READ_LIMIT = 50;
 const LEADER_DEADLINE_MS = 15_000;
@@ -28,27 +28,7 @@ const READS_AFTER_INSTALL_MS = 500;
 const EARLY = { key: Buffer.from('early/'), rangeEnd: Buffer.from('early0') };
 
 const earlyKey = (i: number): Buffer => Buffer.from(`early/${String(i).padStart(5, '0')}`);
-
-/** Bounded parallel puts, each retried a few times across a leader change. */
-async function putAll(kv: RawKv, count: number, keyOf: (i: number) => Buffer): Promise<void> {
-  let next = 0;
-  const writer = async (): Promise<void> => {
-    // Each pass takes one index; `count` bounds the loop.
-    while (next < count) {
-      const i = next++;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await kv.put({ key: keyOf(i), value: Buffer.from(`v${i}`) });
-          break;
-        } catch (error) {
-          if (attempt >= 5) throw error;
-          await sleep(POLL_MS);
-        }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: WRITERS }, writer));
-}
+const earlyValue = (i: number): Buffer => Buffer.from(`v${i}`);
 
 async function earlyCount(kv: RawKv): Promise<number> {
   return Number((await kv.range({ ...EARLY, countOnly: true, serializable: true })).count);
@@ -93,7 +73,7 @@ test('reads and watches on a member installing a snapshot wait for it, and never
   const watchers: Promise<Watcher>[] = [];
   try {
     await agreedLeader(cluster.endpoints(), LEADER_DEADLINE_MS);
-    await putAll(client(cluster.member(0).endpoint), EARLY_KEYS, earlyKey);
+    await putAll(client(cluster.member(0).endpoint), EARLY_KEYS, earlyKey, earlyValue);
     const frozenKv = client(frozen.endpoint);
     let seen = 0;
     for (let poll = 0; poll < POLLS_MAX && seen < EARLY_KEYS; poll++) {
@@ -103,7 +83,7 @@ test('reads and watches on a member installing a snapshot wait for it, and never
     assert.equal(seen, EARLY_KEYS, 'the member to freeze applied every write');
 
     frozen.pause();
-    await putAll(client(cluster.member(0).endpoint), WRITES_WHILE_FROZEN, (i) => Buffer.from(`fill/${i}`));
+    await putAll(client(cluster.member(0).endpoint), WRITES_WHILE_FROZEN, (i) => Buffer.from(`fill/${i}`), earlyValue);
 
     // Queued while the member is frozen, so they run from the moment it thaws.
     const log: ReadLog = { reads: 0, failures: [] };

@@ -11,11 +11,11 @@ import { ClusterProcess } from './support/cluster-process.js';
 import { agreedLeader } from './support/cluster-status.js';
 import { rewriteNewestValue } from './support/corrupt-backend.js';
 import { RawKv } from '../support/raw-kv.js';
+import { putAll } from './support/parallel-puts.js';
 
 const SNAPSHOT_COUNT = 100;
 /** More entries than the leader keeps for slow followers (SNAPSHOT_CATCH_UP_ENTRIES, 5,000) after a snapshot. */
 const WRITES_WHILE_FROZEN = 5_600;
-const WRITERS = 32;
 const LEADER_DEADLINE_MS = 15_000;
 const KEYS = 20;
 const REWRITTEN_KEY = 'rc/k03';
@@ -27,27 +27,6 @@ const PREFIX = { key: Buffer.from('rc/'), rangeEnd: Buffer.from('rc0'), serializ
 async function prefixValues(kv: RawKv): Promise<string[]> {
   const response = await kv.range(PREFIX);
   return response.kvs.map((item) => `${item.key.toString()}=${item.value.toString()}@${item.modRevision}`);
-}
-
-/** Bounded parallel puts of filler keys, each retried a few times across a leader change. */
-async function writeFiller(kv: RawKv, count: number): Promise<void> {
-  let next = 0;
-  const writer = async (): Promise<void> => {
-    // Each pass takes one index; `count` bounds the loop.
-    while (next < count) {
-      const i = next++;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await kv.put({ key: Buffer.from(`fill/${i}`), value: Buffer.from('x') });
-          break;
-        } catch (error) {
-          if (attempt >= 5) throw error;
-          await sleep(POLL_MS);
-        }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: WRITERS }, writer));
 }
 
 test('a member that caught up by snapshot reads the snapshot, not what it had cached', { timeout: 240_000 }, async () => {
@@ -79,7 +58,7 @@ test('a member that caught up by snapshot reads the snapshot, not what it had ca
     for (const index of [0, 1]) await rewriteNewestValue(cluster.member(index).dataDir, REWRITTEN_KEY, 'from-snapshot');
     await Promise.all([cluster.member(0).start(), cluster.member(1).start()]);
     const survivors = client(cluster.member(0).endpoint);
-    await writeFiller(survivors, WRITES_WHILE_FROZEN);
+    await putAll(survivors, WRITES_WHILE_FROZEN, (i) => Buffer.from(`fill/${i}`), () => Buffer.from('x'));
     const expected = await prefixValues(survivors);
     assert.ok(expected.some((line) => line.startsWith(`${REWRITTEN_KEY}=from-snapshot@`)));
 
