@@ -4,6 +4,7 @@
 // leader), and counts the CPU and memory of all three members. Rounds reduce to medians.
 import { ClusterServers, CLUSTER_MEMBERS } from './cluster-servers.js';
 import type { LoadArgs } from './cli-args.js';
+import { diskTimingsBetween, scrapeDiskCounters } from './disk-timings.js';
 import { runLoad } from './load-runner.js';
 import { loadSettings, runRounds, type CompareOptions } from './compare.js';
 import type { ServerBinaries, ServerKind } from './server-process.js';
@@ -23,6 +24,7 @@ async function runOnFreshCluster(kind: ServerKind, spec: Spec, load: LoadArgs, b
   const cluster = await ClusterServers.start(kind, bins);
   try {
     const before = cluster.sample();
+    const diskBefore = await scrapeDiskCounters(cluster.endpoints);
     const result = await runLoad({
       endpoints: cluster.endpoints,
       spec: { ...spec, clusterSize: CLUSTER_MEMBERS },
@@ -31,6 +33,7 @@ async function runOnFreshCluster(kind: ServerKind, spec: Spec, load: LoadArgs, b
       serverPid: undefined,
     });
     const after = cluster.sample();
+    result.disk = diskTimingsBetween(diskBefore, await scrapeDiskCounters(cluster.endpoints));
     // Includes the warm-up, as the whole cluster is counted from before the load started.
     const cpuS = after.cpuS - before.cpuS;
     result.server = { cpuS, cpuPerOpUs: result.okCount > 0 ? (cpuS * 1e6) / result.okCount : 0, peakRssBytes: after.peakRssBytes, rssBytes: after.rssBytes };

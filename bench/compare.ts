@@ -1,5 +1,6 @@
 // Runs every spec on fresh etcd and etcd-ts servers in alternating order for several rounds,
 // so drift in the machine's load hits both, and reduces the rounds to medians and ratios.
+import { diskTimingsBetween, scrapeDiskCounters } from './disk-timings.js';
 import { runLoad, type RunOptions } from './load-runner.js';
 import { ServerProcess, serverAvailable, type ServerBinaries, type ServerKind } from './server-process.js';
 import { summarize, type RoundResult, type SpecSummary } from './summary.js';
@@ -37,7 +38,10 @@ export async function runOnFreshServer(kind: ServerKind, spec: Spec, load: LoadA
   if (spec.clusterSize !== 1) throw new Error(`spec ${spec.name} needs ${spec.clusterSize} members; only single members are started today`);
   const server = await ServerProcess.start(kind, bins);
   try {
-    return await runLoad({ endpoints: [server.endpoint], spec, ...loadSettings(load), serverPid: server.pid });
+    const before = await scrapeDiskCounters([server.endpoint]);
+    const result = await runLoad({ endpoints: [server.endpoint], spec, ...loadSettings(load), serverPid: server.pid });
+    result.disk = diskTimingsBetween(before, await scrapeDiskCounters([server.endpoint]));
+    return result;
   } finally {
     await server.stop();
   }

@@ -2,6 +2,7 @@
 // threads, starts them on one shared timeline, and merges their results with CPU and memory use.
 import { loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { DiskTimings } from './disk-timings.js';
 import { Histogram, type HistogramData, type Percentiles } from './histogram.js';
 import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS, type Transport } from './load-connection.js';
 import { preload } from './preload.js';
@@ -62,6 +63,8 @@ export interface RunResult {
   hostLoad1m: number;
   /** Watch specs: throughput and the main latency are delivered events and put-send -> event. */
   watch: WatchRunSummary | undefined;
+  /** The servers' WAL sync and backend commit timings over the run (compare and cluster only). */
+  disk?: DiskTimings;
 }
 
 export interface WatchRunSummary {

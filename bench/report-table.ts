@@ -56,6 +56,8 @@ const COMPARED: Array<[MetricName, string, number]> = [
   ['ackP50Ms', 'put-ack->event p50 ms', 3],
   ['ackP99Ms', 'put-ack->event p99 ms', 3],
   ['deliveredFraction', 'delivered/expected', 4],
+  ['walSyncsOver1msPct', 'wal syncs > 1 ms %', 2],
+  ['backendCommitMeanMs', 'backend commit mean ms', 3],
 ];
 
 export function formatSummary(s: SpecSummary): string {

@@ -29,6 +29,9 @@ export interface MedianSet {
   ackP50Ms: number;
   ackP99Ms: number;
   deliveredFraction: number;
+  /** The servers' own disk timings (NaN when not scraped): WAL syncs above 1 ms, mean backend commit. */
+  walSyncsOver1msPct: number;
+  backendCommitMeanMs: number;
 }
 
 export type MetricName = Exclude<keyof MedianSet, 'rounds'>;
@@ -36,7 +39,7 @@ export type MetricName = Exclude<keyof MedianSet, 'rounds'>;
 const METRIC_NAMES: readonly MetricName[] = [
   'throughputPerS', 'p50Ms', 'p90Ms', 'p99Ms', 'maxMs', 'errors',
   'serverCpuS', 'serverCpuPerOpUs', 'serverPeakRssMiB', 'generatorCpuS', 'generatorEluMax', 'hostLoad1m',
-  'ackP50Ms', 'ackP99Ms', 'deliveredFraction',
+  'ackP50Ms', 'ackP99Ms', 'deliveredFraction', 'walSyncsOver1msPct', 'backendCommitMeanMs',
 ];
 
 export interface SpecSummary {
@@ -73,6 +76,8 @@ function metricsOf(r: RunResult): Record<MetricName, number> {
     ackP50Ms: r.watch?.ackToEvent.p50Ms ?? Number.NaN,
     ackP99Ms: r.watch?.ackToEvent.p99Ms ?? Number.NaN,
     deliveredFraction: r.watch?.deliveredFraction ?? Number.NaN,
+    walSyncsOver1msPct: r.disk?.walSyncsOver1msPct ?? Number.NaN,
+    backendCommitMeanMs: r.disk?.backendCommitMeanMs ?? Number.NaN,
   };
 }
 
