@@ -97,6 +97,14 @@ function leading(first: readonly [string, string]): Sender {
   };
 }
 
+/** A Watch's headers, then a second header block on its stream. */
+function watchThenTrailers(trailers: HeaderField[], endStream: boolean): Sender {
+  return (connection, id, authority) => {
+    watchHeaders({})(connection, id, authority);
+    connection.sendHeaders(id, encodePlainBlock(trailers), { endStream });
+  };
+}
+
 /** A Watch's headers alone: the stream stays open for requests. */
 function watchHeaders(replace: Readonly<Record<string, string | null>>, extra: ReadonlyArray<readonly [string, string]> = []): Sender {
   return (connection, id, authority) => {
@@ -127,7 +135,10 @@ const RESET = 'rst 1; then serves';
 const served = (contentType = 'application/grpc'): string => `[:status=200 content-type=${contentType}] [grpc-status=0 grpc-message=] data; then serves`;
 const refused = (code: number, message: string): string => `[:status=200 content-type=application/grpc grpc-status=${code} grpc-message=${message}]; then serves`;
 
-type Case = readonly [name: string, send: Sender, expected: string];
+/** etcd closes the connection without a GOAWAY; etcd-ts sends GOAWAY PROTOCOL_ERROR first, as for every connection error. */
+const CONNECTION_ENDS = { etcd: 'closed; then closed', ours: 'goaway 1; then closed' } as const;
+
+type Case = readonly [name: string, send: Sender, expected: string | { readonly etcd: string; readonly ours: string }];
 
 const CONTENT_TYPE_CASES: readonly Case[] = [
   ['missing', headersThenBody({ 'content-type': null }), RESET],
@@ -227,6 +238,21 @@ const GRPC_HEADER_CASES: readonly Case[] = [
 const STREAMING_CASES: readonly Case[] = [
   ['a Watch with a control byte in a value', watchHeaders({}, [['x-odd', 'a\u0001']]), RESET],
   ['a Watch with content-type text/plain', watchHeaders({ 'content-type': 'text/plain' }), RESET],
+  // gRPC-Go reads a client's trailers as a new request's headers on a used stream id.
+  ['a Watch whose trailers hold an upper-case name', watchThenTrailers([field('X-Odd', 'v')], true), RESET],
+  ['a Watch whose trailers are not a gRPC request', watchThenTrailers([field('x-odd', 'v')], true), RESET],
+  ['a Watch whose trailers carry no END_STREAM', watchThenTrailers([], false), RESET],
+  ['a Watch whose trailers name gRPC', watchThenTrailers([field('content-type', 'application/grpc')], true), CONNECTION_ENDS],
+  ['a Range whose trailers follow its body', (connection, id, authority) => {
+    connection.sendHeaders(id, encodePlainBlock(requestFields(authority, {})));
+    connection.sendData(id, rangeBody());
+    connection.sendHeaders(id, encodePlainBlock([field('x-odd', 'v')]), { endStream: true });
+  }, RESET],
+  ['a request on a lower stream id', (connection, id, authority) => {
+    const skipped = connection.nextStreamId();
+    headersThenBody({})(connection, skipped, authority);
+    headersThenBody({})(connection, id, authority);
+  }, CONNECTION_ENDS],
 ];
 
 const MESSAGE_FLAG_CASES: readonly Case[] = [
@@ -238,7 +264,8 @@ const MESSAGE_FLAG_CASES: readonly Case[] = [
 async function checkBoth(group: string, cases: readonly Case[]): Promise<void> {
   for (const [name, send, expected] of cases) {
     for (const server of [etcd, ours]) {
-      assert.equal(await outcome(server, send), expected, `${server === etcd ? 'etcd' : 'etcd-ts'}: ${group} ${name}`);
+      const wanted = typeof expected === 'string' ? expected : server === etcd ? expected.etcd : expected.ours;
+      assert.equal(await outcome(server, send), wanted, `${server === etcd ? 'etcd' : 'etcd-ts'}: ${group} ${name}`);
     }
   }
 }
@@ -263,7 +290,7 @@ test('gRPC headers gRPC-Go cannot decode reset the stream; others are not looked
   await checkBoth('', GRPC_HEADER_CASES);
 });
 
-test('a streaming call is refused for its headers as a unary one is', { timeout: TEST_TIMEOUT_MS }, async () => {
+test('a streaming call is refused for its headers as a unary one is, and a second header block is read as a new request\'s',  { timeout: TEST_TIMEOUT_MS }, async () => {
   await checkBoth('', STREAMING_CASES);
 });
 

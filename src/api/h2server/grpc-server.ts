@@ -98,8 +98,12 @@ export class GrpcServer implements StreamOpener {
 
   // ---- StreamOpener ----------------------------------------------------------------
 
+  readable(fields: readonly HeaderField[]): boolean {
+    return requestHeaderProblem(fields) === null;
+  }
+
   open(stream: H2Stream, fields: readonly HeaderField[], connection: H2Connection): StreamSink | null {
-    if (requestHeaderProblem(fields) !== null) {
+    if (!this.readable(fields)) {
       // gRPC-Go resets a stream whose headers it cannot read, answering nothing.
       stream.reset(ErrorCode.protocol);
       return null;

@@ -41,6 +41,8 @@ const GOAWAY_BYTES_MIN = 8;
 export interface StreamOpener {
   /** Returns the stream's sink; null when the stream was already answered (and needs none). */
   open(stream: H2Stream, fields: readonly HeaderField[], connection: H2Connection): StreamSink | null;
+  /** Whether a request with these headers is one the layer reads (else its stream is reset). */
+  readable(fields: readonly HeaderField[]): boolean;
   /** The connection is gone (every stream was aborted first). */
   closed(connection: H2Connection): void;
 }
@@ -317,15 +319,7 @@ export class H2Connection implements StreamHost {
       return this.streamError(block.streamId, list.kind === 'tooLarge' ? ErrorCode.frameSize : ErrorCode.protocol);
     }
     const fields = list.fields;
-    const existing = this.streams.get(block.streamId);
-    if (existing === undefined && block.streamId <= this.lastStreamId) return; // Late trailers of a stream we closed.
-    if (existing !== undefined) {
-      // Trailers from the client: they must end its side.
-      if (!block.endStream || existing.remoteEnded) return this.streamError(block.streamId, ErrorCode.protocol);
-      existing.remoteEnd();
-      existing.sink?.data(EMPTY, true);
-      return;
-    }
+    if (block.streamId <= this.lastStreamId) return this.onReusedStreamId(block.streamId, fields);
     this.lastStreamId = block.streamId;
     if (this.goingAway) return this.streamError(block.streamId, ErrorCode.refusedStream);
     const limit = this.options.maxConcurrentStreams;
@@ -337,6 +331,17 @@ export class H2Connection implements StreamHost {
     if (sink === null || stream.closed) return;
     stream.sink = sink;
     if (block.endStream) sink.data(EMPTY, true);
+  }
+
+  /**
+   * A header block on a stream id already opened (a client's trailers, or a lower id):
+   * gRPC-Go (under etcd) reads every block as a new request's headers, so one the gRPC
+   * layer cannot read resets that stream (PROTOCOL_ERROR), and one it can read reuses a
+   * stream id, which ends the connection.
+   */
+  private onReusedStreamId(streamId: number, fields: readonly HeaderField[]): void {
+    if (!this.opener.readable(fields)) return this.streamError(streamId, ErrorCode.protocol);
+    throw new Http2ConnectionError(ErrorCode.protocol, 'HEADERS on a stream id already used');
   }
 
   private onReset(streamId: number, payload: Buffer): void {
