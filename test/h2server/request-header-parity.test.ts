@@ -162,6 +162,9 @@ const METHOD_AND_TE_CASES: readonly Case[] = [
   [':method PUT', headersThenBody({ ':method': 'PUT' }), served()],
   ['te missing', headersThenBody({ te: null }), served()],
   ['te gzip', headersThenBody({ te: 'gzip' }), served()],
+  [':method missing', headersThenBody({ ':method': null }), served()],
+  [':scheme missing', headersThenBody({ ':scheme': null }), served()],
+  [':authority missing', headersThenBody({ ':authority': null }), served()],
 ];
 
 const PATH_CASES: readonly Case[] = [
@@ -172,6 +175,8 @@ const PATH_CASES: readonly Case[] = [
   ['a query string', headersThenBody({ ':path': '/etcdserverpb.KV/Range?x=1' }), refused(12, 'unknown method Range?x=1 for service etcdserverpb.KV')],
   ['empty', headersThenBody({ ':path': '' }), refused(8, 'malformed method name: ""')],
   ['missing', headersThenBody({ ':path': null }), refused(8, 'malformed method name: ""')],
+  ['an unknown service asked for in JSON', headersThenBody({ ':path': '/x.Y/Z', 'content-type': 'application/grpc+json' }),
+    '[:status=200 content-type=application/grpc+json grpc-status=12 grpc-message=unknown service x.Y]; then serves'],
   ['quoted, bytes not UTF-8', headersThenBody({ ':path': '/x"y\\z\t\u00e9\u00a0' }), refused(8, 'malformed method name: "/x\\"y\\\\z\\t\\xe9\\xa0"')],
   ['quoted, UTF-8', headersThenBody({ ':path': utf8Bytes('/\u00e9\u00a0') }), refused(8, 'malformed method name: "/%C3%A9\\u00a0"')],
 ];
