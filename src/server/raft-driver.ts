@@ -106,6 +106,14 @@ export class RaftDriver {
       await this.hooks.installSnapshot(ready.snapshot);
       this.storage.applySnapshot(ready.snapshot);
     }
+    // A leader sends before it persists (raft thesis 10.2.1, as etcd does): followers write
+    // their copies while the leader writes its own. Safe because the leader counts itself
+    // toward a commit only once advance() marks its entries stable. It also sends before it
+    // applies: under load the apply takes milliseconds the followers' writes need not wait
+    // for (etcd applies in another goroutine). Everyone else must persist first: their
+    // messages (votes, append acks) promise what is on their disk.
+    const leading = this.lastLeader === this.node.id;
+    if (leading && ready.messages.length > 0) this.hooks.send(ready.messages);
     // Committed entries are already on disk (raft only commits what was persisted), so
     // they are applied, and their clients answered, before this Ready's new entries are
     // synced: a write then waits for one fsync, not two.
@@ -114,12 +122,6 @@ export class RaftDriver {
       this.answersPending = true;
     }
     for (const readState of ready.readStates) this.hooks.onReadState(readState.index, readState.context);
-    // A leader sends before it persists (raft thesis 10.2.1, as etcd does): followers write
-    // their copies while the leader writes its own. Safe because the leader counts itself
-    // toward a commit only once advance() marks its entries stable. Everyone else must
-    // persist first: their messages (votes, append acks) promise what is on their disk.
-    const leading = this.lastLeader === this.node.id;
-    if (leading && ready.messages.length > 0) this.hooks.send(ready.messages);
     const hardState = ready.hardState ?? null;
     if (hardState !== null) this.unsyncedHardState = hardState;
     // A Ready that only moves the commit index need not be synced (raft's mustSync, as

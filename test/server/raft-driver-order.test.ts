@@ -1,5 +1,5 @@
 // The raft driver's order of I/O: a leader hands its messages to the transport
-// before its WAL write finishes (followers persist in parallel), while a follower
+// before it applies or writes anything (followers persist in parallel), while a follower
 // or candidate sends only after its own write is durable, because its messages
 // (votes, append acknowledgements) promise what is on its disk. A write that may block
 // the event loop (the server is idle) starts only after the answers of entries
@@ -142,3 +142,29 @@ for (const idle of [false, true]) {
     await driver.stop();
   });
 }
+
+test('a leader whose Ready commits some entries and appends others sends the appends before applying', async () => {
+  const { node, driver, wal } = startDriver(false, true);
+  node.campaign();
+  driver.schedule();
+  await until(() => wal.saving, 'the candidate to save its term and vote');
+  wal.finishSave();
+  await until(() => wal.events.includes('sent MsgVote'), 'the vote request');
+  node.step(makeMessage({ type: MessageType.MsgVoteResp, from: PEER, to: SELF, term: node.term }));
+  driver.schedule();
+  await until(() => wal.saving, 'the new leader to save its first entry');
+  wal.finishSave();
+  await until(() => wal.events.at(-1) === 'save done', 'the first entry to be durable');
+  // The peer's acknowledgement commits the first entry while a proposal adds a second:
+  // one Ready then both applies and appends.
+  wal.events.length = 0;
+  node.step(makeMessage({ type: MessageType.MsgAppResp, from: PEER, to: SELF, term: node.term, index: 1 }));
+  node.propose(new Uint8Array([7]));
+  driver.schedule();
+  await until(() => wal.saving, 'the second entry to be saved');
+  const at = (event: string): number => wal.events.indexOf(event);
+  assert.ok(at('sent MsgApp') >= 0 && at('sent MsgApp') < at('applied 1'), `followers get the append without waiting for the apply: ${wal.events.join(', ')}`);
+  assert.ok(at('applied 1') < at('save started (1 entries)'), 'committed entries are still applied before the write');
+  wal.finishSave();
+  await driver.stop();
+});
