@@ -73,6 +73,7 @@ import { AutoCompactor, type CompactionTarget } from './auto-compactor.js';
 import { backendAlarmPersistence } from './backend-alarms.js';
 import { backendHash } from './backend-hash.js';
 import { buildMemberSnapshot, installMemberSnapshot } from './install-snapshot.js';
+import { readPutLogRequest } from './put-log-request-reader.js';
 import { writeSnapshotMarker } from './snapshot-marker.js';
 import { prevKvWatched, restoreWatchers } from '../watch/watch-hub-registry.js';
 import { openMemberStorage, type MemberStorage } from './member-storage.js';
@@ -767,8 +768,9 @@ export class EtcdServer {
       // and every entry of earlier terms that will ever commit has been applied.
       if (entry.type === EntryType.Normal && entry.data.length === 0) this.onFirstEntryOfTerm(entry.term);
       if (entry.type === EntryType.Normal && entry.data.length > 0) {
-        // A txn may nest deeper than the generated decoders allow by default (etcd takes ~130 levels).
-        const request = LogRequest.decode(deepProtoReader(entry.data, WRAPPED_DECODE_DEPTH_MAX));
+        // Puts, the most frequent, are read without copies; a txn may nest deeper than the
+        // generated decoders allow by default (etcd takes ~130 levels).
+        const request = readPutLogRequest(entry.data) ?? LogRequest.decode(deepProtoReader(entry.data, WRAPPED_DECODE_DEPTH_MAX));
         const startedMs = performance.now();
         const outcome = this.applyRequest(request, entry.index);
         const tookMs = performance.now() - startedMs;
