@@ -2,15 +2,18 @@
 // etcd-ts: gRPC-Go only ends the handler's context, so a handler that never looks at it
 // (Defragment) answers OK when it is done, after the deadline; one that waits on it (a
 // Lock on a held lock) still ends at the deadline with "context deadline exceeded".
+// A request whose message is not all in at the deadline never reaches its handler:
+// gRPC-Go's read fails with DEADLINE_EXCEEDED, whatever the method.
 // Measured on etcd 3.4.23: a Defragment of about 130 ms with grpc-timeout 20m answers OK
-// at 130 ms; the Lock answers UNKNOWN at 300 ms even though the lock is freed at 400 ms.
+// at 130 ms; the Lock answers UNKNOWN at 300 ms even though the lock is freed at 400 ms;
+// a Range, Lock or Defragment without its message ends with DEADLINE_EXCEEDED at 300 ms.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { DefragmentRequest, DefragmentResponse, LeaseGrantRequest, LeaseGrantResponse, LeaseRevokeRequest, RequestOp, TxnRequest } from '../../src/generated/etcdserverpb/rpc.js';
 import { LockRequest } from '../../src/generated/v3lockpb/v3lock.js';
-import { RawH2Connection, unaryCall, type GrpcResult } from '../http2/raw-h2-client.js';
+import { encodePlainBlock, grpcRequestFields, grpcResult, RawH2Connection, unaryCall, type GrpcResult } from '../http2/raw-h2-client.js';
 import { startServer, type ServerProcess } from '../support/server-process.js';
 
 const TEST_TIMEOUT_MS = 90_000;
@@ -22,6 +25,8 @@ const VALUE_BYTES = 10_000;
 const DEFRAG_DEADLINE_MS = 20;
 const LOCK_DEADLINE_MS = 300;
 const LOCK_RELEASE_MS = 400;
+/** How late a deadline may fire on a loaded 2-core machine. */
+const DEADLINE_LATE_MS_MAX = 1_000;
 
 let ours: ServerProcess;
 let etcd: ServerProcess;
@@ -92,6 +97,28 @@ test('a Lock waiting on a lock freed after its grpc-timeout ends at the deadline
         assert.deepEqual([result.status, result.message], [grpc.status.UNKNOWN, 'context deadline exceeded'], nameOf(server));
         assert.ok(tookMs >= LOCK_DEADLINE_MS - 10 && tookMs < LOCK_RELEASE_MS, `${nameOf(server)}: ended after ${tookMs.toFixed(0)} ms`);
       });
+    });
+  }
+});
+
+test('a unary request whose message is not in by its grpc-timeout ends with DEADLINE_EXCEEDED', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const paths = ['/etcdserverpb.KV/Range', '/v3lockpb.Lock/Lock', '/etcdserverpb.Maintenance/Defragment'];
+  for (const server of [etcd, ours]) {
+    await withConnection(server, async (connection) => {
+      for (const path of paths) {
+        for (const partial of [false, true]) {
+          const id = connection.nextStreamId();
+          const startedMs = performance.now();
+          connection.sendHeaders(id, encodePlainBlock(grpcRequestFields(path, server.endpoint, [['grpc-timeout', `${LOCK_DEADLINE_MS}m`]])));
+          // A message prefix announcing 10 bytes, and 2 of them.
+          if (partial) connection.sendData(id, Buffer.of(0, 0, 0, 0, 10, 1, 2));
+          const result = grpcResult(await connection.waitStreamEnd(id, CALL_TIMEOUT_MS));
+          const tookMs = performance.now() - startedMs;
+          const what = `${nameOf(server)}: ${path}${partial ? ' with part of its message' : ' without its message'}`;
+          assert.deepEqual([result.status, result.message], [grpc.status.DEADLINE_EXCEEDED, 'context deadline exceeded'], what);
+          assert.ok(tookMs >= LOCK_DEADLINE_MS - 10 && tookMs < LOCK_DEADLINE_MS + DEADLINE_LATE_MS_MAX, `${what}: ended after ${tookMs.toFixed(0)} ms`);
+        }
+      }
     });
   }
 });

@@ -248,9 +248,9 @@ const STREAMING_CASES: readonly Case[] = [
   ['a Watch whose trailers are not a gRPC request', watchThenTrailers([field('x-odd', 'v')], true), RESET],
   ['a Watch whose trailers carry no END_STREAM', watchThenTrailers([], false), RESET],
   ['a Watch whose trailers name gRPC', watchThenTrailers([field('content-type', 'application/grpc')], true), CONNECTION_ENDS],
-  ['a Range whose trailers follow its body', (connection, id, authority) => {
+  // Before its message, so the handler cannot have answered yet (after it, the two race on etcd).
+  ['a Range whose trailers come before its message', (connection, id, authority) => {
     connection.sendHeaders(id, encodePlainBlock(requestFields(authority, {})));
-    connection.sendData(id, rangeBody());
     connection.sendHeaders(id, encodePlainBlock([field('x-odd', 'v')]), { endStream: true });
   }, RESET],
   ['a request on a lower stream id', (connection, id, authority) => {

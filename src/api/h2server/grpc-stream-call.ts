@@ -8,7 +8,7 @@ import { Metadata, status, type ServerDuplexStream, type ServerWritableStream } 
 import type { H2Stream, StreamSink } from './h2-stream.js';
 import type { CallHead } from './grpc-call-head.js';
 import type { CallStarter } from './grpc-call-start.js';
-import { deadlineStatus } from './grpc-deadline-status.js';
+import { streamDeadlineStatus } from './grpc-deadline-status.js';
 import { addCallSurface, type CallSurface } from './grpc-call-surface.js';
 import { MessageReader } from './grpc-message-reader.js';
 import { SingleRequestReader } from './grpc-single-request.js';
@@ -57,7 +57,7 @@ export class GrpcStreamCall extends Duplex implements StreamSink {
       this.end();
     });
     if (deadlineMs !== Infinity) {
-      this.deadlineTimer = setTimeout(() => this.sendStatus(deadlineStatus(method.path)), Math.max(0, deadlineMs - Date.now()));
+      this.deadlineTimer = setTimeout(() => this.sendStatus(streamDeadlineStatus(method.path)), Math.max(0, deadlineMs - Date.now()));
     }
     if (method.kind === 'bidi') this.begin();
   }

@@ -6,7 +6,7 @@ import { Metadata, status, type sendUnaryData, type ServerUnaryCall } from '@grp
 import type { H2Stream, StreamSink } from './h2-stream.js';
 import type { CallHead } from './grpc-call-head.js';
 import type { CallStarter } from './grpc-call-start.js';
-import { answersAfterDeadline, deadlineStatus } from './grpc-deadline-status.js';
+import { unaryDeadlineStatus } from './grpc-deadline-status.js';
 import { addCallSurface, type CallSurface } from './grpc-call-surface.js';
 import { SingleRequestReader } from './grpc-single-request.js';
 import { serializeMessage, type GrpcMethod, type SerializedMessage } from './grpc-method.js';
@@ -88,8 +88,8 @@ export class GrpcUnaryCall extends EventEmitter implements StreamSink {
   private onDeadline(): void {
     this.deadlineTimer = null;
     // gRPC-Go only ends the handler's context: one that never looks at it still answers.
-    if (this.started && answersAfterDeadline(this.method.path)) return;
-    this.sendStatus(deadlineStatus(this.method.path));
+    const callStatus = unaryDeadlineStatus(this.method.path, this.started);
+    if (callStatus !== null) this.sendStatus(callStatus);
   }
 
   private respond(error: unknown, value: unknown, trailer: Metadata | null): void {
