@@ -2,11 +2,12 @@
 // etcd-ts: gRPC-Go only ends the handler's context, so a handler that never looks at it
 // (Defragment) answers OK when it is done, after the deadline; one that waits on it (a
 // Lock on a held lock) still ends at the deadline with "context deadline exceeded".
-// A request whose message is not all in at the deadline never reaches its handler:
-// gRPC-Go's read fails with DEADLINE_EXCEEDED, whatever the method.
+// A unary or server-streaming request whose message is not all in at the deadline never
+// reaches its handler: gRPC-Go's read fails with DEADLINE_EXCEEDED, whatever the method.
 // Measured on etcd 3.4.23: a Defragment of about 130 ms with grpc-timeout 20m answers OK
 // at 130 ms; the Lock answers UNKNOWN at 300 ms even though the lock is freed at 400 ms;
-// a Range, Lock or Defragment without its message ends with DEADLINE_EXCEEDED at 300 ms.
+// a Range, Lock, Defragment, Observe or Snapshot without its message ends with
+// DEADLINE_EXCEEDED at 300 ms.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -101,8 +102,8 @@ test('a Lock waiting on a lock freed after its grpc-timeout ends at the deadline
   }
 });
 
-test('a unary request whose message is not in by its grpc-timeout ends with DEADLINE_EXCEEDED', { timeout: TEST_TIMEOUT_MS }, async () => {
-  const paths = ['/etcdserverpb.KV/Range', '/v3lockpb.Lock/Lock', '/etcdserverpb.Maintenance/Defragment'];
+test('a unary or server-streaming request whose message is not in by its grpc-timeout ends with DEADLINE_EXCEEDED', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const paths = ['/etcdserverpb.KV/Range', '/v3lockpb.Lock/Lock', '/etcdserverpb.Maintenance/Defragment', '/v3electionpb.Election/Observe', '/etcdserverpb.Maintenance/Snapshot'];
   for (const server of [etcd, ours]) {
     await withConnection(server, async (connection) => {
       for (const path of paths) {

@@ -12,7 +12,7 @@
 // - Observe, Watch and LeaseKeepAlive streams end with UNKNOWN (a Watch or LeaseKeepAlive
 //   whose client has not half-closed ends so in about four runs of five, else with
 //   DEADLINE_EXCEEDED and the same text, as its receive loop's error wins the race);
-//   other streams with DEADLINE_EXCEEDED.
+//   an Observe whose request is not in yet, and other streams, with DEADLINE_EXCEEDED.
 import { status } from '@grpc/grpc-js';
 import type { CallStatus } from './grpc-wire.js';
 
@@ -47,8 +47,9 @@ const HANDLER_CONTEXT_STATUS: CallStatus = { code: status.UNKNOWN, details: CONT
 /** A read of the request that fails on the deadline: gRPC-Go's DEADLINE_EXCEEDED. */
 const TRANSPORT_STATUS: CallStatus = { code: status.DEADLINE_EXCEEDED, details: CONTEXT_DEADLINE_TEXT, metadata: null };
 
-export function streamDeadlineStatus(path: string): CallStatus {
-  return HANDLER_CONTEXT_STREAMS.has(path) ? HANDLER_CONTEXT_STATUS : TRANSPORT_STATUS;
+/** How a streaming call ends at its deadline; a server-streaming one's handler runs once its request is in. */
+export function streamDeadlineStatus(path: string, handlerRunning: boolean): CallStatus {
+  return handlerRunning && HANDLER_CONTEXT_STREAMS.has(path) ? HANDLER_CONTEXT_STATUS : TRANSPORT_STATUS;
 }
 
 /** How a unary call ends at its deadline; null: its running handler is left to answer in its own time. */

@@ -39,6 +39,8 @@ export class GrpcStreamCall extends Duplex implements StreamSink {
   /** Request bytes received while reads were backed up: granted when reading resumes. */
   private owedBytes = 0;
   private backedUp = false;
+  /** The handler is started (a server-streaming call's once its request is in). */
+  private begun = false;
 
   constructor(
     private readonly stream: H2Stream,
@@ -57,7 +59,7 @@ export class GrpcStreamCall extends Duplex implements StreamSink {
       this.end();
     });
     if (deadlineMs !== Infinity) {
-      this.deadlineTimer = setTimeout(() => this.sendStatus(streamDeadlineStatus(method.path)), Math.max(0, deadlineMs - Date.now()));
+      this.deadlineTimer = setTimeout(() => this.sendStatus(streamDeadlineStatus(method.path, this.begun)), Math.max(0, deadlineMs - Date.now()));
     }
     if (method.kind === 'bidi') this.begin();
   }
@@ -142,6 +144,7 @@ export class GrpcStreamCall extends Duplex implements StreamSink {
   // ---- The call ----------------------------------------------------------------------
 
   private begin(): void {
+    this.begun = true;
     this.starter.start(() => {
       if (this.statusSent || this.cancelled) return;
       try {
