@@ -1,6 +1,7 @@
 // HeaderListReader, which decodes a header block fragment by fragment: wherever the block is
 // cut (mid-integer, mid-string, between fields) it yields the fields a whole-block decoder
-// yields and keeps the same HPACK table; a list over the limit is null but still indexes; a
+// yields and keeps the same HPACK table; a list over the limit, or malformed as Go's HTTP/2
+// framer judges it (the first of the two decides), is refused but still indexes; a
 // string over the limit, a block ending inside a field and a table size update after a field
 // are errors that end the connection.
 import assert from 'node:assert/strict';
@@ -67,4 +68,31 @@ test('a string over the limit, a block ending inside a field, and a late table s
   const late = new HeaderListReader(LIMIT_BYTES);
   late.push(encodePlainBlock([field('x-a', 'b')]));
   assert.throws(() => late.push(tableSizeUpdate(0)), Http2InputError);
+});
+
+test('a malformed list is refused with its first problem; whichever of malformed and too large comes first decides', () => {
+  const kindOf = (fields: readonly HeaderField[]): string => {
+    const list = new HeaderListReader(LIMIT_BYTES);
+    list.push(encodePlainBlock(fields));
+    const read = list.finish();
+    return read.kind === 'malformed' ? `malformed: ${read.problem}` : read.kind;
+  };
+  const pad = field('x-pad', 'p'.repeat(LIMIT_BYTES));
+  assert.equal(kindOf([field(':path', '/a/b'), field('x-ok', 'tab\tand \u00ff')]), 'fields');
+  assert.equal(kindOf([field('x-Upper', 'v')]), 'malformed: invalid header name "x-Upper"');
+  assert.equal(kindOf([field('x-a', 'line\nbreak')]), 'malformed: invalid value for x-a');
+  assert.equal(kindOf([field('x-a', 'v'), field(':path', '/a/b')]), 'malformed: pseudo-header after a regular header');
+  assert.equal(kindOf([field(':path', '/a'), field(':path', '/b')]), 'malformed: repeated pseudo-header :path');
+  assert.equal(kindOf([field(':method', 'POST'), field(':status', '200')]), 'malformed: request and response pseudo-headers mixed');
+  assert.equal(kindOf([field(':Path', '/a')]), 'malformed: unknown pseudo-header :Path');
+  assert.equal(kindOf([field('x-Upper', 'v'), pad]), 'malformed: invalid header name "x-Upper"');
+  assert.equal(kindOf([pad, field('x-Upper', 'v')]), 'tooLarge');
+});
+
+test('after a malformed list, what it indexed serves the next block', () => {
+  const encoder = new IndexingEncoder();
+  const reader = new HeaderListReader(LIMIT_BYTES);
+  reader.push(encoder.encode([field('x-kept', 'k'), field('X-Bad', 'v')]));
+  assert.equal(reader.finish().kind, 'malformed');
+  assert.deepEqual(pairs(readInPieces(reader, encoder.encode([field('x-kept', 'k')]), [])), [['x-kept', 'k']]);
 });
