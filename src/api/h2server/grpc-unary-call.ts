@@ -3,6 +3,7 @@
 // statuses, headers and trailers grpc-js would send.
 import { EventEmitter } from 'node:events';
 import { Metadata, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { ERROR_TABLE } from '../../errors/error-table.js';
 import type { H2Stream, StreamSink } from './h2-stream.js';
 import type { CallHead } from './grpc-call-head.js';
 import type { CallStarter } from './grpc-call-start.js';
@@ -13,6 +14,14 @@ import { serializeMessage, type GrpcMethod, type SerializedMessage } from './grp
 import { MESSAGE_PREFIX_BYTES, errorToStatus, messagePrefix, responseHeadersBlock, trailersBlock, trailersOnlyBlock, type CallStatus } from './grpc-wire.js';
 
 type UnaryMethod = Extract<GrpcMethod, { kind: 'unary' }>;
+
+/**
+ * A handler that watches the call's deadline with a timer of its own (from getDeadline(),
+ * as Lock and Campaign do) can see it up to this long before ours fires, as each timer
+ * starts from the event loop's cached clock. Its cancellation then is the deadline's doing.
+ */
+const DEADLINE_TIMER_SKEW_MS = 20;
+const CANCELED_TEXT = ERROR_TABLE.Canceled.message;
 
 // The class gets grpc-js's call surface (metadata, getPeer, ...) from grpc-call-surface.ts.
 export interface GrpcUnaryCall extends CallSurface {}
@@ -93,7 +102,7 @@ export class GrpcUnaryCall extends EventEmitter implements StreamSink {
   }
 
   private respond(error: unknown, value: unknown, trailer: Metadata | null): void {
-    if (error !== null && error !== undefined) return this.sendStatus(errorToStatus(error, trailer));
+    if (error !== null && error !== undefined) return this.sendStatus(this.deadlineOr(errorToStatus(error, trailer)));
     if (this.finished) return;
     let payload: SerializedMessage;
     try {
@@ -106,6 +115,12 @@ export class GrpcUnaryCall extends EventEmitter implements StreamSink {
     stream.sendHeaders(responseHeadersBlock(this.responseMetadata, this.head.responseContentType), false);
     stream.sendData([messagePrefix(payload.bytes), ...payload.parts], MESSAGE_PREFIX_BYTES + payload.bytes, false, payload.sent);
     stream.sendTrailers(trailersBlock({ code: status.OK, details: 'OK', metadata: trailer }));
+  }
+
+  /** The deadline's status in place of a handler's cancellation that came from its own view of the deadline. */
+  private deadlineOr(callStatus: CallStatus): CallStatus {
+    const ownDeadline = callStatus.details === CANCELED_TEXT && this.deadlineTimer !== null && Date.now() >= this.deadlineMs - DEADLINE_TIMER_SKEW_MS;
+    return (ownDeadline ? unaryDeadlineStatus(this.method.path, this.started) : null) ?? callStatus;
   }
 
   /** A status with no message: grpc-js's trailers-only response. */
