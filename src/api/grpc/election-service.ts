@@ -42,7 +42,7 @@ export async function asInternalClient<T>(stopping: AbortSignal, body: () => Pro
   }
 }
 
-/** Aborts when the caller cancels, its deadline passes or the server stops, so a blocked call never outlives any of them. */
+/** Aborts when the caller cancels, its deadline passes (the transport then reports the call cancelled) or the server stops, so a blocked call never outlives any of them. */
 export function callSignal(
   call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>,
   stopping: AbortSignal,
@@ -52,12 +52,9 @@ export function callSignal(
   call.once('cancelled', abort);
   stopping.addEventListener('abort', abort, { once: true });
   if (stopping.aborted) abort();
-  const deadlineMs = Number(call.getDeadline());
-  const timer = Number.isFinite(deadlineMs) ? setTimeout(abort, Math.max(0, deadlineMs - Date.now())) : undefined;
   return {
     signal: controller.signal,
     release: () => {
-      clearTimeout(timer);
       call.off('cancelled', abort);
       stopping.removeEventListener('abort', abort);
     },

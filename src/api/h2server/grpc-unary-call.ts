@@ -3,7 +3,6 @@
 // statuses, headers and trailers grpc-js would send.
 import { EventEmitter } from 'node:events';
 import { Metadata, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
-import { ERROR_TABLE } from '../../errors/error-table.js';
 import type { H2Stream, StreamSink } from './h2-stream.js';
 import type { CallHead } from './grpc-call-head.js';
 import type { CallStarter } from './grpc-call-start.js';
@@ -14,14 +13,6 @@ import { serializeMessage, type GrpcMethod, type SerializedMessage } from './grp
 import { MESSAGE_PREFIX_BYTES, errorToStatus, messagePrefix, responseHeadersBlock, trailersBlock, trailersOnlyBlock, type CallStatus } from './grpc-wire.js';
 
 type UnaryMethod = Extract<GrpcMethod, { kind: 'unary' }>;
-
-/**
- * A handler that watches the call's deadline with a timer of its own (from getDeadline(),
- * as Lock and Campaign do) can see it up to this long before ours fires, as each timer
- * starts from the event loop's cached clock. Its cancellation then is the deadline's doing.
- */
-const DEADLINE_TIMER_SKEW_MS = 20;
-const CANCELED_TEXT = ERROR_TABLE.Canceled.message;
 
 // The class gets grpc-js's call surface (metadata, getPeer, ...) from grpc-call-surface.ts.
 export interface GrpcUnaryCall extends CallSurface {}
@@ -98,11 +89,16 @@ export class GrpcUnaryCall extends EventEmitter implements StreamSink {
     this.deadlineTimer = null;
     // gRPC-Go only ends the handler's context: one that never looks at it still answers.
     const callStatus = unaryDeadlineStatus(this.method.path, this.started);
-    if (callStatus !== null) this.sendStatus(callStatus);
+    if (callStatus === null) return;
+    this.sendStatus(callStatus);
+    // As gRPC-Go cancels the handler's context (and grpc-js emits it): a handler still
+    // waiting (Lock, Campaign) stops; whatever it answers then is not sent.
+    this.cancelled = true;
+    this.emit('cancelled', 'deadline');
   }
 
   private respond(error: unknown, value: unknown, trailer: Metadata | null): void {
-    if (error !== null && error !== undefined) return this.sendStatus(this.deadlineOr(errorToStatus(error, trailer)));
+    if (error !== null && error !== undefined) return this.sendStatus(errorToStatus(error, trailer));
     if (this.finished) return;
     let payload: SerializedMessage;
     try {
@@ -115,12 +111,6 @@ export class GrpcUnaryCall extends EventEmitter implements StreamSink {
     stream.sendHeaders(responseHeadersBlock(this.responseMetadata, this.head.responseContentType), false);
     stream.sendData([messagePrefix(payload.bytes), ...payload.parts], MESSAGE_PREFIX_BYTES + payload.bytes, false, payload.sent);
     stream.sendTrailers(trailersBlock({ code: status.OK, details: 'OK', metadata: trailer }));
-  }
-
-  /** The deadline's status in place of a handler's cancellation that came from its own view of the deadline. */
-  private deadlineOr(callStatus: CallStatus): CallStatus {
-    const ownDeadline = callStatus.details === CANCELED_TEXT && this.deadlineTimer !== null && Date.now() >= this.deadlineMs - DEADLINE_TIMER_SKEW_MS;
-    return (ownDeadline ? unaryDeadlineStatus(this.method.path, this.started) : null) ?? callStatus;
   }
 
   /** A status with no message: grpc-js's trailers-only response. */
