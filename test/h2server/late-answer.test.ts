@@ -9,13 +9,14 @@
 // a Range, Lock, Defragment, Observe or Snapshot without its message ends with
 // DEADLINE_EXCEEDED at 300 ms.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { DefragmentRequest, DefragmentResponse, LeaseGrantRequest, LeaseGrantResponse, LeaseRevokeRequest, RequestOp, TxnRequest } from '../../src/generated/etcdserverpb/rpc.js';
 import { LockRequest } from '../../src/generated/v3lockpb/v3lock.js';
 import { encodePlainBlock, grpcRequestFields, grpcResult, RawH2Connection, unaryCall, type GrpcResult } from '../http2/raw-h2-client.js';
-import { startServer, type ServerProcess } from '../support/server-process.js';
+import type { ServerProcess } from '../support/server-process.js';
+import { serversSideBySide } from '../support/side-by-side.js';
 
 const TEST_TIMEOUT_MS = 90_000;
 const CALL_TIMEOUT_MS = 10_000;
@@ -32,11 +33,9 @@ const DEADLINE_LATE_MS_MAX = 1_000;
 let ours: ServerProcess;
 let etcd: ServerProcess;
 
-before(async () => {
-  [ours, etcd] = await Promise.all([startServer({ name: 'late-ours' }), startServer({ target: 'etcd', name: 'late-etcd' })]);
-});
-after(async () => {
-  await Promise.all([ours?.stop(), etcd?.stop()]);
+serversSideBySide('late', (started, reference) => {
+  ours = started;
+  etcd = reference;
 });
 
 function nameOf(server: ServerProcess): string {

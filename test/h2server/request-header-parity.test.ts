@@ -2,11 +2,12 @@
 // (response headers, RST_STREAM or GOAWAY, and whether the connection still serves)
 // was first measured on the real etcd 3.4 and is expected, the same, from etcd-ts.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { HeaderField } from '../../src/api/http2/hpack-decoder.js';
 import { RangeRequest } from '../../src/generated/etcdserverpb/rpc.js';
 import { encodePlainBlock, field, grpcFrame, RawH2Connection, type StreamRecord } from '../http2/raw-h2-client.js';
-import { startServer, type ServerProcess } from '../support/server-process.js';
+import type { ServerProcess } from '../support/server-process.js';
+import { serversSideBySide } from '../support/side-by-side.js';
 
 const TEST_TIMEOUT_MS = 120_000;
 const CALL_TIMEOUT_MS = 3_000;
@@ -19,11 +20,9 @@ const SHOWN_FIELDS = [':status', 'content-type', 'grpc-status', 'grpc-message'];
 let ours: ServerProcess;
 let etcd: ServerProcess;
 
-before(async () => {
-  [ours, etcd] = await Promise.all([startServer({ name: 'headers-ours' }), startServer({ target: 'etcd', name: 'headers-etcd' })]);
-});
-after(async () => {
-  await Promise.all([ours?.stop(), etcd?.stop()]);
+serversSideBySide('headers', (started, reference) => {
+  ours = started;
+  etcd = reference;
 });
 
 function rangeBody(): Buffer {

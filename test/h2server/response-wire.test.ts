@@ -4,12 +4,13 @@
 // message keeps its spaces while '%' and bytes outside printable ASCII are
 // percent-encoded; a method name's bytes that are not UTF-8 read as Go reads them.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { RangeRequest } from '../../src/generated/etcdserverpb/rpc.js';
 import { goUtf8Text } from '../../src/api/h2server/go-utf8.js';
 import { grpcMessageText } from '../../src/api/h2server/grpc-wire.js';
 import { encodePlainBlock, grpcFrame, grpcRequestFields, RawH2Connection } from '../http2/raw-h2-client.js';
-import { startServer, type ServerProcess } from '../support/server-process.js';
+import type { ServerProcess } from '../support/server-process.js';
+import { serversSideBySide } from '../support/side-by-side.js';
 
 const TEST_TIMEOUT_MS = 60_000;
 const CALL_TIMEOUT_MS = 5_000;
@@ -17,11 +18,9 @@ const CALL_TIMEOUT_MS = 5_000;
 let ours: ServerProcess;
 let etcd: ServerProcess;
 
-before(async () => {
-  [ours, etcd] = await Promise.all([startServer({ name: 'wire-ours' }), startServer({ target: 'etcd', name: 'wire-etcd' })]);
-});
-after(async () => {
-  await Promise.all([ours?.stop(), etcd?.stop()]);
+serversSideBySide('wire', (started, reference) => {
+  ours = started;
+  etcd = reference;
 });
 
 /** Each header block of one call, as "name: value" lines. */

@@ -2,10 +2,11 @@
 // cannot decode resets the stream with PROTOCOL_ERROR and no answer; a valid one,
 // however written, serves the call (a negative one has already passed).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { RangeRequest } from '../../src/generated/etcdserverpb/rpc.js';
 import { encodePlainBlock, grpcFrame, grpcRequestFields, headerValue, RawH2Connection } from '../http2/raw-h2-client.js';
-import { startServer, type ServerProcess } from '../support/server-process.js';
+import type { ServerProcess } from '../support/server-process.js';
+import { serversSideBySide } from '../support/side-by-side.js';
 
 const TEST_TIMEOUT_MS = 60_000;
 const CALL_TIMEOUT_MS = 5_000;
@@ -14,11 +15,9 @@ const PROTOCOL_ERROR = 0x1;
 let ours: ServerProcess;
 let etcd: ServerProcess;
 
-before(async () => {
-  [ours, etcd] = await Promise.all([startServer({ name: 'timeout-ours' }), startServer({ target: 'etcd', name: 'timeout-etcd' })]);
-});
-after(async () => {
-  await Promise.all([ours?.stop(), etcd?.stop()]);
+serversSideBySide('timeout', (started, reference) => {
+  ours = started;
+  etcd = reference;
 });
 
 /** What a Range with this grpc-timeout gets: "rst <code>" or "status <grpc-status>". */
