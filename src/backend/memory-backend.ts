@@ -29,7 +29,8 @@ class MemoryStore implements CommittedStore {
     for (const [, e] of map.range(start.toString('latin1'), end?.toString('latin1'))) yield e;
   }
 
-  apply(batch: WriteBatch): Promise<void> {
+  apply(batch: WriteBatch): Promise<number> {
+    const startedMs = performance.now();
     for (const [bucket, writes] of batch) {
       let map = this.buckets.get(bucket);
       if (map === undefined) {
@@ -48,7 +49,7 @@ class MemoryStore implements CommittedStore {
         }
       }
     }
-    return Promise.resolve();
+    return Promise.resolve((performance.now() - startedMs) / 1000);
   }
 
   sizeBytes(): number {
