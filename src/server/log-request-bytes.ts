@@ -17,21 +17,21 @@ import {
 } from '../util/proto-field-writer.js';
 import { wireBytesOf } from './wire-request-bytes.js';
 
-// LogRequest's fields (proto/internalpb/internal.proto).
-const ID_TAG = tag(1, WIRE_VARINT);
+// LogRequest's fields (proto/internalpb/internal.proto), also read back by put-log-request-reader.
+export const ID_TAG = tag(1, WIRE_VARINT);
 const DELETE_RANGE_FIELD = 3;
 const TXN_FIELD = 4;
-const PUT_TAG = tag(2, WIRE_LENGTH_DELIMITED);
+export const PUT_TAG = tag(2, WIRE_LENGTH_DELIMITED);
 const USERNAME_TAG = tag(40, WIRE_LENGTH_DELIMITED);
-const AUTH_REVISION_TAG = tag(41, WIRE_VARINT);
-const FROM_SERVER_TAG = tag(42, WIRE_VARINT);
+export const AUTH_REVISION_TAG = tag(41, WIRE_VARINT);
+export const FROM_SERVER_TAG = tag(42, WIRE_VARINT);
 // PutRequest's fields (proto/etcdserverpb/rpc.proto).
-const KEY_TAG = tag(1, WIRE_LENGTH_DELIMITED);
-const VALUE_TAG = tag(2, WIRE_LENGTH_DELIMITED);
-const LEASE_TAG = tag(3, WIRE_VARINT);
-const PREV_KV_TAG = tag(4, WIRE_VARINT);
-const IGNORE_VALUE_TAG = tag(5, WIRE_VARINT);
-const IGNORE_LEASE_TAG = tag(6, WIRE_VARINT);
+export const KEY_TAG = tag(1, WIRE_LENGTH_DELIMITED);
+export const VALUE_TAG = tag(2, WIRE_LENGTH_DELIMITED);
+export const LEASE_TAG = tag(3, WIRE_VARINT);
+export const PREV_KV_TAG = tag(4, WIRE_VARINT);
+export const IGNORE_VALUE_TAG = tag(5, WIRE_VARINT);
+export const IGNORE_LEASE_TAG = tag(6, WIRE_VARINT);
 /** Fields 1-15 have one-byte tags; 40-42 two. */
 const SHORT_TAG_BYTES = 1;
 const LONG_TAG_BYTES = 2;
