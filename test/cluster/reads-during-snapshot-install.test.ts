@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Etcd3, type Watcher } from 'etcd3';
 import { ClusterProcess } from './support/cluster-process.js';
 import { agreedLeader } from './support/cluster-status.js';
-import { RawKv } from '../support/raw-kv.js';
+import { RawKvPool, type RawKv } from '../support/raw-kv.js';
 import { putAll } from './support/parallel-puts.js';
 import { seededRandom } from '../../src/util/seeded-random.js';
 
@@ -62,12 +62,8 @@ async function readUntil(kv: RawKv, seed: number, stop: AbortSignal, log: ReadLo
 test('reads and watches on a member installing a snapshot wait for it, and never see it half done', { timeout: 300_000 }, async () => {
   const cluster = await ClusterProcess.start(3, { args: [`--snapshot-count=${SNAPSHOT_COUNT}`] });
   const frozen = cluster.member(2);
-  const clients: RawKv[] = [];
-  const client = (endpoint: string): RawKv => {
-    const kv = new RawKv(endpoint);
-    clients.push(kv);
-    return kv;
-  };
+  const clients = new RawKvPool();
+  const client = (endpoint: string): RawKv => clients.open(endpoint);
   const watchClient = new Etcd3({ hosts: `http://${frozen.endpoint}`, dialTimeout: 5_000 });
   const stopReading = new AbortController();
   const watchers: Promise<Watcher>[] = [];
@@ -109,7 +105,7 @@ test('reads and watches on a member installing a snapshot wait for it, and never
     frozen.resume();
     for (const watcher of watchers) await (await watcher).cancel();
     watchClient.close();
-    for (const kv of clients) kv.close();
+    clients.closeAll();
     await cluster.stop();
   }
 });

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ClusterProcess } from './support/cluster-process.js';
 import { agreedLeader } from './support/cluster-status.js';
 import { rewriteNewestValue } from './support/corrupt-backend.js';
-import { RawKv } from '../support/raw-kv.js';
+import { RawKvPool, type RawKv } from '../support/raw-kv.js';
 import { putAll } from './support/parallel-puts.js';
 
 const SNAPSHOT_COUNT = 100;
@@ -32,12 +32,8 @@ async function prefixValues(kv: RawKv): Promise<string[]> {
 test('a member that caught up by snapshot reads the snapshot, not what it had cached', { timeout: 240_000 }, async () => {
   const cluster = await ClusterProcess.start(3, { args: [`--snapshot-count=${SNAPSHOT_COUNT}`] });
   const frozen = cluster.member(2);
-  const clients: RawKv[] = [];
-  const client = (endpoint: string): RawKv => {
-    const kv = new RawKv(endpoint);
-    clients.push(kv);
-    return kv;
-  };
+  const clients = new RawKvPool();
+  const client = (endpoint: string): RawKv => clients.open(endpoint);
   try {
     await agreedLeader(cluster.endpoints(), LEADER_DEADLINE_MS);
     const writer = client(cluster.member(0).endpoint);
@@ -68,7 +64,7 @@ test('a member that caught up by snapshot reads the snapshot, not what it had ca
     assert.deepEqual(await prefixValues(frozenKv), expected, 'the thawed member serves the snapshot, not its cache');
   } finally {
     frozen.resume();
-    for (const kv of clients) kv.close();
+    clients.closeAll();
     await cluster.stop();
   }
 });

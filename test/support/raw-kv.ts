@@ -78,4 +78,19 @@ export class RawKv {
   }
 }
 
+/** Clients a test opens as it goes, closed together when it ends. */
+export class RawKvPool {
+  private readonly clients: RawKv[] = [];
+
+  open(endpoint: string): RawKv {
+    const kv = new RawKv(endpoint);
+    this.clients.push(kv);
+    return kv;
+  }
+
+  closeAll(): void {
+    for (const kv of this.clients.splice(0)) kv.close();
+  }
+}
+
 export const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');
