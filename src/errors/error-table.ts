@@ -62,6 +62,10 @@ export const ERROR_TABLE: Readonly<Record<EtcdErrorCode, GrpcErrorStatus>> = {
   // etcd has no gRPC status for this one: clients see UNKNOWN with the auth package's text.
   NoPasswordUser: { code: status.UNKNOWN, message: 'auth: authentication failed, password was given for no password user' },
   NoLeader: entry(status.UNAVAILABLE, 'no leader'),
+  // etcd returns these two as they come from its context and its raft node, with no
+  // gRPC status of their own: clients see UNKNOWN and the bare text.
+  ContextDeadline: { code: status.UNKNOWN, message: 'context deadline exceeded' },
+  ProposalDropped: { code: status.UNKNOWN, message: 'raft proposal dropped' },
   NotLeader: entry(status.FAILED_PRECONDITION, 'not leader'),
   LeaderChanged: entry(status.UNAVAILABLE, 'leader changed'),
   NotCapable: entry(status.UNAVAILABLE, 'not capable'),

@@ -45,6 +45,8 @@ export type EtcdErrorCode =
   | 'PermissionNotGiven'
   | 'NoPasswordUser'
   | 'NoLeader'
+  | 'ContextDeadline'
+  | 'ProposalDropped'
   | 'NotLeader'
   | 'LeaderChanged'
   | 'NotCapable'

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchingBackend, type BackendCommitStats } from '../backend/batching-backend.js';
 import { LmdbBackend } from '../backend/lmdb-backend.js';
 import { EtcdError, isEtcdError } from '../errors/etcd-error.js';
+import { assert } from '../util/assert.js';
 import {
   AlarmRequest_AlarmAction,
   AlarmType,
@@ -86,6 +87,7 @@ import { CorruptionMonitor } from './corruption-monitor.js';
 import { corruptionTarget, initialCorruptCheck } from './corruption-check.js';
 import { answerPeerHashKv } from './corruption-peer-hash.js';
 import { moveLeader } from './move-leader.js';
+import { LeaderWait } from './leader-wait.js';
 import { ProposalTerms } from './proposal-terms.js';
 import { encodeLogRequest } from './log-request-bytes.js';
 import { computeMemberId } from './member-id.js';
@@ -118,7 +120,7 @@ const CAMPAIGN_RETRY_MS = 5;
 /** etcd warns about an entry whose apply takes longer than this. */
 const SLOW_APPLY_WARN_MS = 100;
 /** Outcomes etcd counts in proposals_failed_total: the proposal never got a result. */
-const PROPOSAL_FAILURE_CODES: ReadonlySet<string> = new Set(['Timeout', 'Stopped', 'NoLeader']);
+const PROPOSAL_FAILURE_CODES: ReadonlySet<string> = new Set(['Timeout', 'Stopped', 'ProposalDropped']);
 
 export interface ServerMetricsSnapshot {
   readonly hasLeader: boolean;
@@ -148,6 +150,8 @@ export class EtcdServer {
   private readonly leaseExpiry: LeaseExpiryLoop;
   private readonly waiters = new Waiters(PROPOSAL_TIMEOUT_MS);
   private readonly proposalTerms = new ProposalTerms();
+  /** Proposals made while no leader is known, waiting for one. */
+  private readonly leaderWait = new LeaderWait();
   private readonly corruptionMonitor: CorruptionMonitor | null;
   private readonly applied = new AppliedIndex();
   private readonly reads: LinearizableReads;
@@ -630,22 +634,30 @@ export class EtcdServer {
   private async propose(op: LogOp, caller: Caller | null = null, fromServer = false): Promise<unknown> {
     if (this.stopping) throw new EtcdError('Stopped');
     const node = this.driver.node;
-    if (node.lead === 0n) throw new EtcdError('NoLeader');
     if (node.commitIndex - this.applied.value > MAX_COMMITTED_NOT_APPLIED_ENTRIES) throw new EtcdError('TooManyRequests');
     const id = this.requestIds.next();
     const meta = { id, username: caller?.username ?? '', authRevision: BigInt(caller?.revision ?? 0), fromServer };
     const data = encodeLogRequest(op, meta);
     if (data.length > this.options.maxRequestBytes) throw new EtcdError('RequestTooLarge');
-    return this.submitAndWait(id, node.term, () => node.propose(data));
+    return this.submitAndWait(id, () => node.propose(data));
   }
 
   /**
-   * The one write path: register the waiter, hand the proposal to raft, and wait for
-   * the apply loop's outcome (or a timeout, or the stop); the waiter is always released.
+   * The one write path: register the waiter, wait for a leader if there is none, hand
+   * the proposal to raft, and wait for the apply loop's outcome (or the timeout, or the
+   * stop); the waiter is always released.
    */
-  private async submitAndWait(id: bigint, term: number, submit: () => void): Promise<unknown> {
+  private async submitAndWait(id: bigint, submit: () => void): Promise<unknown> {
     const result = this.waiters.register(id);
-    this.proposalTerms.track(id, term);
+    if (this.driver.node.lead === 0n && !(await this.leaderElectedBefore(result))) {
+      const outcome = await result;
+      assert(!outcome.ok, 'a proposal never handed to raft was applied');
+      this.proposalsFailed++;
+      // etcd's proposal ends with its context when no leader came: the bare context error.
+      const timedOut = isEtcdError(outcome.error) && outcome.error.code === 'Timeout';
+      throw timedOut ? new EtcdError('ContextDeadline') : outcome.error;
+    }
+    this.proposalTerms.track(id, this.driver.node.term);
     try {
       submit();
     } catch (error) {
@@ -653,7 +665,7 @@ export class EtcdServer {
         this.proposalTerms.forget(id);
         throw error;
       }
-      this.waiters.trigger(id, { ok: false, error: new EtcdError('NoLeader') });
+      this.waiters.trigger(id, { ok: false, error: new EtcdError('ProposalDropped') });
     }
     this.driver.schedule();
     const outcome = await result;
@@ -663,13 +675,22 @@ export class EtcdServer {
     return outcome.value;
   }
 
+  /** False if the proposal's waiter was released (timeout, stop) before a leader was known. */
+  private async leaderElectedBefore(result: Promise<ApplyOutcome>): Promise<boolean> {
+    const wait = this.leaderWait.next();
+    try {
+      return await Promise.race([wait.elected.then(() => true), result.then(() => false)]);
+    } finally {
+      wait.cancel();
+    }
+  }
+
   private async proposeMemberChange(kind: 'add' | 'remove' | 'update' | 'promote', member: Member): Promise<Member[]> {
     if (this.stopping) throw new EtcdError('Stopped');
     const id = this.requestIds.next();
     const context = ConfChangeContext.encode({ requestId: id, member }).finish();
     const type = confChangeTypeFor(kind, member.isLearner);
-    const term = this.driver.node.term;
-    return (await this.submitAndWait(id, term, () => this.driver.node.proposeConfChange({ type, memberId: member.ID, context }))) as Member[];
+    return (await this.submitAndWait(id, () => this.driver.node.proposeConfChange({ type, memberId: member.ID, context }))) as Member[];
   }
 
   private applyConfChangeEntry(entry: Entry): void {
@@ -836,6 +857,7 @@ export class EtcdServer {
   private onLeaderChange(leader: bigint, term: number): void {
     const fields = { leader: leader.toString(16), term };
     if (leader !== this.memberId && this.lessor.isPrimary) this.lessor.demote();
+    this.leaderWait.onLeaderChange(leader);
     if (leader === 0n) this.options.logger.warn('raft lost leader', fields);
     else {
       this.leaderChangesSeen++;

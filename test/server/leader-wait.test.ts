@@ -1,0 +1,38 @@
+// Proposals waiting for a leader: released together when one is known, not by a
+// lost leader, and a cancelled wait is forgotten (a long quorum loss with clients
+// retrying must not pile up waits).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LeaderWait } from '../../src/server/leader-wait.js';
+
+const settled = async (promise: Promise<void>): Promise<boolean> => {
+  let done = false;
+  void promise.then(() => {
+    done = true;
+  });
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  return done;
+};
+
+test('every waiting proposal is released when a leader is known, and only then', async () => {
+  const waits = new LeaderWait();
+  const first = waits.next();
+  const second = waits.next();
+  waits.onLeaderChange(0n);
+  assert.equal(await settled(first.elected), false, 'losing a leader releases nobody');
+  waits.onLeaderChange(7n);
+  assert.deepEqual([await settled(first.elected), await settled(second.elected)], [true, true]);
+  assert.equal(waits.size, 0);
+});
+
+test('a cancelled wait is forgotten and is not released later', async () => {
+  const waits = new LeaderWait();
+  const gaveUp = waits.next();
+  const kept = waits.next();
+  gaveUp.cancel();
+  assert.equal(waits.size, 1);
+  waits.onLeaderChange(3n);
+  assert.deepEqual([await settled(gaveUp.elected), await settled(kept.elected)], [false, true]);
+  kept.cancel();
+  assert.equal(waits.size, 0, 'cancelling after the release is harmless');
+});
