@@ -462,10 +462,16 @@ export class EtcdServer {
     return (await this.propose({ $case: 'leaseCheckpoint', value: request })) as LeaseCheckpointResponse;
   }
 
-  /** Renewals and TTL reads run on the leader after every committed entry is applied, as etcd's waitAppliedIndex. */
+  /**
+   * Renewals and TTL reads run on the leader after every committed entry is applied, as
+   * etcd's waitAppliedIndex. With no leader known they wait for one, up to the request
+   * timeout, as etcd's renewals do before they answer "no leader".
+   */
   async leaseLeaderBarrier(): Promise<void> {
     if (this.stopping) throw new EtcdError('Stopped');
     const node = this.driver.node;
+    if (node.lead === 0n && !(await this.leaderWait.within(PROPOSAL_TIMEOUT_MS))) throw new EtcdError('NoLeader');
+    if (this.stopping) throw new EtcdError('Stopped');
     if (node.lead !== this.memberId) throw new EtcdError(node.lead === 0n ? 'NoLeader' : 'NotLeader');
     await this.applied.waitFor(node.commitIndex);
   }

@@ -2,15 +2,16 @@
 // on etcd and on etcd-ts: a linearizable Range, a Put and a LeaseGrant wait for a leader
 // that never comes and end at the deadline with the bare context error etcd's handler
 // returns (UNKNOWN "context deadline exceeded", not DEADLINE_EXCEEDED); a Put with no
-// deadline ends the same way at the server's request timeout (7 s); a serializable Range
-// and a Status need no leader and are served. A Put made while there is no leader goes
-// through once one is elected. Measured on etcd 3.4.23 with two of three members killed
+// deadline ends the same way at the server's request timeout (7 s), and a lease's
+// TimeToLive waits as long, then answers "no leader"; a serializable Range and a Status
+// need no leader and are served. A Put and a TimeToLive made while there is no leader
+// go through once one is elected. Measured on etcd 3.4.23 with two of three members killed
 // or stopped.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
-import { LeaseGrantRequest, PutRequest, RangeRequest, RangeResponse, StatusRequest } from '../../src/generated/etcdserverpb/rpc.js';
+import { LeaseGrantRequest, LeaseGrantResponse, LeaseTimeToLiveRequest, LeaseTimeToLiveResponse, PutRequest, RangeRequest, RangeResponse, StatusRequest } from '../../src/generated/etcdserverpb/rpc.js';
 import { RawH2Connection, unaryCall } from '../http2/raw-h2-client.js';
 import { ClusterProcess } from '../cluster/support/cluster-process.js';
 
@@ -26,6 +27,15 @@ const REQUEST_TIMEOUT_MS = 7_000;
 /** A deadline that outlasts a new election after the stopped members resume. */
 const ELECTION_DEADLINE_MS = 15_000;
 
+const timeToLiveOf = (id: bigint): Uint8Array => LeaseTimeToLiveRequest.encode({ ID: id, keys: false }).finish();
+
+async function grantLease(connection: RawH2Connection, target: string): Promise<bigint> {
+  const granted = await unaryCall(connection, '/etcdserverpb.Lease/LeaseGrant', LeaseGrantRequest.encode({ TTL: 600n, ID: 0n }).finish(), CALL_TIMEOUT_MS);
+  const [message] = granted.messages;
+  assert.ok(granted.status === grpc.status.OK && message !== undefined, `${target}: lease grant ${granted.message}`);
+  return LeaseGrantResponse.decode(message).ID;
+}
+
 const putOf = (key: string, value: string): Uint8Array => PutRequest.encode(PutRequest.fromPartial({ key: Buffer.from(key), value: Buffer.from(value) })).finish();
 
 const range = (serializable: boolean): Uint8Array => RangeRequest.encode(RangeRequest.fromPartial({ key: Buffer.from('q'), serializable })).finish();
@@ -38,6 +48,7 @@ test('without a quorum, a blocked linearizable Range ends at its deadline with U
       try {
         const put = await unaryCall(connection, '/etcdserverpb.KV/Put', PutRequest.encode(PutRequest.fromPartial({ key: Buffer.from('q'), value: Buffer.from('v') })).finish(), CALL_TIMEOUT_MS);
         assert.equal(put.status, grpc.status.OK, `${target}: put ${put.message}`);
+        const lease = await grantLease(connection, target);
         await Promise.all([cluster.member(1).kill(), cluster.member(2).kill()]);
         await delay(QUORUM_LOSS_WAIT_MS);
         const deadline: Array<[string, string]> = [['grpc-timeout', `${DEADLINE_MS}m`]];
@@ -58,6 +69,11 @@ test('without a quorum, a blocked linearizable Range ends at its deadline with U
         const undatedTookMs = performance.now() - undatedStartedMs;
         assert.deepEqual([undated.status, undated.message], [grpc.status.UNKNOWN, 'context deadline exceeded'], `${target}: Put without a deadline`);
         assert.ok(undatedTookMs >= REQUEST_TIMEOUT_MS - 10 && undatedTookMs < REQUEST_TIMEOUT_MS + DEADLINE_LATE_MS_MAX, `${target}: Put without a deadline ended after ${undatedTookMs.toFixed(0)} ms`);
+        const ttlStartedMs = performance.now();
+        const ttl = await unaryCall(connection, '/etcdserverpb.Lease/LeaseTimeToLive', timeToLiveOf(lease), REQUEST_TIMEOUT_MS + CALL_TIMEOUT_MS);
+        const ttlTookMs = performance.now() - ttlStartedMs;
+        assert.deepEqual([ttl.status, ttl.message], [grpc.status.UNAVAILABLE, 'etcdserver: no leader'], `${target}: TimeToLive`);
+        assert.ok(ttlTookMs >= REQUEST_TIMEOUT_MS - 10 && ttlTookMs < REQUEST_TIMEOUT_MS + DEADLINE_LATE_MS_MAX, `${target}: TimeToLive ended after ${ttlTookMs.toFixed(0)} ms`);
         const local = await unaryCall(connection, '/etcdserverpb.KV/Range', range(true), CALL_TIMEOUT_MS, deadline);
         assert.deepEqual([local.status, local.messages.length], [grpc.status.OK, 1], `${target}: serializable Range ${local.message}`);
         const status = await unaryCall(connection, '/etcdserverpb.Maintenance/Status', StatusRequest.encode({}).finish(), CALL_TIMEOUT_MS, deadline);
@@ -71,20 +87,26 @@ test('without a quorum, a blocked linearizable Range ends at its deadline with U
   }
 });
 
-test('a Put made while no leader is known waits for the election and is applied', { timeout: TEST_TIMEOUT_MS }, async () => {
+test('a Put and a lease TimeToLive made while no leader is known wait for the election', { timeout: TEST_TIMEOUT_MS }, async () => {
   for (const target of ['etcd', 'etcd-ts'] as const) {
     const cluster = await ClusterProcess.start(3, { target });
     try {
       const connection = await RawH2Connection.open(Number(cluster.member(0).endpoint.split(':')[1]));
       try {
+        const lease = await grantLease(connection, target);
         cluster.member(1).pause();
         cluster.member(2).pause();
         await delay(QUORUM_LOSS_WAIT_MS);
         const deadline: Array<[string, string]> = [['grpc-timeout', `${ELECTION_DEADLINE_MS}m`]];
         const put = unaryCall(connection, '/etcdserverpb.KV/Put', putOf('during-election', 'kept'), ELECTION_DEADLINE_MS + CALL_TIMEOUT_MS, deadline);
+        const ttl = unaryCall(connection, '/etcdserverpb.Lease/LeaseTimeToLive', timeToLiveOf(lease), REQUEST_TIMEOUT_MS + CALL_TIMEOUT_MS);
         await delay(DEADLINE_MS);
         cluster.member(1).resume();
         cluster.member(2).resume();
+        const lived = await ttl;
+        const [ttlMessage] = lived.messages;
+        assert.ok(lived.status === grpc.status.OK && ttlMessage !== undefined, `${target}: TimeToLive ${lived.message}`);
+        assert.ok(LeaseTimeToLiveResponse.decode(ttlMessage).TTL > 0n, `${target}: the lease is still alive`);
         const answered = await put;
         assert.equal(answered.status, grpc.status.OK, `${target}: put ${answered.message}`);
         const read = await unaryCall(connection, '/etcdserverpb.KV/Range', RangeRequest.encode(RangeRequest.fromPartial({ key: Buffer.from('during-election') })).finish(), CALL_TIMEOUT_MS);

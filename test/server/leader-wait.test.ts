@@ -36,3 +36,13 @@ test('a cancelled wait is forgotten and is not released later', async () => {
   kept.cancel();
   assert.equal(waits.size, 0, 'cancelling after the release is harmless');
 });
+
+test('within() tells whether a leader came in time, and forgets its wait either way', async () => {
+  const waits = new LeaderWait();
+  assert.equal(await waits.within(20), false, 'no leader in 20 ms');
+  assert.equal(waits.size, 0);
+  const waiting = waits.within(10_000);
+  waits.onLeaderChange(5n);
+  assert.equal(await waiting, true);
+  assert.equal(waits.size, 0);
+});
