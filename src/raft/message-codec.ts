@@ -316,7 +316,7 @@ interface MutableMessage {
 export function decodeMessage(bytes: Uint8Array): Message {
   const m: MutableMessage = {
     type: undefined, to: NO_MEMBER, from: NO_MEMBER, term: 0, logTerm: 0, index: 0, entries: [],
-    commit: 0, reject: false, rejectHint: 0, context: EMPTY,
+    commit: 0, snapshot: undefined, reject: false, rejectHint: 0, context: EMPTY,
   };
   readFields('message', bytes, (r, f, w) => decodeMessageField(m, r, f, w));
   const type = m.type ?? 0;

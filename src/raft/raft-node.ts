@@ -166,10 +166,11 @@ export class RaftNode {
     const entries = r.log.unstableEntries();
     const committedEntries = r.log.nextCommittedEntries();
     const hardChanged = !hardStateEqual(hard, this.prevHardState);
+    // One shape for every Ready (absent parts are undefined, not missing): no spreads.
     const rd: Ready = {
-      ...(softStateEqual(soft, this.prevSoftState) ? {} : { softState: soft }),
-      ...(hardChanged ? { hardState: hard } : {}),
-      ...(r.log.unstable.snapshot !== undefined ? { snapshot: r.log.unstable.snapshot } : {}),
+      softState: softStateEqual(soft, this.prevSoftState) ? undefined : soft,
+      hardState: hardChanged ? hard : undefined,
+      snapshot: r.log.unstable.snapshot,
       entries,
       committedEntries,
       messages: r.msgs,

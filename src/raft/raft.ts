@@ -128,7 +128,7 @@ export class Raft {
     }
     // Forwarded requests keep their originator, who is owed the answer.
     const from = fields.from !== undefined && fields.from !== NO_MEMBER ? fields.from : this.id;
-    this.msgs.push(makeMessage({ ...fields, from, term }));
+    this.msgs.push(makeMessage(fields, from, term));
   }
 
   /** Sends the entries `to` is missing (or a snapshot); false if nothing was sent. */
@@ -545,7 +545,7 @@ export class Raft {
   /** Assigns term and indexes and appends; false if the uncommitted budget is exhausted. */
   appendEntries(ents: readonly Entry[]): boolean {
     const li = this.log.lastIndex();
-    const stamped = ents.map((e, i) => ({ ...e, term: this.term, index: li + 1 + i }));
+    const stamped = ents.map((e, i): Entry => ({ term: this.term, index: li + 1 + i, type: e.type, data: e.data }));
     const size = payloadSizeBytes(stamped);
     const limit = this.maxUncommittedSizeBytes;
     // An empty budget always admits one proposal, however large, so progress is possible.
