@@ -150,7 +150,7 @@ export class EtcdServer {
   private readonly leaseExpiry: LeaseExpiryLoop;
   private readonly waiters = new Waiters(PROPOSAL_TIMEOUT_MS);
   private readonly proposalTerms = new ProposalTerms();
-  /** Proposals made while no leader is known, waiting for one. */
+  /** Proposals and lease renewals made while no leader is known, waiting for one. */
   private readonly leaderWait = new LeaderWait();
   private readonly corruptionMonitor: CorruptionMonitor | null;
   private readonly applied = new AppliedIndex();
@@ -655,7 +655,8 @@ export class EtcdServer {
    */
   private async submitAndWait(id: bigint, submit: () => void): Promise<unknown> {
     const result = this.waiters.register(id);
-    if (this.driver.node.lead === 0n && !(await this.leaderElectedBefore(result))) {
+    // The waiter's own timeout (or the stop) ends the wait for a leader.
+    if (this.driver.node.lead === 0n && !(await this.leaderWait.before(result))) {
       const outcome = await result;
       assert(!outcome.ok, 'a proposal never handed to raft was applied');
       this.proposalsFailed++;
@@ -679,16 +680,6 @@ export class EtcdServer {
     if (!outcome.ok && isEtcdError(outcome.error) && PROPOSAL_FAILURE_CODES.has(outcome.error.code)) this.proposalsFailed++;
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
-  }
-
-  /** False if the proposal's waiter was released (timeout, stop) before a leader was known. */
-  private async leaderElectedBefore(result: Promise<ApplyOutcome>): Promise<boolean> {
-    const wait = this.leaderWait.next();
-    try {
-      return await Promise.race([wait.elected.then(() => true), result.then(() => false)]);
-    } finally {
-      wait.cancel();
-    }
   }
 
   private async proposeMemberChange(kind: 'add' | 'remove' | 'update' | 'promote', member: Member): Promise<Member[]> {

@@ -1,40 +1,52 @@
 // Proposals waiting for a leader: released together when one is known, not by a
-// lost leader, and a cancelled wait is forgotten (a long quorum loss with clients
-// retrying must not pile up waits).
+// lost leader, and a wait its caller gave up is forgotten (a long quorum loss with
+// clients retrying must not pile up waits).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LeaderWait } from '../../src/server/leader-wait.js';
 
-const settled = async (promise: Promise<void>): Promise<boolean> => {
-  let done = false;
-  void promise.then(() => {
-    done = true;
+const settled = async <T>(promise: Promise<T>): Promise<{ done: boolean; value?: T }> => {
+  let state: { done: boolean; value?: T } = { done: false };
+  void promise.then((value) => {
+    state = { done: true, value };
   });
   await new Promise<void>((resolve) => setImmediate(resolve));
-  return done;
+  return state;
 };
+
+/** A give-up signal that never comes, and one the test fires. */
+const never = new Promise<void>(() => undefined);
+function signal(): { promise: Promise<void>; fire: () => void } {
+  let fire: () => void = () => undefined;
+  const promise = new Promise<void>((resolve) => {
+    fire = resolve;
+  });
+  return { promise, fire };
+}
 
 test('every waiting proposal is released when a leader is known, and only then', async () => {
   const waits = new LeaderWait();
-  const first = waits.next();
-  const second = waits.next();
+  const first = waits.before(never);
+  const second = waits.before(never);
+  assert.equal(waits.size, 2);
   waits.onLeaderChange(0n);
-  assert.equal(await settled(first.elected), false, 'losing a leader releases nobody');
+  assert.equal((await settled(first)).done, false, 'losing a leader releases nobody');
   waits.onLeaderChange(7n);
-  assert.deepEqual([await settled(first.elected), await settled(second.elected)], [true, true]);
+  assert.deepEqual([await settled(first), await settled(second)], [{ done: true, value: true }, { done: true, value: true }]);
   assert.equal(waits.size, 0);
 });
 
-test('a cancelled wait is forgotten and is not released later', async () => {
+test('a wait whose caller gives up answers false, is forgotten, and is not released later', async () => {
   const waits = new LeaderWait();
-  const gaveUp = waits.next();
-  const kept = waits.next();
-  gaveUp.cancel();
+  const giveUp = signal();
+  const gaveUp = waits.before(giveUp.promise);
+  const kept = waits.before(never);
+  giveUp.fire();
+  assert.deepEqual(await settled(gaveUp), { done: true, value: false });
   assert.equal(waits.size, 1);
   waits.onLeaderChange(3n);
-  assert.deepEqual([await settled(gaveUp.elected), await settled(kept.elected)], [false, true]);
-  kept.cancel();
-  assert.equal(waits.size, 0, 'cancelling after the release is harmless');
+  assert.deepEqual(await settled(kept), { done: true, value: true });
+  assert.equal(waits.size, 0);
 });
 
 test('within() tells whether a leader came in time, and forgets its wait either way', async (t) => {
