@@ -14,7 +14,7 @@
 
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { MalformedError } from './errors.js';
-import { makeMessage, MESSAGE_TYPE_MAX, type Message, type MessageType } from './message.js';
+import { MESSAGE_TYPE_MAX, MessageType, type Message } from './message.js';
 import {
   ConfChangeType,
   EntryType,
@@ -298,8 +298,9 @@ export function decodeSnapshot(bytes: Uint8Array): Snapshot {
   return { metadata, data };
 }
 
+/** A Message being decoded: every field present from the start, in makeMessage's order. */
 interface MutableMessage {
-  type: MessageType | undefined;
+  type: MessageType;
   to: MemberId;
   from: MemberId;
   term: number;
@@ -315,12 +316,12 @@ interface MutableMessage {
 
 export function decodeMessage(bytes: Uint8Array): Message {
   const m: MutableMessage = {
-    type: undefined, to: NO_MEMBER, from: NO_MEMBER, term: 0, logTerm: 0, index: 0, entries: [],
+    type: MessageType.MsgHup, to: NO_MEMBER, from: NO_MEMBER, term: 0, logTerm: 0, index: 0, entries: [],
     commit: 0, snapshot: undefined, reject: false, rejectHint: 0, context: EMPTY,
   };
   readFields('message', bytes, (r, f, w) => decodeMessageField(m, r, f, w));
-  const type = m.type ?? 0;
-  return makeMessage({ ...m, type });
+  // Fields the bytes leave out keep their defaults, as makeMessage would give them.
+  return m;
 }
 
 function decodeMessageField(m: MutableMessage, r: FieldReader, f: number, w: WireType): boolean {
