@@ -10,10 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { numberFlag } from './flag-number.js';
+import { Histogram, type HistogramData } from './histogram.js';
 
 const FILE_BYTES = 64 * 1024 * 1024;
 const ZERO_CHUNK_BYTES = 1024 * 1024;
-const SLOW_WRITE_MS = 1;
+const SLOW_WRITE_US = 1000;
 const WRITERS_MAX = 16;
 const WRITES_MAX = 1_000_000;
 const SPINNERS_MAX = 16;
@@ -31,8 +32,14 @@ interface SpinnerTask {
 }
 type Task = WriterTask | SpinnerTask;
 
+/** One writer's latencies, and how many writes took longer than SLOW_WRITE_US (exact, not from buckets). */
+interface WriterResult {
+  readonly latencies: HistogramData;
+  readonly slow: number;
+}
+
 /** Fills the file with zeros and syncs it, as the WAL prepares a segment, then appends records. */
-function runWriter(task: WriterTask): number[] {
+function runWriter(task: WriterTask): WriterResult {
   const prepare = openSync(task.path, 'w');
   const zeros = Buffer.alloc(ZERO_CHUNK_BYTES);
   for (let at = 0; at < FILE_BYTES; at += ZERO_CHUNK_BYTES) writeSync(prepare, zeros, 0, zeros.length, at);
@@ -40,18 +47,21 @@ function runWriter(task: WriterTask): number[] {
   const fd = openSync(task.path, constants.O_RDWR | constants.O_DSYNC);
   const record = Buffer.alloc(task.recordBytes, 7);
   const pause = new Int32Array(new SharedArrayBuffer(4));
-  const latenciesMs: number[] = [];
+  const latencies = new Histogram();
+  let slow = 0;
   try {
     for (let i = 0; i < task.writes; i++) {
       const startMs = performance.now();
       writeSync(fd, record, 0, record.length, i * task.recordBytes);
-      latenciesMs.push(performance.now() - startMs);
+      const tookUs = (performance.now() - startMs) * 1000;
+      latencies.record(tookUs);
+      if (tookUs > SLOW_WRITE_US) slow++;
       Atomics.wait(pause, 0, 0, task.gapUs / 1000);
     }
   } finally {
     closeSync(fd);
   }
-  return latenciesMs;
+  return { latencies: latencies.toData(), slow };
 }
 
 function runSpinner(task: SpinnerTask): void {
@@ -66,22 +76,26 @@ function start(task: Task): Worker {
   return new Worker(new URL(import.meta.url), { workerData: task });
 }
 
-function resultOf(worker: Worker): Promise<number[]> {
+function resultOf(worker: Worker): Promise<WriterResult> {
   return new Promise((resolve, reject) => {
-    worker.once('message', (value: number[]) => resolve(value));
+    worker.once('message', (value: WriterResult) => resolve(value));
     worker.once('error', reject);
   });
 }
 
-function summary(label: string, latenciesMs: number[]): string {
-  const sorted = [...latenciesMs].sort((a, b) => a - b);
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-  const slow = sorted.filter((ms) => ms > SLOW_WRITE_MS).length;
-  const pct = ((100 * slow) / Math.max(1, sorted.length)).toFixed(2);
-  return `${label.padEnd(12)} writes ${sorted.length}  p50 ${at(0.5).toFixed(3)} ms  p99 ${at(0.99).toFixed(3)} ms  max ${at(1).toFixed(3)} ms  > ${SLOW_WRITE_MS} ms ${pct}%`;
+function summary(label: string, results: readonly WriterResult[]): string {
+  const latencies = new Histogram();
+  let slow = 0;
+  for (const result of results) {
+    latencies.merge(result.latencies);
+    slow += result.slow;
+  }
+  const { p50Ms, p99Ms, maxMs } = latencies.percentiles();
+  const pct = ((100 * slow) / Math.max(1, latencies.count())).toFixed(2);
+  return `${label.padEnd(12)} writes ${latencies.count()}  p50 ${p50Ms.toFixed(3)} ms  p99 ${p99Ms.toFixed(3)} ms  max ${maxMs.toFixed(3)} ms  > ${SLOW_WRITE_US / 1000} ms ${pct}%`;
 }
 
-async function round(spinners: number, writers: number, writes: number, gapUs: number, recordBytes: number): Promise<number[]> {
+async function round(spinners: number, writers: number, writes: number, gapUs: number, recordBytes: number): Promise<WriterResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'sync-contention-'));
   const stop = new SharedArrayBuffer(4);
   const spinning = Array.from({ length: spinners }, () => start({ kind: 'spinner', stop }));
@@ -89,7 +103,7 @@ async function round(spinners: number, writers: number, writes: number, gapUs: n
     const writing = Array.from({ length: writers }, (_, i) =>
       resultOf(start({ kind: 'writer', path: join(dir, `w${i}`), writes, gapUs, recordBytes })),
     );
-    return (await Promise.all(writing)).flat();
+    return await Promise.all(writing);
   } finally {
     Atomics.store(new Int32Array(stop), 0, 1);
     await Promise.all(spinning.map((worker) => new Promise((resolve) => worker.once('exit', resolve))));
